@@ -1,0 +1,80 @@
+//! Typed errors shared by the library's modules.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library. Each variant names the offending parameter or
+/// input so the message can be shown to a user as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A parameter lies outside its allowed range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter { name: &'static str, reason: String },
+    /// Shapes of the inputs do not agree.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// Values that must be ±1 are not.
+    #[error("pattern {pattern}, component {index}: value {value} is not ±1")]
+    NotBipolar {
+        pattern: usize,
+        index: usize,
+        value: f64,
+    },
+    /// A numerical operation failed (for example a singular matrix).
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A file was read but its contents are malformed.
+    #[error("{path}: {reason}")]
+    Format { path: PathBuf, reason: String },
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub fn param(name: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidParameter {
+            name,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Fails with a named error unless `value` is finite.
+pub fn check_finite(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::param(name, format!("must be finite, got {value}")))
+    }
+}
+
+/// Fails with a named error unless `value` is finite and strictly positive.
+pub fn check_positive(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::param(
+            name,
+            format!("must be finite and > 0, got {value}"),
+        ))
+    }
+}
+
+/// Fails with a named error unless `value` lies in the closed interval `[lo, hi]`.
+pub fn check_range(name: &'static str, value: f64, lo: f64, hi: f64) -> Result<()> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::param(
+            name,
+            format!("must lie in [{lo}, {hi}], got {value}"),
+        ))
+    }
+}

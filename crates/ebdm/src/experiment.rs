@@ -1,0 +1,149 @@
+//! The harness shared by acceptance experiments: deterministic parallel trials that can be
+//! interrupted, progress reporting, and pass/fail checks.
+//!
+//! Trial `t` of an experiment draws from `stream_path(seed, [experiment, cell, t])` whatever
+//! thread runs it, and results are collected in trial order, so the output is bit-identical at
+//! any thread count. The caller chooses the thread count by running inside a rayon pool.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::run::StopFlag;
+use crate::error::Result;
+
+/// One acceptance criterion with its measured value.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub expected: String,
+    pub measured: String,
+    pub pass: bool,
+}
+
+impl Check {
+    pub fn new(
+        name: impl Into<String>,
+        expected: impl Into<String>,
+        measured: impl Into<String>,
+        pass: bool,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            expected: expected.into(),
+            measured: measured.into(),
+            pass,
+        }
+    }
+}
+
+/// Seed, interruption and progress for an experiment run.
+pub struct Harness<'a> {
+    pub seed: u64,
+    pub stop: StopFlag,
+    /// Called after each finished trial with the number of trials just finished (1).
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl<'a> Harness<'a> {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            stop: StopFlag::new(),
+            progress: None,
+        }
+    }
+
+    /// Runs `count` independent trials in parallel, in trial order. Trials not started when the
+    /// stop flag is raised are `None`; finished ones are kept.
+    pub fn trials<T: Send>(
+        &self,
+        count: usize,
+        f: impl Fn(usize) -> Result<T> + Sync,
+    ) -> Result<Vec<Option<T>>> {
+        (0..count)
+            .into_par_iter()
+            .map(|t| {
+                if self.stop.is_raised() {
+                    return Ok(None);
+                }
+                let r = f(t)?;
+                if let Some(p) = self.progress {
+                    p(1);
+                }
+                Ok(Some(r))
+            })
+            .collect()
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.stop.is_raised()
+    }
+}
+
+/// Mean and standard error of the mean.
+pub fn mean_se(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let m = xs.iter().sum::<f64>() / n;
+    if xs.len() < 2 {
+        return (m, 0.0);
+    }
+    let var = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+/// Binomial proportion and its standard error `sqrt(p(1−p)/n)`.
+pub fn proportion(successes: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let p = successes as f64 / n as f64;
+    (p, (p * (1.0 - p) / n as f64).sqrt())
+}
+
+/// The x at which `y` first falls from ≥ `level` to < `level`, by linear interpolation between
+/// neighbouring points (x increasing). `None` if it never crosses.
+pub fn crossing(xs: &[f64], ys: &[f64], level: f64) -> Option<f64> {
+    for i in 1..xs.len().min(ys.len()) {
+        if ys[i - 1] >= level && ys[i] < level {
+            let t = (ys[i - 1] - level) / (ys[i - 1] - ys[i]);
+            return Some(xs[i - 1] + t * (xs[i] - xs[i - 1]));
+        }
+    }
+    None
+}
+
+/// Least-squares line `y = a + b·x`; `None` with fewer than two distinct x.
+pub fn linear_fit(xs: &[f64], ys: &[f64]) -> Option<(f64, f64)> {
+    let n = xs.len() as f64;
+    if xs.len() < 2 {
+        return None;
+    }
+    let mx = xs.iter().sum::<f64>() / n;
+    let my = ys.iter().sum::<f64>() / n;
+    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let b = sxy / sxx;
+    Some((my - b * mx, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(crossing(&[0.0, 1.0, 2.0], &[1.0, 0.8, 0.2], 0.5), Some(1.5));
+        assert_eq!(crossing(&[0.0, 1.0], &[1.0, 0.8], 0.5), None);
+        let (a, b) = linear_fit(&[0.0, 1.0, 2.0], &[1.0, 3.0, 5.0]).unwrap();
+        assert!((a - 1.0).abs() < 1e-12 && (b - 2.0).abs() < 1e-12);
+        assert_eq!(proportion(3, 4).0, 0.75);
+        let (m, se) = mean_se(&[1.0, 3.0]);
+        assert_eq!((m, se), (2.0, 1.0));
+    }
+}

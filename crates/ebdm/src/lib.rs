@@ -1,0 +1,20 @@
+//! # ebdm: energy-based dynamical models
+//!
+//! Networks whose state flows downhill on an energy landscape, and whose computation is that
+//! flow. The crate is organised as one shared [`engine`] (integrators, the run loop, stop rules,
+//! observers, seeded random streams) and one module per model family:
+//!
+//! - [`memory`]: classical binary Hopfield networks (1982) and continuous-time graded Hopfield
+//!   networks (1984), their metrics and acceptance experiments;
+//! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
+//!
+//! The library never prints, never reads a terminal and never touches Python; the `ebdm`
+//! binary and the Python package are thin layers over it.
+
+pub mod data;
+pub mod engine;
+pub mod error;
+pub mod experiment;
+pub mod memory;
+
+pub use error::{Error, Result};

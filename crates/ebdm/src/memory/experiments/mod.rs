@@ -1,0 +1,16 @@
+//! Acceptance experiments of the associative-memory specification (`spec/associative-memory.md`,
+//! section 6), as library functions returning data: per-trial rows, per-cell summaries and
+//! pass/fail checks. Front ends write them as CSV/JSON and plot them.
+
+pub mod basin;
+pub mod capacity;
+pub mod graded_limit;
+pub mod recall;
+
+/// Experiment ids used to key random streams, so that experiments never share a stream.
+pub(crate) mod ids {
+    pub const CAPACITY: u64 = 1;
+    pub const RECALL: u64 = 2;
+    pub const BASIN: u64 = 3;
+    pub const GRADED: u64 = 8;
+}

@@ -1,0 +1,14 @@
+//! Associative memories: the classical binary Hopfield network, the continuous-time graded
+//! Hopfield network, their metrics and their acceptance experiments.
+
+pub mod bits;
+pub mod experiments;
+pub mod graded;
+pub mod hebbian;
+pub mod hopfield;
+pub mod metrics;
+pub mod patterns;
+
+pub use graded::{Gain, GradedHopfield};
+pub use hopfield::{Hopfield, LearningRule, Order, Retrieval, RetrieveParams, Status, UpdateMode};
+pub use patterns::Patterns;
