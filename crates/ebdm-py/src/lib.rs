@@ -1,1 +1,46 @@
+//! Python bindings for ebdm, built by maturin as the extension module `ebdm._ebdm` of the
+//! Python package `ebdm` (whose `__init__.py` re-exports everything here).
+//!
+//! The bindings are a thin layer: they convert NumPy arrays and lists into the library's
+//! inputs, map its errors onto Python exceptions (message intact), release the GIL for any
+//! work that can take time, and run parallel work in a rayon pool of the requested size.
 
+use pyo3::prelude::*;
+
+mod convert;
+mod errors;
+mod experiments;
+mod functions;
+mod graded;
+mod hopfield;
+mod runtime;
+
+/// ebdm: energy-based dynamical models (compiled core).
+///
+/// Binary Hopfield networks (`Hopfield`, energy E(σ) = −½ σᵀWσ + bᵀσ), graded continuous-time
+/// Hopfield networks (`GradedHopfield`, C du/dt = T g(u) − u/R + I), retrieval metrics, pattern
+/// generation, the acceptance experiments and dataset readers. Import the `ebdm` package
+/// rather than this module.
+#[pymodule]
+fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("RNG_NAME", ebdm::engine::rng::RNG_NAME)?;
+    m.add_class::<hopfield::PyHopfield>()?;
+    m.add_class::<hopfield::PyRetrieval>()?;
+    m.add_class::<graded::PyGradedHopfield>()?;
+    m.add_function(wrap_pyfunction!(functions::random_patterns, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::corrupt, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::overlap, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::bit_error_rate, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::exact_recall, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::hebbian_stability, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::read_mnist_images, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::read_idx_labels, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::read_patterns, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::read_matrix, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::capacity, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::recall, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::basin, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::graded_limit, m)?)?;
+    Ok(())
+}

@@ -811,8 +811,8 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(
             bytes.len() % 64,
-            (6 * 8) % 64,
-            "data starts at a multiple of 64"
+            48,
+            "the data (6 × 8 bytes) starts at a multiple of 64"
         );
         let m = parse_npy(&bytes, &path).unwrap();
         assert_eq!((m.rows, m.cols), (2, 3));

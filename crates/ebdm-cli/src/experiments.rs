@@ -1,0 +1,307 @@
+//! Running the associative-memory experiments and writing their CSV, JSON and plots.
+
+use std::path::Path;
+
+use anyhow::Result;
+use ebdm::experiment::{Check, Harness};
+use ebdm::memory::experiments::{basin, capacity, graded_limit, recall};
+use serde_json::json;
+
+use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
+use crate::plot::{self, Chart, Series};
+
+/// The outcome of an experiment command: its checks and whether it was interrupted.
+pub struct Outcome {
+    pub checks: Vec<Check>,
+    pub interrupted: bool,
+}
+
+fn harness<'a>(env: &Env, progress: &'a (dyn Fn(u64) + Sync)) -> Harness<'a> {
+    Harness {
+        seed: env.seed,
+        stop: env.stop.clone(),
+        progress: Some(progress),
+    }
+}
+
+fn plot_or_warn(env: &Env, stem: &Path, chart: &Chart) {
+    if let Err(e) = plot::chart(stem, chart) {
+        if !env.quiet {
+            eprintln!("warning: plot {} skipped: {e:#}", stem.display());
+        }
+    }
+}
+
+fn finish(env: &Env, dir: &Path, title: &str, checks: Vec<Check>, interrupted: bool) -> Outcome {
+    if !env.quiet {
+        print_checks(title, &checks);
+        if interrupted {
+            println!("  interrupted: partial results kept");
+        }
+        println!("  results in {}", dir.display());
+    }
+    Outcome {
+        checks,
+        interrupted,
+    }
+}
+
+/// E1-style capacity sweep.
+pub fn capacity(
+    env: &Env,
+    cfg: &capacity::CapacityConfig,
+    dir: &Path,
+    title: &str,
+) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let total: usize = cfg.trials.iter().map(|t| t * cfg.alphas.len()).sum();
+    let bar = progress(env, total as u64, "capacity");
+    let tick = |k: u64| bar.inc(k);
+    let r = capacity::run(cfg, &harness(env, &tick))?;
+    bar.finish_and_clear();
+    write_csv(
+        &dir.join("capacity_trials.csv"),
+        &[
+            ("experiment", "capacity".into()),
+            ("seed", env.seed.to_string()),
+        ],
+        &r.rows,
+    )?;
+    write_csv(&dir.join("capacity_cells.csv"), &[], &r.cells)?;
+    write_json(
+        &dir.join("capacity.json"),
+        &json!({
+            "experiment": "capacity", "meta": metadata(env), "config": r.config, "cells": r.cells,
+            "alpha50": r.alpha50, "fit": r.fit.map(|(a, c)| json!({"alpha_inf": a, "c": c})),
+            "checks": r.checks, "interrupted": r.interrupted,
+        }),
+    )?;
+    let mut series = Vec::new();
+    for &n in &cfg.neurons {
+        let pts = r
+            .cells
+            .iter()
+            .filter(|c| c.neurons == n)
+            .map(|c| (c.alpha, c.p_retrieved))
+            .collect();
+        series.push(Series::line(
+            format!("P(m > {}) N = {n}", cfg.threshold),
+            pts,
+        ));
+    }
+    for &n in &cfg.neurons {
+        let pts = r
+            .cells
+            .iter()
+            .filter(|c| c.neurons == n)
+            .map(|c| (c.alpha, c.mean_overlap))
+            .collect();
+        series.push(Series::points(format!("mean m, N = {n}"), pts));
+    }
+    plot_or_warn(
+        env,
+        &dir.join("capacity_curve"),
+        &Chart {
+            title: "Hopfield capacity (Hebb, start at a stored pattern)".into(),
+            x_label: "load α = K/N".into(),
+            y_label: "retrieval".into(),
+            series,
+            vlines: vec![(0.138, "α_c = 0.138 (AGS)".into())],
+            log_y: false,
+        },
+    );
+    let pts: Vec<(f64, f64)> = r
+        .alpha50
+        .iter()
+        .filter_map(|&(n, a)| a.map(|a| (1.0 / (n as f64).sqrt(), a)))
+        .collect();
+    if let Some((a, c)) = r.fit {
+        let xmax = pts.iter().map(|p| p.0).fold(0.0, f64::max);
+        plot_or_warn(
+            env,
+            &dir.join("capacity_extrapolation"),
+            &Chart {
+                title: format!("Finite-size extrapolation: α_∞ = {a:.4}"),
+                x_label: "1/√N".into(),
+                y_label: "α₅₀(N)".into(),
+                series: vec![
+                    Series::points("α₅₀(N)", pts),
+                    Series::line(
+                        format!("fit α_∞ + c/√N, c = {c:.2}"),
+                        vec![(0.0, a), (xmax * 1.05, a + c * xmax * 1.05)],
+                    ),
+                ],
+                vlines: vec![],
+                log_y: false,
+            },
+        );
+    }
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E2 exact-recall scaling.
+pub fn recall(env: &Env, cfg: &recall::RecallConfig, dir: &Path, title: &str) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let bar = progress(env, (cfg.patterns.len() * cfg.networks) as u64, "recall");
+    let tick = |k: u64| bar.inc(k);
+    let r = recall::run(cfg, &harness(env, &tick))?;
+    bar.finish_and_clear();
+    write_csv(
+        &dir.join("recall_networks.csv"),
+        &[
+            ("experiment", "recall".into()),
+            ("seed", env.seed.to_string()),
+        ],
+        &r.rows,
+    )?;
+    write_json(
+        &dir.join("recall.json"),
+        &json!({
+            "experiment": "recall", "meta": metadata(env), "config": r.config, "cells": r.cells,
+            "n_over_2lnN": r.mceliece_typical, "n_over_4lnN": r.mceliece_all, "checks": r.checks, "interrupted": r.interrupted,
+        }),
+    )?;
+    plot_or_warn(
+        env,
+        &dir.join("recall"),
+        &Chart {
+            title: format!("Patterns that are fixed points, N = {}", cfg.neurons),
+            x_label: "stored patterns K".into(),
+            y_label: "fraction of patterns fixed".into(),
+            series: vec![
+                Series::line(
+                    "measured",
+                    r.cells
+                        .iter()
+                        .map(|c| (c.patterns as f64, c.fraction_fixed))
+                        .collect(),
+                ),
+                Series::line(
+                    "Gaussian (1 − Φc(√(N/K)))^N",
+                    r.cells
+                        .iter()
+                        .map(|c| (c.patterns as f64, c.gaussian_theory))
+                        .collect(),
+                ),
+            ],
+            vlines: vec![
+                (r.mceliece_all, "N/(4 ln N)".into()),
+                (r.mceliece_typical, "N/(2 ln N)".into()),
+            ],
+            log_y: false,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E3 basins of attraction.
+pub fn basin(env: &Env, cfg: &basin::BasinConfig, dir: &Path, title: &str) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let bar = progress(
+        env,
+        (cfg.alphas.len() * cfg.rhos.len() * cfg.trials) as u64,
+        "basin",
+    );
+    let tick = |k: u64| bar.inc(k);
+    let r = basin::run(cfg, &harness(env, &tick))?;
+    bar.finish_and_clear();
+    write_csv(
+        &dir.join("basin_trials.csv"),
+        &[
+            ("experiment", "basin".into()),
+            ("seed", env.seed.to_string()),
+        ],
+        &r.rows,
+    )?;
+    let cells: Vec<_> = r
+        .cells
+        .iter()
+        .map(|(rho, c)| json!({"rho": rho, "cell": c}))
+        .collect();
+    write_json(
+        &dir.join("basin.json"),
+        &json!({"experiment": "basin", "meta": metadata(env), "config": r.config, "cells": cells, "rho50": r.rho50, "checks": r.checks, "interrupted": r.interrupted}),
+    )?;
+    let mut alphas = cfg.alphas.clone();
+    alphas.sort_by(f64::total_cmp);
+    alphas.dedup();
+    let series = alphas
+        .iter()
+        .map(|&a| {
+            let mut pts: Vec<(f64, f64)> = r
+                .cells
+                .iter()
+                .filter(|(_, c)| c.alpha == a)
+                .map(|(rho, c)| (*rho, c.p_retrieved))
+                .collect();
+            pts.sort_by(|x, y| x.0.total_cmp(&y.0));
+            Series::line(format!("α = {a}"), pts)
+        })
+        .collect();
+    plot_or_warn(
+        env,
+        &dir.join("basin"),
+        &Chart {
+            title: format!("Basins of attraction, N = {}", cfg.neurons),
+            x_label: "fraction of flipped bits ρ".into(),
+            y_label: "P(final m > 0.9)".into(),
+            series,
+            vlines: vec![],
+            log_y: false,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E8 for the graded network.
+pub fn graded(
+    env: &Env,
+    cfg: &graded_limit::GradedConfig,
+    dir: &Path,
+    title: &str,
+) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let bar = progress(env, cfg.seeds as u64, "graded");
+    let tick = |k: u64| bar.inc(k);
+    let r = graded_limit::run(cfg, &harness(env, &tick))?;
+    bar.finish_and_clear();
+    write_csv(
+        &dir.join("graded_seeds.csv"),
+        &[
+            ("experiment", "graded".into()),
+            ("seed", env.seed.to_string()),
+        ],
+        &r.rows,
+    )?;
+    #[derive(serde::Serialize)]
+    struct TraceRow {
+        time: f64,
+        energy: f64,
+    }
+    let trace: Vec<TraceRow> = r
+        .trace
+        .iter()
+        .map(|&(time, energy)| TraceRow { time, energy })
+        .collect();
+    write_csv(&dir.join("graded_energy_trace.csv"), &[], &trace)?;
+    write_json(
+        &dir.join("graded.json"),
+        &json!({"experiment": "graded", "meta": metadata(env), "config": r.config, "checks": r.checks, "interrupted": r.interrupted}),
+    )?;
+    plot_or_warn(
+        env,
+        &dir.join("graded_energy"),
+        &Chart {
+            title: format!(
+                "Graded Hopfield energy along RK4 (λ = {}, dt = {})",
+                cfg.gain, cfg.dt
+            ),
+            x_label: "time".into(),
+            y_label: "energy E(t)".into(),
+            series: vec![Series::line("E(t), seed 0", r.trace.clone())],
+            vlines: vec![],
+            log_y: false,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}

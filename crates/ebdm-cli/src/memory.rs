@@ -1,0 +1,423 @@
+//! `ebdm memory …`: store, corrupt, retrieve and show patterns in classical Hopfield networks.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use ebdm::data;
+use ebdm::engine::rng::stream;
+use ebdm::memory::patterns::corrupt;
+use ebdm::memory::{
+    metrics, Hopfield, LearningRule, Order, Patterns, RetrieveParams, Status, UpdateMode,
+};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::output::{metadata, write_csv, write_json, Env};
+use crate::plot;
+
+/// Where stored patterns come from.
+#[derive(Args, Debug, Clone)]
+pub struct PatternSource {
+    /// Pattern file: text (one ±1 row per line, values separated by spaces or commas, or
+    /// strings of '+'/'-'; '#' starts a comment) or .npy (2-D, one pattern per row).
+    #[arg(long, conflicts_with = "mnist")]
+    pub patterns: Option<PathBuf>,
+    /// Directory with MNIST IDX files (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]);
+    /// stores binarised digits.
+    #[arg(long)]
+    pub mnist: Option<PathBuf>,
+    /// With --mnist: which digit classes to store, one image each (the first of each class).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2,3,4,5,6,7,8,9")]
+    pub digits: Vec<u8>,
+    /// With --mnist: pixels above this grey level (0–255) become +1, the rest −1.
+    #[arg(long, default_value_t = 127)]
+    pub threshold: u8,
+}
+
+fn find_idx(dir: &Path, stem: &str) -> Result<PathBuf> {
+    for name in [format!("{stem}.gz"), stem.to_string()] {
+        let p = dir.join(name);
+        if p.exists() {
+            return Ok(p);
+        }
+    }
+    bail!("{}: no {stem}[.gz] in this directory", dir.display())
+}
+
+/// Loads binarised MNIST digits: the first image of each requested class.
+pub fn mnist_digits(dir: &Path, digits: &[u8], threshold: u8) -> Result<(Patterns, usize)> {
+    let images = data::read_images(&find_idx(dir, "t10k-images-idx3-ubyte")?)?;
+    let labels = data::read_labels(&find_idx(dir, "t10k-labels-idx1-ubyte")?)?;
+    if labels.len() != images.count {
+        bail!(
+            "{}: {} labels for {} images",
+            dir.display(),
+            labels.len(),
+            images.count
+        );
+    }
+    if digits.is_empty() {
+        bail!("--digits: give at least one digit class");
+    }
+    let mut flat = Vec::new();
+    for &d in digits {
+        let Some(i) = labels.iter().position(|&l| l == d) else {
+            bail!("--digits: no image of class {d} in {}", dir.display())
+        };
+        flat.extend(images.binarize(i, threshold));
+    }
+    Ok((
+        Patterns::new(digits.len(), images.pixels_per_image(), flat)?,
+        images.cols,
+    ))
+}
+
+impl PatternSource {
+    /// The patterns and the image width to draw them with (0 if not images).
+    pub fn load(&self) -> Result<(Patterns, usize)> {
+        match (&self.patterns, &self.mnist) {
+            (Some(p), None) => Ok((data::read_patterns(p)?, 0)),
+            (None, Some(dir)) => mnist_digits(dir, &self.digits, self.threshold),
+            _ => bail!("give the stored patterns with --patterns FILE or --mnist DIR"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RuleArg {
+    Hebb,
+    Pinv,
+    Storkey,
+}
+
+impl From<RuleArg> for LearningRule {
+    fn from(r: RuleArg) -> Self {
+        match r {
+            RuleArg::Hebb => LearningRule::Hebb,
+            RuleArg::Pinv => LearningRule::PseudoInverse,
+            RuleArg::Storkey => LearningRule::Storkey,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModeArg {
+    Async,
+    Sync,
+    Glauber,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OrderArg {
+    Unstable,
+    Permutation,
+    Random,
+}
+
+/// Network and dynamics options shared by the retrieval commands.
+#[derive(Args, Debug, Clone)]
+pub struct DynamicsArgs {
+    /// Learning rule: Hebb, pseudo-inverse (projection) or Storkey.
+    #[arg(long, value_enum, default_value = "hebb")]
+    pub rule: RuleArg,
+    /// Keep the diagonal of the learned weights (it is zeroed by default).
+    #[arg(long)]
+    pub keep_diagonal: bool,
+    /// Update mode: asynchronous (zero temperature), synchronous, or Glauber at --beta.
+    #[arg(long, value_enum, default_value = "async")]
+    pub mode: ModeArg,
+    /// Asynchronous visiting order.
+    #[arg(long, value_enum, default_value = "unstable")]
+    pub order: OrderArg,
+    /// Inverse temperature β for Glauber dynamics (≥ 0).
+    #[arg(long, default_value_t = 10.0)]
+    pub beta: f64,
+    /// Sweep budget (a sweep is N updates).
+    #[arg(long, default_value_t = 20)]
+    pub max_sweeps: usize,
+}
+
+impl DynamicsArgs {
+    pub fn params(&self, track_energy: bool) -> Result<RetrieveParams> {
+        let mode = match self.mode {
+            ModeArg::Async => UpdateMode::Async {
+                order: match self.order {
+                    OrderArg::Unstable => Order::Unstable,
+                    OrderArg::Permutation => Order::Permutation,
+                    OrderArg::Random => Order::Random,
+                },
+            },
+            ModeArg::Sync => UpdateMode::Sync,
+            ModeArg::Glauber => UpdateMode::Glauber { beta: self.beta },
+        };
+        let p = RetrieveParams {
+            mode,
+            max_sweeps: self.max_sweeps,
+            track_energy,
+        };
+        p.check()?;
+        Ok(p)
+    }
+    pub fn network(&self, p: &Patterns) -> Result<Hopfield> {
+        Ok(Hopfield::train_with(
+            p,
+            self.rule.into(),
+            !self.keep_diagonal,
+        )?)
+    }
+}
+
+/// `memory store`: learn weights and write them as .npy.
+pub fn store(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, out: &Path) -> Result<()> {
+    let (p, _) = src.load()?;
+    let net = dynamics.network(&p)?;
+    let n = net.neurons();
+    data::write_npy_f64(out, n, n, net.weights())?;
+    let fixed = (0..p.count())
+        .filter(|&mu| net.is_fixed_point(p.row(mu)).unwrap_or(false))
+        .count();
+    if !env.quiet {
+        println!(
+            "stored {} patterns of {} neurons with rule {:?}; {} of them are fixed points; weights written to {}",
+            p.count(),
+            n,
+            dynamics.rule,
+            fixed,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `memory corrupt`: flip ⌊ρN⌋ random bits of every pattern.
+pub fn corrupt_cmd(env: &Env, src: &PatternSource, rho: f64, out: &Path) -> Result<()> {
+    let (p, _) = src.load()?;
+    let mut flat = Vec::with_capacity(p.count() * p.len());
+    for mu in 0..p.count() {
+        let mut rng = stream(env.seed, mu as u64);
+        flat.extend(corrupt(p.row(mu), rho, &mut rng)?);
+    }
+    data::write_npy_i8(out, p.count(), p.len(), &flat)?;
+    if !env.quiet {
+        println!(
+            "wrote {} cues with ⌊{rho}·{}⌋ flipped bits each to {}",
+            p.count(),
+            p.len(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct CueResult {
+    cue: usize,
+    status: Status,
+    sweeps: usize,
+    flips: usize,
+    energy: f64,
+    nearest_pattern: usize,
+    nearest_overlap: f64,
+    /// Overlap with the pattern the cue was made from (when cues come from --rho).
+    source_overlap: Option<f64>,
+    exact: Option<bool>,
+}
+
+/// Options of `memory retrieve`.
+#[derive(Args, Debug, Clone)]
+pub struct RetrieveArgs {
+    /// Cue file (same formats as --patterns); without it, every stored pattern is corrupted by --rho.
+    #[arg(long)]
+    pub cues: Option<PathBuf>,
+    /// Fraction of bits flipped to make cues from the stored patterns.
+    #[arg(long, default_value_t = 0.1)]
+    pub rho: f64,
+    /// Write the final states as .npy.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write a JSON summary here ('-' for standard output).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the energy trace of every cue (energy after every sweep) as CSV.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Draw stored / cue / retrieved images in a PNG grid (needs --width or MNIST input).
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Image width for --image when the patterns are not MNIST digits.
+    #[arg(long)]
+    pub width: Option<usize>,
+}
+
+/// `memory retrieve`.
+pub fn retrieve(
+    env: &Env,
+    src: &PatternSource,
+    dynamics: &DynamicsArgs,
+    args: &RetrieveArgs,
+) -> Result<()> {
+    let (p, img_w) = src.load()?;
+    let net = dynamics.network(&p)?;
+    let params = dynamics.params(args.trace.is_some())?;
+    let (cues, from_rho) = match &args.cues {
+        Some(path) => {
+            let c = data::read_patterns(path)?;
+            if c.len() != p.len() {
+                bail!(
+                    "{}: cues have length {} but the stored patterns have length {}",
+                    path.display(),
+                    c.len(),
+                    p.len()
+                );
+            }
+            (c, false)
+        }
+        None => {
+            let mut flat = Vec::new();
+            for mu in 0..p.count() {
+                flat.extend(corrupt(
+                    p.row(mu),
+                    args.rho,
+                    &mut stream(env.seed, mu as u64),
+                )?);
+            }
+            (Patterns::new(p.count(), p.len(), flat)?, true)
+        }
+    };
+    // One stream per cue: the same seed gives the same states at any thread count.
+    let outs: Vec<_> = (0..cues.count())
+        .into_par_iter()
+        .map(|c| {
+            let mut rng = stream(env.seed ^ 0x5eed_0f_c0e5, c as u64);
+            net.retrieve_until(cues.row(c), &params, &mut rng, &env.stop)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut results = Vec::new();
+    for (c, o) in outs.iter().enumerate() {
+        let (best, m) = (0..p.count())
+            .map(|mu| (mu, metrics::overlap(p.row(mu), &o.state).unwrap_or(0.0)))
+            .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+        let source = from_rho.then(|| metrics::overlap(p.row(c), &o.state).unwrap_or(0.0));
+        results.push(CueResult {
+            cue: c,
+            status: o.status,
+            sweeps: o.sweeps,
+            flips: o.flips,
+            energy: o.energy,
+            nearest_pattern: best,
+            nearest_overlap: m,
+            source_overlap: source,
+            exact: from_rho.then(|| o.state == p.row(c)),
+        });
+    }
+    if let Some(path) = &args.out {
+        let flat: Vec<i8> = outs.iter().flat_map(|o| o.state.iter().copied()).collect();
+        data::write_npy_i8(path, outs.len(), p.len(), &flat)?;
+    }
+    if let Some(path) = &args.trace {
+        #[derive(Serialize)]
+        struct Row {
+            cue: usize,
+            sweep: usize,
+            energy: f64,
+        }
+        let rows: Vec<Row> = outs
+            .iter()
+            .enumerate()
+            .flat_map(|(c, o)| {
+                o.energy_trace
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(move |(s, &e)| Row {
+                        cue: c,
+                        sweep: s,
+                        energy: e,
+                    })
+            })
+            .collect();
+        write_csv(path, &[], &rows)?;
+    }
+    let exact = results.iter().filter(|r| r.exact == Some(true)).count();
+    let summary = json!({
+        "command": "memory retrieve", "meta": metadata(env), "neurons": p.len(), "patterns": p.count(),
+        "rule": format!("{:?}", dynamics.rule).to_lowercase(), "params": params, "rho": if from_rho { Some(args.rho) } else { None },
+        "exact_recalls": if from_rho { Some(exact) } else { None }, "cues": results,
+    });
+    match args.json.as_deref() {
+        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string_pretty(&summary)?),
+        Some(p) => write_json(p, &summary)?,
+        None => {}
+    }
+    if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
+        println!(
+            "{:>5} {:>12} {:>7} {:>6} {:>10} {:>8} {:>10}",
+            "cue", "status", "sweeps", "flips", "energy", "nearest", "overlap"
+        );
+        for r in &results {
+            println!(
+                "{:>5} {:>12} {:>7} {:>6} {:>10.3} {:>8} {:>10.4}",
+                r.cue,
+                format!("{:?}", r.status),
+                r.sweeps,
+                r.flips,
+                r.energy,
+                r.nearest_pattern,
+                r.source_overlap.unwrap_or(r.nearest_overlap)
+            );
+        }
+        if from_rho {
+            println!(
+                "exact recall: {exact} of {} cues (ρ = {})",
+                results.len(),
+                args.rho
+            );
+        }
+    }
+    if let Some(path) = &args.image {
+        let w = args.width.unwrap_or(img_w);
+        if w == 0 || p.len() % w != 0 {
+            bail!(
+                "--image needs --width dividing the pattern length {}",
+                p.len()
+            );
+        }
+        let rows = vec![
+            (
+                "stored".to_string(),
+                (0..cues.count().min(p.count()))
+                    .map(|mu| p.row(mu).to_vec())
+                    .collect(),
+            ),
+            (
+                "cue".to_string(),
+                (0..cues.count()).map(|c| cues.row(c).to_vec()).collect(),
+            ),
+            (
+                "retrieved".to_string(),
+                outs.iter().map(|o| o.state.clone()).collect(),
+            ),
+        ];
+        plot::image_grid(path, &rows, w, p.len() / w).context("drawing the image grid")?;
+    }
+    if env.stop.is_raised() {
+        bail!("interrupted");
+    }
+    Ok(())
+}
+
+/// `memory show`: draw the stored patterns as images.
+pub fn show(src: &PatternSource, width: Option<usize>, out: &Path) -> Result<()> {
+    let (p, img_w) = src.load()?;
+    let w = width.unwrap_or(img_w);
+    if w == 0 || p.len() % w != 0 {
+        bail!("--width must divide the pattern length {}", p.len());
+    }
+    let rows = vec![(
+        "patterns".to_string(),
+        p.rows().map(|r| r.to_vec()).collect(),
+    )];
+    plot::image_grid(out, &rows, w, p.len() / w)
+}

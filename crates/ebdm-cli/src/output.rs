@@ -1,0 +1,139 @@
+//! Output files: JSON summaries with run metadata, long-format CSV, and progress bars.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Settings every command shares.
+#[derive(Clone, Debug)]
+pub struct Env {
+    pub seed: u64,
+    pub threads: usize,
+    pub quiet: bool,
+    pub stop: ebdm::engine::StopFlag,
+}
+
+/// Metadata written into every JSON file.
+pub fn metadata(env: &Env) -> Value {
+    json!({
+        "ebdm_version": env!("CARGO_PKG_VERSION"),
+        "commit": option_env!("EBDM_GIT_COMMIT").unwrap_or("unknown"),
+        "seed": env.seed,
+        "rng": ebdm::engine::rng::RNG_NAME,
+        "threads": env.threads,
+        "precision": "f64 (integer arithmetic for binary Hebbian kernels)",
+        "cpu": cpu_model(),
+    })
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// Creates the output directory.
+pub fn out_dir(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    Ok(dir.to_path_buf())
+}
+
+/// Writes pretty JSON.
+pub fn write_json(path: &Path, value: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn csv_field(v: &Value) -> String {
+    let s = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// Writes rows of a flat serialisable struct as CSV, one row per element, with a header from
+/// the field names and `extra` constant columns prepended.
+pub fn write_csv<T: Serialize>(path: &Path, extra: &[(&str, String)], rows: &[T]) -> Result<()> {
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    let mut header_done = false;
+    for row in rows {
+        let Value::Object(map) = serde_json::to_value(row)? else {
+            anyhow::bail!("CSV rows must be records")
+        };
+        if !header_done {
+            let names: Vec<&str> = extra
+                .iter()
+                .map(|(k, _)| *k)
+                .chain(map.keys().map(String::as_str))
+                .collect();
+            writeln!(f, "{}", names.join(","))?;
+            header_done = true;
+        }
+        let vals: Vec<String> = extra
+            .iter()
+            .map(|(_, v)| csv_field(&Value::String(v.clone())))
+            .chain(map.values().map(csv_field))
+            .collect();
+        writeln!(f, "{}", vals.join(","))?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// A progress bar on standard error, hidden when quiet or when standard error is not a
+/// terminal.
+pub fn progress(env: &Env, total: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if env.quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>12} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(label.to_string());
+    }
+    bar
+}
+
+/// Prints a table of checks and returns whether all passed.
+pub fn print_checks(title: &str, checks: &[ebdm::experiment::Check]) -> bool {
+    println!("{title}");
+    let w = checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(10);
+    for c in checks {
+        println!(
+            "  {:<w$}  measured {:<28} expected {:<22} {}",
+            c.name,
+            c.measured,
+            c.expected,
+            if c.pass { "PASS" } else { "FAIL" }
+        );
+    }
+    checks.iter().all(|c| c.pass)
+}

@@ -1,0 +1,119 @@
+//! `ebdm reproduce`: the acceptance experiments of the specifications, by namespaced id
+//! (`family/E<n>`), each printing measured against reference values with PASS/FAIL.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use ebdm::memory::experiments::{
+    basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
+};
+
+use crate::experiments::{self, Outcome};
+use crate::output::Env;
+
+/// One registered experiment.
+pub struct Entry {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub cost: &'static str,
+    run: fn(&Env, &Path, bool) -> Result<Outcome>,
+}
+
+/// Every experiment `ebdm reproduce` knows.
+pub fn registry() -> Vec<Entry> {
+    vec![
+        Entry {
+            id: "memory/E1",
+            title: "Classical capacity curve, finite-size extrapolation of α_c (AGS 0.138)",
+            cost: "about 1–3 min on 2 cores (--quick: seconds)",
+            run: |env, dir, quick| {
+                let cfg = if quick {
+                    CapacityConfig::e1_quick()
+                } else {
+                    CapacityConfig::e1()
+                };
+                experiments::capacity(env, &cfg, dir, "memory/E1: classical capacity")
+            },
+        },
+        Entry {
+            id: "memory/E2",
+            title: "Exact-recall scaling (McEliece): fraction of patterns that are fixed points",
+            cost: "seconds",
+            run: |env, dir, _| {
+                experiments::recall(
+                    env,
+                    &RecallConfig::e2(),
+                    dir,
+                    "memory/E2: exact-recall scaling",
+                )
+            },
+        },
+        Entry {
+            id: "memory/E3",
+            title: "Basins of attraction of the classical network",
+            cost: "about 10 s (--quick: 2 s)",
+            run: |env, dir, quick| {
+                let cfg = if quick {
+                    BasinConfig::e3_quick()
+                } else {
+                    BasinConfig::e3()
+                };
+                experiments::basin(env, &cfg, dir, "memory/E3: basins of attraction")
+            },
+        },
+        Entry {
+            id: "memory/E8",
+            title: "Graded Hopfield network: energy descent, Lyapunov identity, high-gain limit",
+            cost: "seconds",
+            run: |env, dir, quick| {
+                let cfg = if quick {
+                    GradedConfig {
+                        seeds: 8,
+                        ..GradedConfig::e8()
+                    }
+                } else {
+                    GradedConfig::e8()
+                };
+                experiments::graded(env, &cfg, dir, "memory/E8: graded Hopfield network")
+            },
+        },
+    ]
+}
+
+/// Prints the registry.
+pub fn list() {
+    println!("{:<12} {:<80} cost", "id", "experiment");
+    for e in registry() {
+        println!("{:<12} {:<80} {}", e.id, e.title, e.cost);
+    }
+}
+
+/// Runs one experiment (or `all`) and returns whether every check passed.
+pub fn run(env: &Env, id: &str, out: &Path, quick: bool) -> Result<bool> {
+    let entries = registry();
+    let selected: Vec<&Entry> = if id == "all" {
+        entries.iter().collect()
+    } else {
+        entries
+            .iter()
+            .filter(|e| e.id.eq_ignore_ascii_case(id))
+            .collect()
+    };
+    if selected.is_empty() {
+        let ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
+        bail!(
+            "unknown experiment `{id}`; known: {} (or `all`)",
+            ids.join(", ")
+        );
+    }
+    let mut all_pass = true;
+    for e in selected {
+        let dir = out.join(e.id.replace('/', "_"));
+        let outcome = (e.run)(env, &dir, quick)?;
+        all_pass &= outcome.checks.iter().all(|c| c.pass);
+        if outcome.interrupted {
+            bail!("interrupted; partial results kept in {}", dir.display());
+        }
+    }
+    Ok(all_pass)
+}

@@ -1,0 +1,57 @@
+"""ebdm: energy-based dynamical models.
+
+Networks whose state flows downhill on an energy landscape, with a Rust core:
+
+- :class:`Hopfield`: the binary Hopfield network (1982), state σ ∈ {−1, +1}ᴺ, energy
+  E(σ) = −½ σᵀWσ + bᵀσ, learned with the Hebb, pseudo-inverse or Storkey rule;
+  :meth:`Hopfield.retrieve` runs asynchronous, synchronous or Glauber dynamics (one cue, or a
+  batch in parallel) and returns :class:`Retrieval` results;
+- :class:`GradedHopfield`: the continuous-time network (1984),
+  C du/dt = T g(u) − u/R + I, whose energy never increases along trajectories;
+- :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
+- :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, graded limit),
+  returning dicts of columns that load into pandas;
+- :mod:`ebdm.data`: IDX (MNIST) and pattern-file readers;
+- :func:`random_patterns`, :func:`corrupt`: seeded pattern generation and corruption.
+
+Every random choice draws from a stream keyed by ``(seed, index)``, so results are identical
+for a given seed whatever the thread count. Invalid input raises ``ValueError`` (``OSError``
+for unreadable files) with the library's message.
+
+>>> import ebdm
+>>> p = ebdm.random_patterns(5, 200, seed=1)
+>>> net = ebdm.Hopfield(p)
+>>> cue = ebdm.corrupt(p[0], 0.1, seed=2)
+>>> r = net.retrieve(cue)
+>>> r.status, ebdm.metrics.overlap(p[0], r.state)
+('fixed-point', 1.0)
+"""
+
+from ._ebdm import (
+    RNG_NAME,
+    GradedHopfield,
+    Hopfield,
+    Retrieval,
+    __version__,
+    corrupt,
+    random_patterns,
+)
+from . import data, experiments, metrics
+from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
+
+__all__ = [
+    "GradedHopfield",
+    "Hopfield",
+    "RNG_NAME",
+    "Retrieval",
+    "__version__",
+    "bit_error_rate",
+    "corrupt",
+    "data",
+    "exact_recall",
+    "experiments",
+    "hebbian_stability",
+    "metrics",
+    "overlap",
+    "random_patterns",
+]

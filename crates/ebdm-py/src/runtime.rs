@@ -1,0 +1,85 @@
+//! Running library work with the GIL released, on a chosen number of threads, while still
+//! answering Ctrl-C.
+
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::time::Duration;
+
+use ebdm::engine::StopFlag;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use crate::errors::{internal, param};
+
+/// How often the calling thread looks for pending Python signals while work runs.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// A rayon pool of `threads` threads, or `None` for rayon's global pool.
+fn pool(threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
+    match threads {
+        None => Ok(None),
+        Some(0) => Err(param(
+            "threads",
+            "must be at least 1 (or None for the default thread count)",
+        )),
+        Some(t) => rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .map(Some)
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start {t} threads: {e}"))),
+    }
+}
+
+/// Runs `work` with the GIL released, inside a rayon pool of `threads` threads (rayon's global
+/// pool when `None`), and returns its result.
+///
+/// With `watch`, the work runs on a helper thread while the calling thread checks for Python
+/// signals every 50 ms; a pending signal (Ctrl-C) raises `watch`, which the library's loops
+/// poll, waits for the work to wind down and re-raises the signal's exception
+/// (`KeyboardInterrupt`). A panic of the work (a bug) becomes a `RuntimeError`.
+pub fn run_released<T, F>(
+    py: Python<'_>,
+    threads: Option<usize>,
+    watch: Option<&StopFlag>,
+    work: F,
+) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> T + Send,
+{
+    let pool = pool(threads)?;
+    let run = move || match &pool {
+        Some(p) => p.install(work),
+        None => work(),
+    };
+    let Some(stop) = watch else {
+        return py
+            .allow_threads(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)))
+            .map_err(|p| internal(&*p));
+    };
+    let mut pending: Option<PyErr> = None;
+    let joined = py.allow_threads(|| {
+        std::thread::scope(|s| {
+            let (tx, rx) = channel::<()>();
+            let worker = s.spawn(move || {
+                let out = run();
+                // The receiver outlives the worker; a send error cannot happen.
+                let _ = tx.send(());
+                out
+            });
+            // Ends when the worker finishes, or panics (dropping the sender).
+            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(SIGNAL_POLL) {
+                if pending.is_none() {
+                    if let Err(e) = Python::with_gil(|py| py.check_signals()) {
+                        stop.raise();
+                        pending = Some(e);
+                    }
+                }
+            }
+            worker.join()
+        })
+    });
+    if let Some(e) = pending {
+        return Err(e);
+    }
+    joined.map_err(|p| internal(&*p))
+}
