@@ -425,14 +425,15 @@ mod tests {
         assert!(e.to_string().contains("/nonexistent/dir/images.gz"));
     }
 
-    /// The shared MNIST files, if present (CI has them; a user's clone may not).
+    /// An MNIST file, if present: the copy bundled with the repository (`data/mnist/`) or the
+    /// shared one beside the project (CI has it); the tests that use it skip when neither exists.
     fn mnist(name: &str) -> Option<PathBuf> {
-        let path = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/mnist"
-        ))
-        .join(name);
-        path.exists().then_some(path)
+        let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist");
+        [bundled, shared]
+            .iter()
+            .map(|dir| Path::new(dir).join(name))
+            .find(|path| path.exists())
     }
 
     #[test]

@@ -661,7 +661,7 @@ impl Dynamics for SyncDynamics<'_> {
 mod tests {
     use super::*;
     use crate::engine::rng::stream;
-    use proptest::prelude::*;
+    use proptest::prelude::{any, prop_assert, prop_assert_eq, proptest, ProptestConfig};
 
     fn random_symmetric(n: usize, seed: u64) -> Hopfield {
         let mut rng = stream(seed, 1);

@@ -1,0 +1,107 @@
+//! End-to-end tests of the `ebdm` binary: bad input gives a clear message and exit code 2,
+//! never a panic; commands write what they promise.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn ebdm() -> Command {
+    let mut c = Command::cargo_bin("ebdm").unwrap();
+    c.arg("--quiet");
+    c
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs the command, expects exit code 2, no panic, and `needle` in the error message.
+fn fails_with(args: &[&str], needle: &str) {
+    let out = ebdm().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: stderr {err}");
+    assert!(!err.contains("panicked"), "args {args:?} panicked: {err}");
+    assert!(err.to_lowercase().contains(&needle.to_lowercase()), "args {args:?}: `{needle}` not in {err}");
+}
+
+#[test]
+fn bad_pattern_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let ragged = write(dir.path(), "ragged.txt", "1 -1 1\n1 -1\n");
+    let not_pm = write(dir.path(), "notpm.txt", "1 -1 1\n1 0 1\n");
+    let junk = write(dir.path(), "junk.txt", "1 -1 x\n");
+    let empty = write(dir.path(), "empty.txt", "# nothing\n");
+    let bad_npy = write(dir.path(), "bad.npy", "not an npy file");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    fails_with(&["memory", "retrieve", "--patterns", &s(&ragged)], "line 2");
+    fails_with(&["memory", "retrieve", "--patterns", &s(&not_pm)], "not ±1");
+    fails_with(&["memory", "retrieve", "--patterns", &s(&junk)], "x");
+    fails_with(&["memory", "retrieve", "--patterns", &s(&empty)], "no data");
+    fails_with(&["memory", "retrieve", "--patterns", &s(&bad_npy)], "bad.npy");
+    fails_with(&["memory", "retrieve", "--patterns", "/nonexistent/p.txt"], "/nonexistent/p.txt");
+    fails_with(&["memory", "retrieve", "--mnist", "/nonexistent"], "nonexistent");
+}
+
+#[test]
+fn bad_parameters_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "p.txt", "1 -1 1 1\n-1 -1 1 -1\n");
+    let ps = p.to_str().unwrap();
+    fails_with(&["memory", "retrieve", "--patterns", ps, "--mode", "glauber", "--beta", "NaN"], "beta");
+    fails_with(&["memory", "retrieve", "--patterns", ps, "--rho", "NaN"], "rho");
+    fails_with(&["memory", "retrieve", "--patterns", ps, "--rho", "1.5"], "rho");
+    fails_with(&["memory", "retrieve", "--patterns", ps, "--max-sweeps", "0"], "max_sweeps");
+    fails_with(&["memory", "capacity", "--neurons", "0", "--trials", "1"], "neurons");
+    fails_with(&["memory", "capacity", "--neurons", "100", "--alphas", "nan", "--trials", "1"], "alphas");
+    fails_with(&["memory", "recall", "--neurons", "0"], "neurons");
+    fails_with(&["memory", "graded", "--gain=-1"], "gain");
+    fails_with(&["memory", "capacity", "--neurons", "abc"], "invalid value");
+    fails_with(&["reproduce", "memory/E99"], "unknown experiment");
+    let cues = write(dir.path(), "c.txt", "1 -1 1\n");
+    fails_with(&["memory", "retrieve", "--patterns", ps, "--cues", cues.to_str().unwrap()], "length");
+}
+
+#[test]
+fn retrieve_writes_states_json_and_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "p.txt", "+-+-++--+-+-++--\n++++----++++----\n");
+    let out = dir.path().join("states.npy");
+    let json = dir.path().join("summary.json");
+    let trace = dir.path().join("trace.csv");
+    ebdm()
+        .args(["memory", "retrieve", "--patterns", p.to_str().unwrap(), "--rule", "pinv", "--rho", "0.0"])
+        .args(["--out", out.to_str().unwrap(), "--json", json.to_str().unwrap(), "--trace", trace.to_str().unwrap()])
+        .assert()
+        .success();
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["exact_recalls"], 2);
+    assert_eq!(summary["meta"]["seed"], 0);
+    assert!(std::fs::read_to_string(&trace).unwrap().starts_with("cue,sweep,energy"));
+    assert!(std::fs::metadata(&out).unwrap().len() > 0);
+}
+
+#[test]
+fn same_seed_same_output_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str, sub: &str| {
+        let out = dir.path().join(sub);
+        ebdm()
+            .args(["--threads", threads, "--seed", "3", "memory", "capacity", "--neurons", "200", "--alphas", "0.1,0.2", "--trials", "6"])
+            .args(["--out", out.to_str().unwrap()])
+            .assert()
+            .success();
+        std::fs::read_to_string(out.join("capacity_trials.csv")).unwrap()
+    };
+    assert_eq!(run("1", "a"), run("2", "b"));
+}
+
+#[test]
+fn reproduce_lists_namespaced_ids() {
+    let out = ebdm().args(["reproduce", "--list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in ["memory/E1", "memory/E2", "memory/E3", "memory/E8"] {
+        assert!(text.contains(id));
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust library and CLI (cargo test) and the Python package (pytest on a
+# freshly built wheel in a virtual environment at .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo test --workspace --exclude ebdm-py --all-targets --locked
+cargo test --doc -p ebdm --locked
+
+python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q "maturin>=1.5,<2" numpy pytest
+rm -rf target/wheels
+.venv/bin/maturin build --release -q -m crates/ebdm-py/pyproject.toml -o target/wheels
+.venv/bin/pip install -q --force-reinstall --no-deps target/wheels/ebdm-*.whl
+.venv/bin/pytest -q python/tests
