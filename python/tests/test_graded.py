@@ -24,7 +24,9 @@ def random_net(n, seed, activation="tanh", gain=1.0):
 def test_energy_is_monotone_along_trajectories(method, activation):
     net, rng = random_net(20, 3, activation, gain=3.0)
     u0 = rng.random(20) - 0.5
-    u, times, energies = net.integrate(u0, 5.0, dt=0.01, method=method)
+    # For the adaptive method dt is only the first and largest step.
+    dt = 0.5 if method == "adaptive" else 0.01
+    u, times, energies = net.integrate(u0, 5.0, dt=dt, method=method)
     assert u.shape == (20,) and times.shape == energies.shape
     assert times[0] == 0.0 and times[-1] == 5.0
     assert np.all(np.diff(times) > 0)
@@ -35,7 +37,9 @@ def test_energy_is_monotone_along_trajectories(method, activation):
     if method != "adaptive":
         assert len(times) == 501
     else:
-        assert len(times) < 501  # adaptive steps grow as the flow settles
+        assert 10 <= len(times) < 100
+        rk4, _, _ = net.integrate(u0, 5.0, dt=0.001)
+        np.testing.assert_allclose(u, rk4, atol=1e-5)
 
 
 def test_energy_rate_matches_finite_difference_and_is_negative():

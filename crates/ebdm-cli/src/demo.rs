@@ -15,29 +15,14 @@ use crate::{experiments, plot};
 
 pub fn run(env: &Env, data: &Path, out: &Path, rho: f64) -> Result<()> {
     let dir = out_dir(out)?;
-    let (p, width) =
-        mnist_digits(data, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 127).with_context(|| {
-            format!(
-                "loading MNIST digits from {} (use --data DIR)",
-                data.display()
-            )
-        })?;
-    let cues: Vec<Vec<i8>> = (0..p.count())
-        .map(|mu| corrupt(p.row(mu), rho, &mut stream(env.seed, mu as u64)))
-        .collect::<Result<_, _>>()?;
-    let mut rows = vec![
-        ("stored".to_string(), p.rows().map(|r| r.to_vec()).collect()),
-        (format!("cue ρ={rho}"), cues.clone()),
-    ];
-    println!(
-        "MNIST digits 0–9 (N = {}), cues with {:.0} % of pixels flipped",
-        p.len(),
-        100.0 * rho
-    );
-    for (name, rule) in [
-        ("Hebb", LearningRule::Hebb),
-        ("pseudo-inverse", LearningRule::PseudoInverse),
-    ] {
+    let (p, width) = mnist_digits(data, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 127)
+        .with_context(|| format!("loading MNIST digits from {} (use --data DIR)", data.display()))?;
+    let cues: Vec<Vec<i8>> =
+        (0..p.count()).map(|mu| corrupt(p.row(mu), rho, &mut stream(env.seed, mu as u64))).collect::<Result<_, _>>()?;
+    let mut rows =
+        vec![("stored".to_string(), p.rows().map(|r| r.to_vec()).collect()), (format!("cue ρ={rho}"), cues.clone())];
+    println!("MNIST digits 0–9 (N = {}), cues with {:.0} % of pixels flipped", p.len(), 100.0 * rho);
+    for (name, rule) in [("Hebb", LearningRule::Hebb), ("pseudo-inverse", LearningRule::PseudoInverse)] {
         let net = Hopfield::train(&p, rule)?;
         let mut states = Vec::new();
         let mut overlaps = Vec::new();
@@ -49,9 +34,7 @@ pub fn run(env: &Env, data: &Path, out: &Path, rho: f64) -> Result<()> {
         }
         let exact = overlaps.iter().filter(|&&m| m == 1.0).count();
         let mean = overlaps.iter().sum::<f64>() / overlaps.len() as f64;
-        println!(
-            "  {name:<15} exact recall {exact:>2}/10, mean overlap with the stored digit {mean:.3}"
-        );
+        println!("  {name:<15} exact recall {exact:>2}/10, mean overlap with the stored digit {mean:.3}");
         rows.push((name.to_string(), states));
     }
     let grid = dir.join("digits_cue_to_retrieved.png");
@@ -59,16 +42,7 @@ pub fn run(env: &Env, data: &Path, out: &Path, rho: f64) -> Result<()> {
     println!("  picture: {}", grid.display());
     println!("  (digits are correlated patterns: the Hebb rule mixes them, the projection rule keeps them apart)");
     println!();
-    let cfg = CapacityConfig {
-        neurons: vec![250, 500, 1000],
-        trials: vec![40, 30, 20],
-        ..CapacityConfig::e1()
-    };
-    experiments::capacity(
-        env,
-        &cfg,
-        &dir.join("capacity"),
-        "capacity curve of random patterns (quick E1)",
-    )?;
+    let cfg = CapacityConfig { neurons: vec![250, 500, 1000], trials: vec![40, 30, 20], ..CapacityConfig::e1() };
+    experiments::capacity(env, &cfg, &dir.join("capacity"), "capacity curve of random patterns (quick E1)")?;
     Ok(())
 }

@@ -17,11 +17,7 @@ pub struct Outcome {
 }
 
 fn harness<'a>(env: &Env, progress: &'a (dyn Fn(u64) + Sync)) -> Harness<'a> {
-    Harness {
-        seed: env.seed,
-        stop: env.stop.clone(),
-        progress: Some(progress),
-    }
+    Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(progress) }
 }
 
 fn plot_or_warn(env: &Env, stem: &Path, chart: &Chart) {
@@ -40,19 +36,11 @@ fn finish(env: &Env, dir: &Path, title: &str, checks: Vec<Check>, interrupted: b
         }
         println!("  results in {}", dir.display());
     }
-    Outcome {
-        checks,
-        interrupted,
-    }
+    Outcome { checks, interrupted }
 }
 
 /// E1-style capacity sweep.
-pub fn capacity(
-    env: &Env,
-    cfg: &capacity::CapacityConfig,
-    dir: &Path,
-    title: &str,
-) -> Result<Outcome> {
+pub fn capacity(env: &Env, cfg: &capacity::CapacityConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
     let total: usize = cfg.trials.iter().map(|t| t * cfg.alphas.len()).sum();
     let bar = progress(env, total as u64, "capacity");
@@ -61,10 +49,7 @@ pub fn capacity(
     bar.finish_and_clear();
     write_csv(
         &dir.join("capacity_trials.csv"),
-        &[
-            ("experiment", "capacity".into()),
-            ("seed", env.seed.to_string()),
-        ],
+        &[("experiment", "capacity".into()), ("seed", env.seed.to_string())],
         &r.rows,
     )?;
     write_csv(&dir.join("capacity_cells.csv"), &[], &r.cells)?;
@@ -77,26 +62,13 @@ pub fn capacity(
         }),
     )?;
     let mut series = Vec::new();
-    for &n in &cfg.neurons {
-        let pts = r
-            .cells
-            .iter()
-            .filter(|c| c.neurons == n)
-            .map(|c| (c.alpha, c.p_retrieved))
-            .collect();
-        series.push(Series::line(
-            format!("P(m > {}) N = {n}", cfg.threshold),
-            pts,
-        ));
+    for (i, &n) in cfg.neurons.iter().enumerate() {
+        let pts = r.cells.iter().filter(|c| c.neurons == n).map(|c| (c.alpha, c.p_retrieved)).collect();
+        series.push(Series::line(format!("P(m > {}) N = {n}", cfg.threshold), pts).colored(i));
     }
-    for &n in &cfg.neurons {
-        let pts = r
-            .cells
-            .iter()
-            .filter(|c| c.neurons == n)
-            .map(|c| (c.alpha, c.mean_overlap))
-            .collect();
-        series.push(Series::points(format!("mean m, N = {n}"), pts));
+    for (i, &n) in cfg.neurons.iter().enumerate() {
+        let pts = r.cells.iter().filter(|c| c.neurons == n).map(|c| (c.alpha, c.mean_overlap)).collect();
+        series.push(Series::points(format!("mean m, N = {n}"), pts).colored(i));
     }
     plot_or_warn(
         env,
@@ -110,11 +82,7 @@ pub fn capacity(
             log_y: false,
         },
     );
-    let pts: Vec<(f64, f64)> = r
-        .alpha50
-        .iter()
-        .filter_map(|&(n, a)| a.map(|a| (1.0 / (n as f64).sqrt(), a)))
-        .collect();
+    let pts: Vec<(f64, f64)> = r.alpha50.iter().filter_map(|&(n, a)| a.map(|a| (1.0 / (n as f64).sqrt(), a))).collect();
     if let Some((a, c)) = r.fit {
         let xmax = pts.iter().map(|p| p.0).fold(0.0, f64::max);
         plot_or_warn(
@@ -148,10 +116,7 @@ pub fn recall(env: &Env, cfg: &recall::RecallConfig, dir: &Path, title: &str) ->
     bar.finish_and_clear();
     write_csv(
         &dir.join("recall_networks.csv"),
-        &[
-            ("experiment", "recall".into()),
-            ("seed", env.seed.to_string()),
-        ],
+        &[("experiment", "recall".into()), ("seed", env.seed.to_string())],
         &r.rows,
     )?;
     write_json(
@@ -169,25 +134,13 @@ pub fn recall(env: &Env, cfg: &recall::RecallConfig, dir: &Path, title: &str) ->
             x_label: "stored patterns K".into(),
             y_label: "fraction of patterns fixed".into(),
             series: vec![
-                Series::line(
-                    "measured",
-                    r.cells
-                        .iter()
-                        .map(|c| (c.patterns as f64, c.fraction_fixed))
-                        .collect(),
-                ),
+                Series::line("measured", r.cells.iter().map(|c| (c.patterns as f64, c.fraction_fixed)).collect()),
                 Series::line(
                     "Gaussian (1 − Φc(√(N/K)))^N",
-                    r.cells
-                        .iter()
-                        .map(|c| (c.patterns as f64, c.gaussian_theory))
-                        .collect(),
+                    r.cells.iter().map(|c| (c.patterns as f64, c.gaussian_theory)).collect(),
                 ),
             ],
-            vlines: vec![
-                (r.mceliece_all, "N/(4 ln N)".into()),
-                (r.mceliece_typical, "N/(2 ln N)".into()),
-            ],
+            vlines: vec![(r.mceliece_all, "N/(4 ln N)".into()), (r.mceliece_typical, "N/(2 ln N)".into())],
             log_y: false,
         },
     );
@@ -197,27 +150,16 @@ pub fn recall(env: &Env, cfg: &recall::RecallConfig, dir: &Path, title: &str) ->
 /// E3 basins of attraction.
 pub fn basin(env: &Env, cfg: &basin::BasinConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let bar = progress(
-        env,
-        (cfg.alphas.len() * cfg.rhos.len() * cfg.trials) as u64,
-        "basin",
-    );
+    let bar = progress(env, (cfg.alphas.len() * cfg.rhos.len() * cfg.trials) as u64, "basin");
     let tick = |k: u64| bar.inc(k);
     let r = basin::run(cfg, &harness(env, &tick))?;
     bar.finish_and_clear();
     write_csv(
         &dir.join("basin_trials.csv"),
-        &[
-            ("experiment", "basin".into()),
-            ("seed", env.seed.to_string()),
-        ],
+        &[("experiment", "basin".into()), ("seed", env.seed.to_string())],
         &r.rows,
     )?;
-    let cells: Vec<_> = r
-        .cells
-        .iter()
-        .map(|(rho, c)| json!({"rho": rho, "cell": c}))
-        .collect();
+    let cells: Vec<_> = r.cells.iter().map(|(rho, c)| json!({"rho": rho, "cell": c})).collect();
     write_json(
         &dir.join("basin.json"),
         &json!({"experiment": "basin", "meta": metadata(env), "config": r.config, "cells": cells, "rho50": r.rho50, "checks": r.checks, "interrupted": r.interrupted}),
@@ -228,12 +170,8 @@ pub fn basin(env: &Env, cfg: &basin::BasinConfig, dir: &Path, title: &str) -> Re
     let series = alphas
         .iter()
         .map(|&a| {
-            let mut pts: Vec<(f64, f64)> = r
-                .cells
-                .iter()
-                .filter(|(_, c)| c.alpha == a)
-                .map(|(rho, c)| (*rho, c.p_retrieved))
-                .collect();
+            let mut pts: Vec<(f64, f64)> =
+                r.cells.iter().filter(|(_, c)| c.alpha == a).map(|(rho, c)| (*rho, c.p_retrieved)).collect();
             pts.sort_by(|x, y| x.0.total_cmp(&y.0));
             Series::line(format!("α = {a}"), pts)
         })
@@ -254,12 +192,7 @@ pub fn basin(env: &Env, cfg: &basin::BasinConfig, dir: &Path, title: &str) -> Re
 }
 
 /// E8 for the graded network.
-pub fn graded(
-    env: &Env,
-    cfg: &graded_limit::GradedConfig,
-    dir: &Path,
-    title: &str,
-) -> Result<Outcome> {
+pub fn graded(env: &Env, cfg: &graded_limit::GradedConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
     let bar = progress(env, cfg.seeds as u64, "graded");
     let tick = |k: u64| bar.inc(k);
@@ -267,10 +200,7 @@ pub fn graded(
     bar.finish_and_clear();
     write_csv(
         &dir.join("graded_seeds.csv"),
-        &[
-            ("experiment", "graded".into()),
-            ("seed", env.seed.to_string()),
-        ],
+        &[("experiment", "graded".into()), ("seed", env.seed.to_string())],
         &r.rows,
     )?;
     #[derive(serde::Serialize)]
@@ -278,11 +208,7 @@ pub fn graded(
         time: f64,
         energy: f64,
     }
-    let trace: Vec<TraceRow> = r
-        .trace
-        .iter()
-        .map(|&(time, energy)| TraceRow { time, energy })
-        .collect();
+    let trace: Vec<TraceRow> = r.trace.iter().map(|&(time, energy)| TraceRow { time, energy }).collect();
     write_csv(&dir.join("graded_energy_trace.csv"), &[], &trace)?;
     write_json(
         &dir.join("graded.json"),
@@ -292,10 +218,7 @@ pub fn graded(
         env,
         &dir.join("graded_energy"),
         &Chart {
-            title: format!(
-                "Graded Hopfield energy along RK4 (λ = {}, dt = {})",
-                cfg.gain, cfg.dt
-            ),
+            title: format!("Graded Hopfield energy along RK4 (λ = {}, dt = {})", cfg.gain, cfg.dt),
             x_label: "time".into(),
             y_label: "energy E(t)".into(),
             series: vec![Series::line("E(t), seed 0", r.trace.clone())],

@@ -191,112 +191,35 @@ fn check_ok(outcome: experiments::Outcome) -> Result<ExitCode> {
 fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
     match cli.command {
         Command::Memory(cmd) => match cmd {
-            MemoryCommand::Store { src, dynamics, out } => {
-                memory::store(env, &src, &dynamics, &out)?
-            }
+            MemoryCommand::Store { src, dynamics, out } => memory::store(env, &src, &dynamics, &out)?,
             MemoryCommand::Corrupt { src, rho, out } => memory::corrupt_cmd(env, &src, rho, &out)?,
-            MemoryCommand::Retrieve {
-                src,
-                dynamics,
-                args,
-            } => memory::retrieve(env, &src, &dynamics, &args)?,
+            MemoryCommand::Retrieve { src, dynamics, args } => memory::retrieve(env, &src, &dynamics, &args)?,
             MemoryCommand::Show { src, width, out } => memory::show(&src, width, &out)?,
-            MemoryCommand::Capacity {
-                neurons,
-                alphas,
-                trials,
-                rho,
-                out,
-            } => {
-                let trials = if trials.len() == 1 {
-                    vec![trials[0]; neurons.len()]
-                } else {
-                    trials
-                };
-                let cfg = CapacityConfig {
-                    neurons,
-                    alphas,
-                    trials,
-                    rho,
-                    ..CapacityConfig::e1()
-                };
+            MemoryCommand::Capacity { neurons, alphas, trials, rho, out } => {
+                let trials = if trials.len() == 1 { vec![trials[0]; neurons.len()] } else { trials };
+                let cfg = CapacityConfig { neurons, alphas, trials, rho, ..CapacityConfig::e1() };
                 return check_ok(experiments::capacity(env, &cfg, &out, "capacity sweep")?);
             }
-            MemoryCommand::Recall {
-                neurons,
-                patterns,
-                networks,
-                out,
-            } => {
-                let cfg = RecallConfig {
-                    neurons,
-                    patterns,
-                    networks,
-                };
-                return check_ok(experiments::recall(
-                    env,
-                    &cfg,
-                    &out,
-                    "exact-recall scaling",
-                )?);
+            MemoryCommand::Recall { neurons, patterns, networks, out } => {
+                let cfg = RecallConfig { neurons, patterns, networks };
+                return check_ok(experiments::recall(env, &cfg, &out, "exact-recall scaling")?);
             }
-            MemoryCommand::Basin {
-                neurons,
-                alphas,
-                rhos,
-                trials,
-                out,
-            } => {
-                let cfg = BasinConfig {
-                    neurons,
-                    alphas,
-                    rhos,
-                    trials,
-                };
+            MemoryCommand::Basin { neurons, alphas, rhos, trials, out } => {
+                let cfg = BasinConfig { neurons, alphas, rhos, trials };
                 return check_ok(experiments::basin(env, &cfg, &out, "basins of attraction")?);
             }
-            MemoryCommand::Graded {
-                neurons,
-                patterns,
-                gain,
-                dt,
-                rho,
-                seeds,
-                out,
-            } => {
-                let cfg = GradedConfig {
-                    neurons,
-                    patterns,
-                    gain,
-                    dt,
-                    rho,
-                    seeds,
-                    ..GradedConfig::e8()
-                };
-                return check_ok(experiments::graded(
-                    env,
-                    &cfg,
-                    &out,
-                    "graded Hopfield network",
-                )?);
+            MemoryCommand::Graded { neurons, patterns, gain, dt, rho, seeds, out } => {
+                let cfg = GradedConfig { neurons, patterns, gain, dt, rho, seeds, ..GradedConfig::e8() };
+                return check_ok(experiments::graded(env, &cfg, &out, "graded Hopfield network")?);
             }
         },
-        Command::Reproduce {
-            id,
-            list,
-            quick,
-            out,
-        } => {
+        Command::Reproduce { id, list, quick, out } => {
             if list || id.is_none() {
                 reproduce::list();
                 return Ok(ExitCode::SUCCESS);
             }
             let pass = reproduce::run(env, id.as_deref().unwrap_or("all"), &out, quick)?;
-            return Ok(if pass {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
+            return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,
     }
@@ -316,24 +239,13 @@ fn main() -> ExitCode {
             stop.raise();
         });
     }
-    let threads = if cli.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        cli.threads
-    };
-    if let Err(e) = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-    {
+    let threads =
+        if cli.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { cli.threads };
+    if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
         eprintln!("error: cannot start {threads} threads: {e}");
         return ExitCode::from(2);
     }
-    let env = Env {
-        seed: cli.seed,
-        threads,
-        quiet: cli.quiet,
-        stop: stop.clone(),
-    };
+    let env = Env { seed: cli.seed, threads, quiet: cli.quiet, stop: stop.clone() };
     match run(cli, &env) {
         Ok(code) => code,
         Err(e) => {

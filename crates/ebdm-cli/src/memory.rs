@@ -7,9 +7,7 @@ use clap::{Args, ValueEnum};
 use ebdm::data;
 use ebdm::engine::rng::stream;
 use ebdm::memory::patterns::corrupt;
-use ebdm::memory::{
-    metrics, Hopfield, LearningRule, Order, Patterns, RetrieveParams, Status, UpdateMode,
-};
+use ebdm::memory::{metrics, Hopfield, LearningRule, Order, Patterns, RetrieveParams, Status, UpdateMode};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -51,12 +49,7 @@ pub fn mnist_digits(dir: &Path, digits: &[u8], threshold: u8) -> Result<(Pattern
     let images = data::read_images(&find_idx(dir, "t10k-images-idx3-ubyte")?)?;
     let labels = data::read_labels(&find_idx(dir, "t10k-labels-idx1-ubyte")?)?;
     if labels.len() != images.count {
-        bail!(
-            "{}: {} labels for {} images",
-            dir.display(),
-            labels.len(),
-            images.count
-        );
+        bail!("{}: {} labels for {} images", dir.display(), labels.len(), images.count);
     }
     if digits.is_empty() {
         bail!("--digits: give at least one digit class");
@@ -68,10 +61,7 @@ pub fn mnist_digits(dir: &Path, digits: &[u8], threshold: u8) -> Result<(Pattern
         };
         flat.extend(images.binarize(i, threshold));
     }
-    Ok((
-        Patterns::new(digits.len(), images.pixels_per_image(), flat)?,
-        images.cols,
-    ))
+    Ok((Patterns::new(digits.len(), images.pixels_per_image(), flat)?, images.cols))
 }
 
 impl PatternSource {
@@ -152,20 +142,12 @@ impl DynamicsArgs {
             ModeArg::Sync => UpdateMode::Sync,
             ModeArg::Glauber => UpdateMode::Glauber { beta: self.beta },
         };
-        let p = RetrieveParams {
-            mode,
-            max_sweeps: self.max_sweeps,
-            track_energy,
-        };
+        let p = RetrieveParams { mode, max_sweeps: self.max_sweeps, track_energy };
         p.check()?;
         Ok(p)
     }
     pub fn network(&self, p: &Patterns) -> Result<Hopfield> {
-        Ok(Hopfield::train_with(
-            p,
-            self.rule.into(),
-            !self.keep_diagonal,
-        )?)
+        Ok(Hopfield::train_with(p, self.rule.into(), !self.keep_diagonal)?)
     }
 }
 
@@ -175,9 +157,7 @@ pub fn store(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, out: &Path
     let net = dynamics.network(&p)?;
     let n = net.neurons();
     data::write_npy_f64(out, n, n, net.weights())?;
-    let fixed = (0..p.count())
-        .filter(|&mu| net.is_fixed_point(p.row(mu)).unwrap_or(false))
-        .count();
+    let fixed = (0..p.count()).filter(|&mu| net.is_fixed_point(p.row(mu)).unwrap_or(false)).count();
     if !env.quiet {
         println!(
             "stored {} patterns of {} neurons with rule {:?}; {} of them are fixed points; weights written to {}",
@@ -201,12 +181,7 @@ pub fn corrupt_cmd(env: &Env, src: &PatternSource, rho: f64, out: &Path) -> Resu
     }
     data::write_npy_i8(out, p.count(), p.len(), &flat)?;
     if !env.quiet {
-        println!(
-            "wrote {} cues with ⌊{rho}·{}⌋ flipped bits each to {}",
-            p.count(),
-            p.len(),
-            out.display()
-        );
+        println!("wrote {} cues with ⌊{rho}·{}⌋ flipped bits each to {}", p.count(), p.len(), out.display());
     }
     Ok(())
 }
@@ -252,12 +227,7 @@ pub struct RetrieveArgs {
 }
 
 /// `memory retrieve`.
-pub fn retrieve(
-    env: &Env,
-    src: &PatternSource,
-    dynamics: &DynamicsArgs,
-    args: &RetrieveArgs,
-) -> Result<()> {
+pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &RetrieveArgs) -> Result<()> {
     let (p, img_w) = src.load()?;
     let net = dynamics.network(&p)?;
     let params = dynamics.params(args.trace.is_some())?;
@@ -277,11 +247,7 @@ pub fn retrieve(
         None => {
             let mut flat = Vec::new();
             for mu in 0..p.count() {
-                flat.extend(corrupt(
-                    p.row(mu),
-                    args.rho,
-                    &mut stream(env.seed, mu as u64),
-                )?);
+                flat.extend(corrupt(p.row(mu), args.rho, &mut stream(env.seed, mu as u64))?);
             }
             (Patterns::new(p.count(), p.len(), flat)?, true)
         }
@@ -327,15 +293,7 @@ pub fn retrieve(
             .iter()
             .enumerate()
             .flat_map(|(c, o)| {
-                o.energy_trace
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .map(move |(s, &e)| Row {
-                        cue: c,
-                        sweep: s,
-                        energy: e,
-                    })
+                o.energy_trace.iter().flatten().enumerate().map(move |(s, &e)| Row { cue: c, sweep: s, energy: e })
             })
             .collect();
         write_csv(path, &[], &rows)?;
@@ -369,36 +327,18 @@ pub fn retrieve(
             );
         }
         if from_rho {
-            println!(
-                "exact recall: {exact} of {} cues (ρ = {})",
-                results.len(),
-                args.rho
-            );
+            println!("exact recall: {exact} of {} cues (ρ = {})", results.len(), args.rho);
         }
     }
     if let Some(path) = &args.image {
         let w = args.width.unwrap_or(img_w);
         if w == 0 || p.len() % w != 0 {
-            bail!(
-                "--image needs --width dividing the pattern length {}",
-                p.len()
-            );
+            bail!("--image needs --width dividing the pattern length {}", p.len());
         }
         let rows = vec![
-            (
-                "stored".to_string(),
-                (0..cues.count().min(p.count()))
-                    .map(|mu| p.row(mu).to_vec())
-                    .collect(),
-            ),
-            (
-                "cue".to_string(),
-                (0..cues.count()).map(|c| cues.row(c).to_vec()).collect(),
-            ),
-            (
-                "retrieved".to_string(),
-                outs.iter().map(|o| o.state.clone()).collect(),
-            ),
+            ("stored".to_string(), (0..cues.count().min(p.count())).map(|mu| p.row(mu).to_vec()).collect()),
+            ("cue".to_string(), (0..cues.count()).map(|c| cues.row(c).to_vec()).collect()),
+            ("retrieved".to_string(), outs.iter().map(|o| o.state.clone()).collect()),
         ];
         plot::image_grid(path, &rows, w, p.len() / w).context("drawing the image grid")?;
     }
@@ -415,9 +355,6 @@ pub fn show(src: &PatternSource, width: Option<usize>, out: &Path) -> Result<()>
     if w == 0 || p.len() % w != 0 {
         bail!("--width must divide the pattern length {}", p.len());
     }
-    let rows = vec![(
-        "patterns".to_string(),
-        p.rows().map(|r| r.to_vec()).collect(),
-    )];
+    let rows = vec![("patterns".to_string(), p.rows().map(|r| r.to_vec()).collect())];
     plot::image_grid(out, &rows, w, p.len() / w)
 }

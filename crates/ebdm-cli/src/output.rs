@@ -44,8 +44,7 @@ fn cpu_model() -> String {
 
 /// Creates the output directory.
 pub fn out_dir(dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
     Ok(dir.to_path_buf())
 }
 
@@ -76,15 +75,9 @@ pub fn write_csv<T: Serialize>(path: &Path, extra: &[(&str, String)], rows: &[T]
     );
     let mut header_done = false;
     for row in rows {
-        let Value::Object(map) = serde_json::to_value(row)? else {
-            anyhow::bail!("CSV rows must be records")
-        };
+        let Value::Object(map) = serde_json::to_value(row)? else { anyhow::bail!("CSV rows must be records") };
         if !header_done {
-            let names: Vec<&str> = extra
-                .iter()
-                .map(|(k, _)| *k)
-                .chain(map.keys().map(String::as_str))
-                .collect();
+            let names: Vec<&str> = extra.iter().map(|(k, _)| *k).chain(map.keys().map(String::as_str)).collect();
             writeln!(f, "{}", names.join(","))?;
             header_done = true;
         }
@@ -107,11 +100,9 @@ pub fn progress(env: &Env, total: u64, label: &str) -> ProgressBar {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     } else {
         bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>12} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})")
+                .expect("static template")
+                .progress_chars("=> "),
         );
         bar.set_message(label.to_string());
     }
@@ -121,11 +112,7 @@ pub fn progress(env: &Env, total: u64, label: &str) -> ProgressBar {
 /// Prints a table of checks and returns whether all passed.
 pub fn print_checks(title: &str, checks: &[ebdm::experiment::Check]) -> bool {
     println!("{title}");
-    let w = checks
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(10);
+    let w = checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(10);
     for c in checks {
         println!(
             "  {:<w$}  measured {:<28} expected {:<22} {}",

@@ -27,9 +27,7 @@ pub fn font_available() -> bool {
     static FONT: OnceLock<bool> = OnceLock::new();
     *FONT.get_or_init(|| {
         let env = std::env::var_os("EBDM_FONT").map(PathBuf::from);
-        let candidates = env
-            .into_iter()
-            .chain(FONT_CANDIDATES.iter().map(PathBuf::from));
+        let candidates = env.into_iter().chain(FONT_CANDIDATES.iter().map(PathBuf::from));
         for path in candidates {
             if let Ok(bytes) = std::fs::read(&path) {
                 let leaked: &'static [u8] = Box::leak(bytes.into_boxed_slice());
@@ -52,22 +50,21 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Draw markers only (no connecting line).
     pub markers_only: bool,
+    /// Palette index (defaults to the series' position).
+    pub color: Option<usize>,
 }
 
 impl Series {
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self {
-            name: name.into(),
-            points,
-            markers_only: false,
-        }
+        Self { name: name.into(), points, markers_only: false }
     }
     pub fn points(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self {
-            name: name.into(),
-            points,
-            markers_only: true,
-        }
+        Self { name: name.into(), points, markers_only: true }
+    }
+    /// Uses palette colour `i`, e.g. to pair a curve with its markers.
+    pub fn colored(mut self, i: usize) -> Self {
+        self.color = Some(i);
+        self
     }
 }
 
@@ -83,17 +80,8 @@ pub struct Chart {
 }
 
 fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
-    let pts = chart
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter())
-        .filter(|p| p.0.is_finite() && p.1.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
+    let pts = chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in pts {
         if chart.log_y && y <= 0.0 {
             continue;
@@ -117,11 +105,7 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
             (a - 0.04 * (b - a), b + 0.04 * (b - a))
         }
     };
-    let y = if chart.log_y {
-        (y0 * 0.8, y1 * 1.25)
-    } else {
-        pad(y0, y1)
-    };
+    let y = if chart.log_y { (y0 * 0.8, y1 * 1.25) } else { pad(y0, y1) };
     (pad(x0, x1), y)
 }
 
@@ -132,21 +116,13 @@ where
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     let ((x0, x1), (y0, y1)) = bounds(chart);
     let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(&chart.title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(60);
+    builder.caption(&chart.title, ("sans-serif", 22)).margin(12).x_label_area_size(42).y_label_area_size(60);
     macro_rules! body {
         ($ctx:expr) => {{
             let mut ctx = $ctx;
-            ctx.configure_mesh()
-                .x_desc(&chart.x_label)
-                .y_desc(&chart.y_label)
-                .draw()
-                .map_err(|e| anyhow!("{e}"))?;
+            ctx.configure_mesh().x_desc(&chart.x_label).y_desc(&chart.y_label).draw().map_err(|e| anyhow!("{e}"))?;
             for (i, s) in chart.series.iter().enumerate() {
-                let color = Palette99::pick(i).to_rgba();
+                let color = Palette99::pick(s.color.unwrap_or(i)).to_rgba();
                 let pts: Vec<(f64, f64)> = s
                     .points
                     .iter()
@@ -162,22 +138,17 @@ where
                     ctx.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                         .map_err(|e| anyhow!("{e}"))?
                         .label(&s.name)
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                        });
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
                     ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                         .map_err(|e| anyhow!("{e}"))?;
                 }
             }
             for (x, label) in &chart.vlines {
                 let (lo, hi) = (y0, y1);
-                ctx.draw_series(LineSeries::new(
-                    vec![(*x, lo), (*x, hi)],
-                    BLACK.mix(0.5).stroke_width(1),
-                ))
-                .map_err(|e| anyhow!("{e}"))?
-                .label(label)
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+                ctx.draw_series(LineSeries::new(vec![(*x, lo), (*x, hi)], BLACK.mix(0.5).stroke_width(1)))
+                    .map_err(|e| anyhow!("{e}"))?
+                    .label(label)
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
             }
             ctx.configure_series_labels()
                 .background_style(WHITE.mix(0.85))
@@ -187,13 +158,9 @@ where
         }};
     }
     if chart.log_y {
-        body!(builder
-            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-            .map_err(|e| anyhow!("{e}"))?);
+        body!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(|e| anyhow!("{e}"))?);
     } else {
-        body!(builder
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(|e| anyhow!("{e}"))?);
+        body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| anyhow!("{e}"))?);
     }
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
@@ -206,11 +173,8 @@ pub fn chart(stem: &Path, chart: &Chart) -> Result<Vec<PathBuf>> {
     }
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
-    draw_chart(
-        BitMapBackend::new(&png, (900, 600)).into_drawing_area(),
-        chart,
-    )
-    .with_context(|| format!("drawing {}", png.display()))?;
+    draw_chart(BitMapBackend::new(&png, (900, 600)).into_drawing_area(), chart)
+        .with_context(|| format!("drawing {}", png.display()))?;
     draw_chart(SVGBackend::new(&svg, (900, 600)).into_drawing_area(), chart)
         .with_context(|| format!("drawing {}", svg.display()))?;
     Ok(vec![png, svg])
@@ -218,12 +182,7 @@ pub fn chart(stem: &Path, chart: &Chart) -> Result<Vec<PathBuf>> {
 
 /// A grid of binary images: one row per entry `(label, images)`, each image `width × height`
 /// ±1 values (+1 drawn dark).
-pub fn image_grid(
-    path: &Path,
-    rows: &[(String, Vec<Vec<i8>>)],
-    width: usize,
-    height: usize,
-) -> Result<()> {
+pub fn image_grid(path: &Path, rows: &[(String, Vec<Vec<i8>>)], width: usize, height: usize) -> Result<()> {
     let scale = 4usize;
     let gap = 6usize;
     let label_w = if font_available() { 110 } else { 0 };
@@ -235,35 +194,22 @@ pub fn image_grid(
     for (r, (label, images)) in rows.iter().enumerate() {
         let y0 = gap + r * (height * scale + gap);
         if label_w > 0 {
-            root.draw(&Text::new(
-                label.clone(),
-                (6, (y0 + height * scale / 2 - 8) as i32),
-                ("sans-serif", 16),
-            ))
-            .map_err(|e| anyhow!("{e}"))?;
+            root.draw(&Text::new(label.clone(), (6, (y0 + height * scale / 2 - 8) as i32), ("sans-serif", 16)))
+                .map_err(|e| anyhow!("{e}"))?;
         }
         for (c, img) in images.iter().enumerate() {
             let x0 = label_w + gap + c * (width * scale + gap);
             for (i, &v) in img.iter().enumerate().take(width * height) {
                 let (px, py) = (x0 + (i % width) * scale, y0 + (i / width) * scale);
-                let color = if v > 0 {
-                    RGBColor(20, 20, 20)
-                } else {
-                    RGBColor(235, 235, 235)
-                };
+                let color = if v > 0 { RGBColor(20, 20, 20) } else { RGBColor(235, 235, 235) };
                 root.draw(&Rectangle::new(
-                    [
-                        (px as i32, py as i32),
-                        ((px + scale) as i32, (py + scale) as i32),
-                    ],
+                    [(px as i32, py as i32), ((px + scale) as i32, (py + scale) as i32)],
                     color.filled(),
                 ))
                 .map_err(|e| anyhow!("{e}"))?;
             }
         }
     }
-    root.present()
-        .map_err(|e| anyhow!("{e}"))
-        .with_context(|| format!("writing {}", path.display()))?;
+    root.present().map_err(|e| anyhow!("{e}")).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -27,11 +27,7 @@ pub fn registry() -> Vec<Entry> {
             title: "Classical capacity curve, finite-size extrapolation of α_c (AGS 0.138)",
             cost: "about 1–3 min on 2 cores (--quick: seconds)",
             run: |env, dir, quick| {
-                let cfg = if quick {
-                    CapacityConfig::e1_quick()
-                } else {
-                    CapacityConfig::e1()
-                };
+                let cfg = if quick { CapacityConfig::e1_quick() } else { CapacityConfig::e1() };
                 experiments::capacity(env, &cfg, dir, "memory/E1: classical capacity")
             },
         },
@@ -39,25 +35,14 @@ pub fn registry() -> Vec<Entry> {
             id: "memory/E2",
             title: "Exact-recall scaling (McEliece): fraction of patterns that are fixed points",
             cost: "seconds",
-            run: |env, dir, _| {
-                experiments::recall(
-                    env,
-                    &RecallConfig::e2(),
-                    dir,
-                    "memory/E2: exact-recall scaling",
-                )
-            },
+            run: |env, dir, _| experiments::recall(env, &RecallConfig::e2(), dir, "memory/E2: exact-recall scaling"),
         },
         Entry {
             id: "memory/E3",
             title: "Basins of attraction of the classical network",
             cost: "about 10 s (--quick: 2 s)",
             run: |env, dir, quick| {
-                let cfg = if quick {
-                    BasinConfig::e3_quick()
-                } else {
-                    BasinConfig::e3()
-                };
+                let cfg = if quick { BasinConfig::e3_quick() } else { BasinConfig::e3() };
                 experiments::basin(env, &cfg, dir, "memory/E3: basins of attraction")
             },
         },
@@ -66,14 +51,7 @@ pub fn registry() -> Vec<Entry> {
             title: "Graded Hopfield network: energy descent, Lyapunov identity, high-gain limit",
             cost: "seconds",
             run: |env, dir, quick| {
-                let cfg = if quick {
-                    GradedConfig {
-                        seeds: 8,
-                        ..GradedConfig::e8()
-                    }
-                } else {
-                    GradedConfig::e8()
-                };
+                let cfg = if quick { GradedConfig { seeds: 8, ..GradedConfig::e8() } } else { GradedConfig::e8() };
                 experiments::graded(env, &cfg, dir, "memory/E8: graded Hopfield network")
             },
         },
@@ -94,17 +72,11 @@ pub fn run(env: &Env, id: &str, out: &Path, quick: bool) -> Result<bool> {
     let selected: Vec<&Entry> = if id == "all" {
         entries.iter().collect()
     } else {
-        entries
-            .iter()
-            .filter(|e| e.id.eq_ignore_ascii_case(id))
-            .collect()
+        entries.iter().filter(|e| e.id.eq_ignore_ascii_case(id)).collect()
     };
     if selected.is_empty() {
         let ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
-        bail!(
-            "unknown experiment `{id}`; known: {} (or `all`)",
-            ids.join(", ")
-        );
+        bail!("unknown experiment `{id}`; known: {} (or `all`)", ids.join(", "));
     }
     let mut all_pass = true;
     for e in selected {

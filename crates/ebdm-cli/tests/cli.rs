@@ -88,7 +88,20 @@ fn same_seed_same_output_at_any_thread_count() {
     let run = |threads: &str, sub: &str| {
         let out = dir.path().join(sub);
         ebdm()
-            .args(["--threads", threads, "--seed", "3", "memory", "capacity", "--neurons", "200", "--alphas", "0.1,0.2", "--trials", "6"])
+            .args([
+                "--threads",
+                threads,
+                "--seed",
+                "3",
+                "memory",
+                "capacity",
+                "--neurons",
+                "200",
+                "--alphas",
+                "0.1,0.2",
+                "--trials",
+                "6",
+            ])
             .args(["--out", out.to_str().unwrap()])
             .assert()
             .success();

@@ -74,9 +74,7 @@ pub fn f64_array<'py>(obj: &Bound<'py, PyAny>, row: &str) -> PyResult<Bound<'py,
     let py = obj.py();
     let kwargs = PyDict::new(py);
     kwargs.set_item("dtype", "float64")?;
-    let arr = py
-        .import("numpy")?
-        .call_method("asarray", (obj,), Some(&kwargs))?;
+    let arr = py.import("numpy")?.call_method("asarray", (obj,), Some(&kwargs))?;
     Ok(arr.downcast_into::<PyArrayDyn<f64>>()?)
 }
 
@@ -89,24 +87,17 @@ fn check_ndim(shape_: &[usize], what: &str, allowed: &[usize]) -> PyResult<()> {
         [2] => "a 2-D array",
         _ => "a 1-D or 2-D array",
     };
-    Err(shape(format!(
-        "{what} must be {want}, got an array of shape {shape_:?}"
-    )))
+    Err(shape(format!("{what} must be {want}, got an array of shape {shape_:?}")))
 }
 
 /// Reads a float64 array with one of the `allowed` numbers of axes.
 pub fn real(obj: &Bound<'_, PyAny>, what: &str, allowed: &[usize]) -> PyResult<Dense<f64>> {
     let arr = f64_array(obj, "row")?;
-    let ro = arr
-        .try_readonly()
-        .map_err(|e| shape(format!("{what}: {e}")))?;
+    let ro = arr.try_readonly().map_err(|e| shape(format!("{what}: {e}")))?;
     let view = ro.as_array();
     let shape_ = view.shape().to_vec();
     check_ndim(&shape_, what, allowed)?;
-    Ok(Dense {
-        shape: shape_,
-        data: view.iter().copied().collect(),
-    })
+    Ok(Dense { shape: shape_, data: view.iter().copied().collect() })
 }
 
 /// Reads a real vector.
@@ -115,12 +106,7 @@ pub fn real_vector(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f64>> {
 }
 
 /// Reads a vector of length `n`, or a scalar broadcast to length `n`; `None` gives `default`.
-pub fn vector_or_scalar(
-    obj: Option<&Bound<'_, PyAny>>,
-    n: usize,
-    default: f64,
-    what: &str,
-) -> PyResult<Vec<f64>> {
+pub fn vector_or_scalar(obj: Option<&Bound<'_, PyAny>>, n: usize, default: f64, what: &str) -> PyResult<Vec<f64>> {
     let Some(obj) = obj else {
         return Ok(vec![default; n]);
     };
@@ -135,30 +121,16 @@ pub fn vector_or_scalar(
 
 /// Reads a ±1 array (one or two axes as `allowed` says). Values other than ±1 are reported as
 /// `ebdm::Error::NotBipolar`, naming the row (`pattern`), the column and the value.
-pub fn bipolar(
-    obj: &Bound<'_, PyAny>,
-    what: &str,
-    row: &str,
-    allowed: &[usize],
-) -> PyResult<Dense<i8>> {
+pub fn bipolar(obj: &Bound<'_, PyAny>, what: &str, row: &str, allowed: &[usize]) -> PyResult<Dense<i8>> {
     fn finish(shape_: Vec<usize>, data: Vec<i8>) -> Dense<i8> {
-        Dense {
-            shape: shape_,
-            data,
-        }
+        Dense { shape: shape_, data }
     }
     let not_bipolar = |pos: usize, cols: usize, value: f64| {
         let cols = cols.max(1);
-        to_pyerr(Error::NotBipolar {
-            pattern: pos / cols,
-            index: pos % cols,
-            value,
-        })
+        to_pyerr(Error::NotBipolar { pattern: pos / cols, index: pos % cols, value })
     };
     if let Ok(a) = obj.downcast::<PyArrayDyn<i8>>() {
-        let ro = a
-            .try_readonly()
-            .map_err(|e| shape(format!("{what}: {e}")))?;
+        let ro = a.try_readonly().map_err(|e| shape(format!("{what}: {e}")))?;
         let view = ro.as_array();
         let shape_ = view.shape().to_vec();
         check_ndim(&shape_, what, allowed)?;
@@ -170,9 +142,7 @@ pub fn bipolar(
         return Ok(finish(shape_, data));
     }
     let arr = f64_array(obj, row)?;
-    let ro = arr
-        .try_readonly()
-        .map_err(|e| shape(format!("{what}: {e}")))?;
+    let ro = arr.try_readonly().map_err(|e| shape(format!("{what}: {e}")))?;
     let view = ro.as_array();
     let shape_ = view.shape().to_vec();
     check_ndim(&shape_, what, allowed)?;

@@ -19,8 +19,8 @@ use crate::runtime::run_released;
 /// `value` as Python objects, through JSON (`json.loads` keeps the field order, and parses
 /// floats exactly; non-finite floats become `None`).
 fn to_python<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot convert a result: {e}")))?;
+    let text =
+        serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(format!("cannot convert a result: {e}")))?;
     py.import("json")?.call_method1("loads", (text,))
 }
 
@@ -80,11 +80,7 @@ fn run<T: Send>(
     f: impl FnOnce(&Harness) -> ebdm::Result<T> + Send,
 ) -> PyResult<T> {
     let stop = StopFlag::new();
-    let harness = Harness {
-        seed,
-        stop: stop.clone(),
-        progress: None,
-    };
+    let harness = Harness { seed, stop: stop.clone(), progress: None };
     run_released(py, threads, Some(&stop), || f(&harness))?.or_raise()
 }
 
@@ -120,11 +116,7 @@ pub fn capacity<'py>(
     threads: Option<usize>,
     quick: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let preset = if quick {
-        CapacityConfig::e1_quick()
-    } else {
-        CapacityConfig::e1()
-    };
+    let preset = if quick { CapacityConfig::e1_quick() } else { CapacityConfig::e1() };
     let custom_sizes = neurons.is_some();
     let neurons = neurons.unwrap_or(preset.neurons);
     let trials = match trials {
@@ -135,14 +127,7 @@ pub fn capacity<'py>(
             Err(_) => t.extract::<Vec<usize>>()?,
         },
     };
-    let config = CapacityConfig {
-        neurons,
-        alphas: alphas.unwrap_or(preset.alphas),
-        trials,
-        rho,
-        flip_cap,
-        threshold,
-    };
+    let config = CapacityConfig { neurons, alphas: alphas.unwrap_or(preset.alphas), trials, rho, flip_cap, threshold };
     let r = run(py, seed, threads, |h| ex::capacity::run(&config, h))?;
     let out = common(py, &r.config, &r.checks, r.interrupted)?;
     out.set_item("rows", table(py, &r.rows)?)?;
@@ -184,11 +169,7 @@ pub fn recall<'py>(
     seed: u64,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let config = RecallConfig {
-        neurons,
-        patterns,
-        networks,
-    };
+    let config = RecallConfig { neurons, patterns, networks };
     let r = run(py, seed, threads, |h| ex::recall::run(&config, h))?;
     let out = common(py, &r.config, &r.checks, r.interrupted)?;
     out.set_item("rows", table(py, &r.rows)?)?;
@@ -230,11 +211,7 @@ pub fn basin<'py>(
     threads: Option<usize>,
     quick: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let preset = if quick {
-        BasinConfig::e3_quick()
-    } else {
-        BasinConfig::e3()
-    };
+    let preset = if quick { BasinConfig::e3_quick() } else { BasinConfig::e3() };
     let config = BasinConfig {
         neurons: neurons.unwrap_or(preset.neurons),
         alphas: alphas.unwrap_or(preset.alphas),
@@ -243,11 +220,7 @@ pub fn basin<'py>(
     };
     let r = run(py, seed, threads, |h| ex::basin::run(&config, h))?;
     let out = common(py, &r.config, &r.checks, r.interrupted)?;
-    let cells: Vec<BasinCell> = r
-        .cells
-        .iter()
-        .map(|(rho, cell)| BasinCell { rho: *rho, cell })
-        .collect();
+    let cells: Vec<BasinCell> = r.cells.iter().map(|(rho, cell)| BasinCell { rho: *rho, cell }).collect();
     out.set_item("rows", table(py, &r.rows)?)?;
     out.set_item("cells", table(py, &cells)?)?;
     out.set_item("rho50", pairs(py, ("alpha", "rho50"), r.rho50)?)?;
@@ -278,15 +251,7 @@ pub fn graded_limit<'py>(
     seed: u64,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let config = GradedConfig {
-        neurons,
-        patterns,
-        rho,
-        gain,
-        seeds,
-        dt,
-        steps,
-    };
+    let config = GradedConfig { neurons, patterns, rho, gain, seeds, dt, steps };
     let r = run(py, seed, threads, |h| ex::graded_limit::run(&config, h))?;
     let out = common(py, &r.config, &r.checks, r.interrupted)?;
     out.set_item("rows", table(py, &r.rows)?)?;

@@ -22,22 +22,11 @@ const MAX_VALUES: usize = 1 << 34;
 /// platform).
 #[pyfunction]
 #[pyo3(signature = (k, n, seed = 0))]
-pub fn random_patterns(
-    py: Python<'_>,
-    k: usize,
-    n: usize,
-    seed: u64,
-) -> PyResult<Bound<'_, PyArray2<i8>>> {
+pub fn random_patterns(py: Python<'_>, k: usize, n: usize, seed: u64) -> PyResult<Bound<'_, PyArray2<i8>>> {
     if k.checked_mul(n).is_none_or(|v| v > MAX_VALUES) {
-        return Err(param(
-            "patterns",
-            format!("K·N = {k}·{n} values are too many (at most {MAX_VALUES})"),
-        ));
+        return Err(param("patterns", format!("K·N = {k}·{n} values are too many (at most {MAX_VALUES})")));
     }
-    let p = run_released(py, None, None, || {
-        Patterns::random(k, n, &mut stream(seed, 0))
-    })?
-    .or_raise()?;
+    let p = run_released(py, None, None, || Patterns::random(k, n, &mut stream(seed, 0)))?.or_raise()?;
     matrix(py, k, n, p.as_slice().to_vec())
 }
 
@@ -46,12 +35,7 @@ pub fn random_patterns(
 /// independently with the random stream `(seed, i)`; a 1-D array uses `(seed, 0)`.
 #[pyfunction]
 #[pyo3(signature = (pattern, rho, seed = 0))]
-pub fn corrupt<'py>(
-    py: Python<'py>,
-    pattern: &Bound<'py, PyAny>,
-    rho: f64,
-    seed: u64,
-) -> PyResult<Bound<'py, PyAny>> {
+pub fn corrupt<'py>(py: Python<'py>, pattern: &Bound<'py, PyAny>, rho: f64, seed: u64) -> PyResult<Bound<'py, PyAny>> {
     let p = bipolar(pattern, "pattern", "pattern", &[1, 2])?;
     let (rows, cols) = p.rows_cols();
     let mut out = Vec::with_capacity(p.data.len());
@@ -79,31 +63,18 @@ fn paired<'py, T: numpy::Element + IntoPyObject<'py>>(
     let (ra, ca) = a.rows_cols();
     let (rb, cb) = b.rows_cols();
     if ca != cb {
-        return Err(shape(format!(
-            "vectors of lengths {ca} and {cb} cannot be compared"
-        )));
+        return Err(shape(format!("vectors of lengths {ca} and {cb} cannot be compared")));
     }
     let row = |d: &Dense<i8>, i: usize| -> Vec<i8> { d.data[i * ca..(i + 1) * ca].to_vec() };
     let out: Vec<T> = match (a.is_batch(), b.is_batch()) {
         (false, false) => return f(&a.data, &b.data).or_raise()?.into_bound_py_any(py),
-        (true, false) => (0..ra)
-            .map(|i| f(&row(&a, i), &b.data))
-            .collect::<ebdm::Result<_>>()
-            .or_raise()?,
-        (false, true) => (0..rb)
-            .map(|i| f(&a.data, &row(&b, i)))
-            .collect::<ebdm::Result<_>>()
-            .or_raise()?,
+        (true, false) => (0..ra).map(|i| f(&row(&a, i), &b.data)).collect::<ebdm::Result<_>>().or_raise()?,
+        (false, true) => (0..rb).map(|i| f(&a.data, &row(&b, i))).collect::<ebdm::Result<_>>().or_raise()?,
         (true, true) => {
             if ra != rb {
-                return Err(shape(format!(
-                    "batches of {ra} and {rb} rows cannot be compared row by row"
-                )));
+                return Err(shape(format!("batches of {ra} and {rb} rows cannot be compared row by row")));
             }
-            (0..ra)
-                .map(|i| f(&row(&a, i), &row(&b, i)))
-                .collect::<ebdm::Result<_>>()
-                .or_raise()?
+            (0..ra).map(|i| f(&row(&a, i), &row(&b, i))).collect::<ebdm::Result<_>>().or_raise()?
         }
     };
     Ok(vector(py, out).into_any())
@@ -113,11 +84,7 @@ fn paired<'py, T: numpy::Element + IntoPyObject<'py>>(
 /// either side, the overlaps of each row with the other vector (float64 array of K); with two
 /// K×N arrays, row by row.
 #[pyfunction]
-pub fn overlap<'py>(
-    py: Python<'py>,
-    a: &Bound<'py, PyAny>,
-    b: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+pub fn overlap<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     paired(py, a, b, metrics::overlap)
 }
 
@@ -133,11 +100,7 @@ pub fn bit_error_rate<'py>(
 
 /// Whether the two ±1 vectors are equal (m = 1). Batches as in `overlap` (bool array).
 #[pyfunction]
-pub fn exact_recall<'py>(
-    py: Python<'py>,
-    a: &Bound<'py, PyAny>,
-    b: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+pub fn exact_recall<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     paired(py, a, b, metrics::exact_recall)
 }
 
@@ -146,10 +109,7 @@ pub fn exact_recall<'py>(
 /// with `bit_fraction` (fraction of stable bits), `pattern_fraction` (fraction of patterns that
 /// are fixed points) and `all_fixed`.
 #[pyfunction]
-pub fn hebbian_stability<'py>(
-    py: Python<'py>,
-    patterns: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyDict>> {
+pub fn hebbian_stability<'py>(py: Python<'py>, patterns: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let p = bipolar(patterns, "patterns", "pattern", &[1, 2])?;
     let (k, n) = p.rows_cols();
     let p = Patterns::new(k, n, p.data).or_raise()?;

@@ -57,10 +57,7 @@ fn method(name: &str) -> PyResult<Method> {
         "euler" => Ok(Method::Euler),
         "rk4" => Ok(Method::Rk4),
         "adaptive" | "dopri5" | "dormand-prince" => Ok(Method::Adaptive),
-        other => Err(param(
-            "method",
-            format!("unknown method `{other}` (expected rk4, euler or adaptive)"),
-        )),
+        other => Err(param("method", format!("unknown method `{other}` (expected rk4, euler or adaptive)"))),
     }
 }
 
@@ -86,9 +83,7 @@ fn trajectory<I: Integrator>(
         if times.len() > max_steps {
             return Err(Error::param(
                 "max_steps",
-                format!(
-                    "{max_steps} steps reached t = {t} before t = {t_end}; raise max_steps or dt"
-                ),
+                format!("{max_steps} steps reached t = {t} before t = {t_end}; raise max_steps or dt"),
             ));
         }
         let remaining = t_end - t;
@@ -121,11 +116,7 @@ impl PyGradedHopfield {
     fn state(&self, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f64>> {
         let u = real_vector(obj, what)?;
         if u.len() != self.n() {
-            return Err(shape(format!(
-                "{what} has length {} but the network has {} neurons",
-                u.len(),
-                self.n()
-            )));
+            return Err(shape(format!("{what} has length {} but the network has {} neurons", u.len(), self.n())));
         }
         Ok(u)
     }
@@ -159,10 +150,7 @@ impl PyGradedHopfield {
             "tanh" => Gain::Tanh(gain),
             "logistic" | "sigmoid" => Gain::Logistic(gain),
             other => {
-                return Err(param(
-                    "activation",
-                    format!("unknown activation `{other}` (expected tanh or logistic)"),
-                ))
+                return Err(param("activation", format!("unknown activation `{other}` (expected tanh or logistic)")))
             }
         };
         let r = vector_or_scalar(R, n, 1.0, "R")?;
@@ -206,31 +194,19 @@ impl PyGradedHopfield {
         if !matches!(method, Method::Adaptive) && (t / dt).ceil() > max_steps as f64 {
             return Err(param(
                 "max_steps",
-                format!(
-                    "t/dt = {} steps exceed max_steps = {max_steps}; raise max_steps or dt",
-                    (t / dt).ceil()
-                ),
+                format!("t/dt = {} steps exceed max_steps = {max_steps}; raise max_steps or dt", (t / dt).ceil()),
             ));
         }
         let net = &self.inner;
         let stop = StopFlag::new();
         let (times, energies) = run_released(py, None, Some(&stop), || match method {
-            Method::Euler => {
-                trajectory(net, &mut Euler::default(), &mut u, t, dt, max_steps, &stop)
-            }
+            Method::Euler => trajectory(net, &mut Euler::default(), &mut u, t, dt, max_steps, &stop),
             Method::Rk4 => trajectory(net, &mut Rk4::default(), &mut u, t, dt, max_steps, &stop),
             Method::Adaptive => DormandPrince45::new(rtol, atol)
                 .and_then(|mut dp| trajectory(net, &mut dp, &mut u, t, dt, max_steps, &stop)),
         })?
         .or_raise()?;
-        PyTuple::new(
-            py,
-            [
-                vector(py, u).into_any(),
-                vector(py, times).into_any(),
-                vector(py, energies).into_any(),
-            ],
-        )
+        PyTuple::new(py, [vector(py, u).into_any(), vector(py, times).into_any(), vector(py, energies).into_any()])
     }
 
     /// E(u) = −½ Σ_ij T_ij V_i V_j + Σ_i (1/R_i) ∫_0^{V_i} g⁻¹(x) dx − Σ_i I_i V_i with V = g(u).
@@ -244,11 +220,7 @@ impl PyGradedHopfield {
     }
 
     /// Outputs V = g(u) (float64 array of length N).
-    fn outputs<'py>(
-        &self,
-        py: Python<'py>,
-        u: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn outputs<'py>(&self, py: Python<'py>, u: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f64>>> {
         Ok(vector(py, self.inner.outputs(&self.state(u, "u")?)))
     }
 
@@ -317,11 +289,6 @@ impl PyGradedHopfield {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "GradedHopfield(neurons={}, gain={}, activation='{}')",
-            self.n(),
-            self.gain(),
-            self.activation()
-        )
+        format!("GradedHopfield(neurons={}, gain={}, activation='{}')", self.n(), self.gain(), self.activation())
     }
 }

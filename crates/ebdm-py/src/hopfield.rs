@@ -40,14 +40,7 @@ pub struct PyRetrieval {
     energy_trace: Option<Py<PyArray1<f64>>>,
 }
 
-const RETRIEVAL_KEYS: [&str; 6] = [
-    "state",
-    "status",
-    "sweeps",
-    "flips",
-    "energy",
-    "energy_trace",
-];
+const RETRIEVAL_KEYS: [&str; 6] = ["state", "status", "sweeps", "flips", "energy", "energy_trace"];
 
 fn status_name(s: Status) -> &'static str {
     match s {
@@ -187,18 +180,15 @@ fn update_mode(mode: &str, order: Option<&str>, beta: Option<f64>) -> PyResult<U
         return Err(param("order", "applies only to mode='async'"));
     }
     match mode.as_str() {
-        "async" | "asynchronous" => Ok(UpdateMode::Async {
-            order: order.unwrap_or("unstable").parse::<Order>().or_raise()?,
-        }),
+        "async" | "asynchronous" => {
+            Ok(UpdateMode::Async { order: order.unwrap_or("unstable").parse::<Order>().or_raise()? })
+        }
         "sync" | "synchronous" => Ok(UpdateMode::Sync),
         "glauber" => match beta {
             Some(beta) => Ok(UpdateMode::Glauber { beta }),
             None => Err(param("beta", "is required for mode='glauber'")),
         },
-        other => Err(param(
-            "mode",
-            format!("unknown update mode `{other}` (expected async, sync or glauber)"),
-        )),
+        other => Err(param("mode", format!("unknown update mode `{other}` (expected async, sync or glauber)"))),
     }
 }
 
@@ -211,11 +201,7 @@ impl PyHopfield {
     fn state(&self, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<i8>> {
         let s = bipolar(obj, what, what, &[1])?;
         if s.data.len() != self.n() {
-            return Err(shape(format!(
-                "{what} has length {} but the network has {} neurons",
-                s.data.len(),
-                self.n()
-            )));
+            return Err(shape(format!("{what} has length {} but the network has {} neurons", s.data.len(), self.n())));
         }
         Ok(s.data)
     }
@@ -225,20 +211,13 @@ impl PyHopfield {
 impl PyHopfield {
     #[new]
     #[pyo3(signature = (patterns, rule = "hebb", zero_diagonal = true))]
-    fn new(
-        py: Python<'_>,
-        patterns: &Bound<'_, PyAny>,
-        rule: &str,
-        zero_diagonal: bool,
-    ) -> PyResult<Self> {
+    fn new(py: Python<'_>, patterns: &Bound<'_, PyAny>, rule: &str, zero_diagonal: bool) -> PyResult<Self> {
         let rule: LearningRule = rule.parse().or_raise()?;
         let p = bipolar(patterns, "patterns", "pattern", &[1, 2])?;
         let (k, n) = p.rows_cols();
         let patterns = Patterns::new(k, n, p.data).or_raise()?;
-        let inner = run_released(py, None, None, || {
-            Hopfield::train_with(&patterns, rule, zero_diagonal)
-        })?
-        .or_raise()?;
+        let inner =
+            run_released(py, None, None, || Hopfield::train_with(&patterns, rule, zero_diagonal))?.or_raise()?;
         Ok(Self { inner })
     }
 
@@ -293,19 +272,13 @@ impl PyHopfield {
         track_energy: bool,
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let params = RetrieveParams {
-            mode: update_mode(mode, order, beta)?,
-            max_sweeps,
-            track_energy,
-        };
+        let params = RetrieveParams { mode: update_mode(mode, order, beta)?, max_sweeps, track_energy };
         params.check().or_raise()?;
         let cues = bipolar(cue, "cue", "cue", &[1, 2])?;
         let (rows, cols) = cues.rows_cols();
         let n = self.n();
         if cols != n {
-            return Err(shape(format!(
-                "cue has length {cols} but the network has {n} neurons"
-            )));
+            return Err(shape(format!("cue has length {cols} but the network has {n} neurons")));
         }
         let net = &self.inner;
         let stop = StopFlag::new();
@@ -341,23 +314,14 @@ impl PyHopfield {
     }
 
     /// Local fields h = Wσ − b (float64 array of length N).
-    fn local_field<'py>(
-        &self,
-        py: Python<'py>,
-        state: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let h = self
-            .inner
-            .local_field(&self.state(state, "state")?)
-            .or_raise()?;
+    fn local_field<'py>(&self, py: Python<'py>, state: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let h = self.inner.local_field(&self.state(state, "state")?).or_raise()?;
         Ok(vector(py, h))
     }
 
     /// Whether σ is a fixed point of every update mode: σ_i h_i ≥ 0 for all i.
     fn is_fixed_point(&self, state: &Bound<'_, PyAny>) -> PyResult<bool> {
-        self.inner
-            .is_fixed_point(&self.state(state, "state")?)
-            .or_raise()
+        self.inner.is_fixed_point(&self.state(state, "state")?).or_raise()
     }
 
     /// Number of neurons N.
@@ -403,11 +367,7 @@ impl PyHopfield {
         format!(
             "Hopfield(neurons={}, symmetric={})",
             self.n(),
-            if self.inner.is_symmetric() {
-                "True"
-            } else {
-                "False"
-            }
+            if self.inner.is_symmetric() { "True" } else { "False" }
         )
     }
 }

@@ -17,10 +17,7 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 fn pool(threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
     match threads {
         None => Ok(None),
-        Some(0) => Err(param(
-            "threads",
-            "must be at least 1 (or None for the default thread count)",
-        )),
+        Some(0) => Err(param("threads", "must be at least 1 (or None for the default thread count)")),
         Some(t) => rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
@@ -36,12 +33,7 @@ fn pool(threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
 /// signals every 50 ms; a pending signal (Ctrl-C) raises `watch`, which the library's loops
 /// poll, waits for the work to wind down and re-raises the signal's exception
 /// (`KeyboardInterrupt`). A panic of the work (a bug) becomes a `RuntimeError`.
-pub fn run_released<T, F>(
-    py: Python<'_>,
-    threads: Option<usize>,
-    watch: Option<&StopFlag>,
-    work: F,
-) -> PyResult<T>
+pub fn run_released<T, F>(py: Python<'_>, threads: Option<usize>, watch: Option<&StopFlag>, work: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> T + Send,

@@ -34,7 +34,9 @@ fn dense_network(c: &mut Criterion) {
     c.bench_function("train_pinv_n784_k50", |b| b.iter(|| Hopfield::train(&p, LearningRule::PseudoInverse).unwrap()));
     let net = Hopfield::train(&p, LearningRule::PseudoInverse).unwrap();
     let cue = corrupt(p.row(0), 0.2, &mut rng).unwrap();
-    c.bench_function("retrieve_async_n784_rho0.2", |b| b.iter(|| net.retrieve(&cue, &RetrieveParams::default(), &mut rng).unwrap().flips));
+    c.bench_function("retrieve_async_n784_rho0.2", |b| {
+        b.iter(|| net.retrieve(&cue, &RetrieveParams::default(), &mut rng).unwrap().flips)
+    });
     c.bench_function("hebbian_stability_n1000_k138", |b| {
         let p = Patterns::random(138, 1000, &mut rng).unwrap();
         b.iter(|| hebbian_stability(&p).unwrap().pattern_fraction)

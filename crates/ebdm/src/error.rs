@@ -14,20 +14,13 @@ pub enum Error {
     Shape(String),
     /// Values that must be ±1 are not.
     #[error("pattern {pattern}, component {index}: value {value} is not ±1")]
-    NotBipolar {
-        pattern: usize,
-        index: usize,
-        value: f64,
-    },
+    NotBipolar { pattern: usize, index: usize, value: f64 },
     /// A numerical operation failed (for example a singular matrix).
     #[error("numerical failure: {0}")]
     Numerical(String),
     /// A file could not be read.
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     /// A file was read but its contents are malformed.
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },
@@ -39,10 +32,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
     pub fn param(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name,
-            reason: reason.into(),
-        }
+        Error::InvalidParameter { name, reason: reason.into() }
     }
 }
 
@@ -60,10 +50,7 @@ pub fn check_positive(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(Error::param(
-            name,
-            format!("must be finite and > 0, got {value}"),
-        ))
+        Err(Error::param(name, format!("must be finite and > 0, got {value}")))
     }
 }
 
@@ -72,9 +59,6 @@ pub fn check_range(name: &'static str, value: f64, lo: f64, hi: f64) -> Result<(
     if value.is_finite() && (lo..=hi).contains(&value) {
         Ok(())
     } else {
-        Err(Error::param(
-            name,
-            format!("must lie in [{lo}, {hi}], got {value}"),
-        ))
+        Err(Error::param(name, format!("must lie in [{lo}, {hi}], got {value}")))
     }
 }

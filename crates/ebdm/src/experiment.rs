@@ -21,18 +21,8 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(
-        name: impl Into<String>,
-        expected: impl Into<String>,
-        measured: impl Into<String>,
-        pass: bool,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            expected: expected.into(),
-            measured: measured.into(),
-            pass,
-        }
+    pub fn new(name: impl Into<String>, expected: impl Into<String>, measured: impl Into<String>, pass: bool) -> Self {
+        Self { name: name.into(), expected: expected.into(), measured: measured.into(), pass }
     }
 }
 
@@ -46,20 +36,12 @@ pub struct Harness<'a> {
 
 impl<'a> Harness<'a> {
     pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            stop: StopFlag::new(),
-            progress: None,
-        }
+        Self { seed, stop: StopFlag::new(), progress: None }
     }
 
     /// Runs `count` independent trials in parallel, in trial order. Trials not started when the
     /// stop flag is raised are `None`; finished ones are kept.
-    pub fn trials<T: Send>(
-        &self,
-        count: usize,
-        f: impl Fn(usize) -> Result<T> + Sync,
-    ) -> Result<Vec<Option<T>>> {
+    pub fn trials<T: Send>(&self, count: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<Option<T>>> {
         (0..count)
             .into_par_iter()
             .map(|t| {

@@ -78,10 +78,7 @@ impl Images {
     ///
     /// If `i >= self.count`.
     pub fn binarize(&self, i: usize, threshold: u8) -> Vec<i8> {
-        self.image(i)
-            .iter()
-            .map(|&p| if p > threshold { 1 } else { -1 })
-            .collect()
+        self.image(i).iter().map(|&p| if p > threshold { 1 } else { -1 }).collect()
     }
 }
 
@@ -103,17 +100,9 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Images> {
     let (dims, body) = parse_idx(bytes, path, IMAGES_MAGIC)?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
     if rows == 0 || cols == 0 {
-        return Err(format_err(
-            path,
-            format!("image size {rows}×{cols} is empty; both must be at least 1"),
-        ));
+        return Err(format_err(path, format!("image size {rows}×{cols} is empty; both must be at least 1")));
     }
-    Ok(Images {
-        count,
-        rows,
-        cols,
-        pixels: body.to_vec(),
-    })
+    Ok(Images { count, rows, cols, pixels: body.to_vec() })
 }
 
 /// Parses the bytes of an (already decompressed) IDX label file. `path` is only used in error
@@ -155,10 +144,7 @@ fn read_capped<R: Read>(reader: R, limit: u64) -> std::io::Result<Option<Vec<u8>
 
 /// The error for an input beyond the size limit.
 fn too_large(path: &Path, what: &str, limit: u64) -> Error {
-    format_err(
-        path,
-        format!("{what} exceeds the size limit of {limit} bytes"),
-    )
+    format_err(path, format!("{what} exceeds the size limit of {limit} bytes"))
 }
 
 /// Checks the IDX header against `magic` and the byte length, and returns the dimensions and
@@ -170,10 +156,7 @@ fn parse_idx<'a>(bytes: &'a [u8], path: &Path, magic: u32) -> Result<(Vec<usize>
     let Some(dim_bytes) = bytes.get(4..header_len) else {
         return Err(format_err(
             path,
-            format!(
-                "truncated IDX header: {} bytes, but {ndim} dimensions need {header_len}",
-                bytes.len()
-            ),
+            format!("truncated IDX header: {} bytes, but {ndim} dimensions need {header_len}", bytes.len()),
         ));
     };
     let dims: Vec<usize> = dim_bytes.chunks_exact(4).map(be_u32_usize).collect();
@@ -186,10 +169,7 @@ fn parse_idx<'a>(bytes: &'a [u8], path: &Path, magic: u32) -> Result<(Vec<usize>
 /// dimensions that `expected` implies.
 fn check_magic(bytes: &[u8], path: &Path, expected: u32) -> Result<()> {
     let Some(head) = bytes.get(..4) else {
-        return Err(format_err(
-            path,
-            format!("file too short for an IDX header: {} bytes", bytes.len()),
-        ));
+        return Err(format_err(path, format!("file too short for an IDX header: {} bytes", bytes.len())));
     };
     let found = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     if found == expected {
@@ -205,32 +185,18 @@ fn check_magic(bytes: &[u8], path: &Path, expected: u32) -> Result<()> {
     } else if found == IMAGES_MAGIC || found == LABELS_MAGIC {
         format!("this is {}, expected {}", kind(found), kind(expected))
     } else if head[0] != 0 || head[1] != 0 {
-        format!(
-            "bad magic number 0x{found:08x}: not an IDX file, expected {}",
-            kind(expected)
-        )
+        format!("bad magic number 0x{found:08x}: not an IDX file, expected {}", kind(expected))
     } else if head[2] != TYPE_U8 {
-        format!(
-            "unsupported IDX element type 0x{:02x}: only unsigned bytes (0x08) are supported",
-            head[2]
-        )
+        format!("unsupported IDX element type 0x{:02x}: only unsigned bytes (0x08) are supported", head[2])
     } else {
-        format!(
-            "IDX file has {} dimensions, expected {}",
-            head[3],
-            expected & 0xff
-        )
+        format!("IDX file has {} dimensions, expected {}", head[3], expected & 0xff)
     };
     Err(format_err(path, reason))
 }
 
 /// Checks that the body holds exactly the product of the dimensions, without overflow.
 fn check_body_len(dims: &[usize], actual: usize, path: &Path) -> Result<()> {
-    let shape = dims
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("×");
+    let shape = dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("×");
     let needed = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     match needed {
         Some(n) if n == actual => Ok(()),
@@ -255,18 +221,12 @@ fn be_u32_usize(chunk: &[u8]) -> usize {
 
 /// A [`Error::Format`] naming `path`.
 pub(crate) fn format_err(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Format {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
+    Error::Format { path: path.to_path_buf(), reason: reason.into() }
 }
 
 /// An [`Error::Io`] naming `path`.
 pub(crate) fn io_err(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    Error::Io { path: path.to_path_buf(), source }
 }
 
 #[cfg(test)]
@@ -333,10 +293,7 @@ mod tests {
         let e = message(parse_images(&idx_bytes(0x1234_5678, &[1, 1, 1], &[0]), p()).unwrap_err());
         assert!(e.contains("test.idx") && e.contains("bad magic"), "{e}");
         let e = message(parse_images(&idx_bytes(LABELS_MAGIC, &[1], &[0]), p()).unwrap_err());
-        assert!(
-            e.contains("label file") && e.contains("expected an IDX image file"),
-            "{e}"
-        );
+        assert!(e.contains("label file") && e.contains("expected an IDX image file"), "{e}");
         let e = message(parse_labels(&idx_bytes(0x0000_0d01, &[1], &[0; 4]), p()).unwrap_err());
         assert!(e.contains("element type 0x0d"), "{e}");
     }
@@ -347,25 +304,16 @@ mod tests {
         assert!(e.contains("too short"), "{e}");
         let e = message(parse_images(&[0, 0, 8, 3, 0, 0, 0, 1, 0, 0], p()).unwrap_err());
         assert!(e.contains("truncated IDX header"), "{e}");
-        let e =
-            message(parse_images(&idx_bytes(IMAGES_MAGIC, &[2, 2, 2], &[0; 7]), p()).unwrap_err());
-        assert!(
-            e.contains("truncated data") && e.contains("8 values") && e.contains("7 bytes"),
-            "{e}"
-        );
+        let e = message(parse_images(&idx_bytes(IMAGES_MAGIC, &[2, 2, 2], &[0; 7]), p()).unwrap_err());
+        assert!(e.contains("truncated data") && e.contains("8 values") && e.contains("7 bytes"), "{e}");
         let e = message(parse_labels(&idx_bytes(LABELS_MAGIC, &[2], &[0; 3]), p()).unwrap_err());
         assert!(e.contains("1 extra"), "{e}");
     }
 
     #[test]
     fn huge_declared_sizes_do_not_allocate() {
-        let e = message(
-            parse_images(&idx_bytes(IMAGES_MAGIC, &[u32::MAX; 3], &[1, 2, 3]), p()).unwrap_err(),
-        );
-        assert!(
-            e.contains("truncated data") || e.contains("overflows"),
-            "{e}"
-        );
+        let e = message(parse_images(&idx_bytes(IMAGES_MAGIC, &[u32::MAX; 3], &[1, 2, 3]), p()).unwrap_err());
+        assert!(e.contains("truncated data") || e.contains("overflows"), "{e}");
     }
 
     #[test]
@@ -390,10 +338,7 @@ mod tests {
     #[test]
     fn gzip_images_from_file() {
         let body: Vec<u8> = (0..3 * 4 * 5).map(|v| v as u8).collect();
-        let path = temp_file(
-            "images.gz",
-            &gzip(&idx_bytes(IMAGES_MAGIC, &[3, 4, 5], &body)),
-        );
+        let path = temp_file("images.gz", &gzip(&idx_bytes(IMAGES_MAGIC, &[3, 4, 5], &body)));
         let img = read_images(&path).unwrap();
         assert_eq!((img.count, img.rows, img.cols), (3, 4, 5));
         assert_eq!(img.pixels, body);
@@ -430,10 +375,7 @@ mod tests {
     fn mnist(name: &str) -> Option<PathBuf> {
         let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
         let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist");
-        [bundled, shared]
-            .iter()
-            .map(|dir| Path::new(dir).join(name))
-            .find(|path| path.exists())
+        [bundled, shared].iter().map(|dir| Path::new(dir).join(name)).find(|path| path.exists())
     }
 
     #[test]
@@ -447,10 +389,7 @@ mod tests {
         for &l in &labels {
             counts[usize::from(l)] += 1;
         }
-        assert_eq!(
-            counts,
-            [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-        );
+        assert_eq!(counts, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
     }
 
     #[test]
@@ -462,9 +401,7 @@ mod tests {
         assert_eq!((img.count, img.rows, img.cols), (10_000, 28, 28));
         assert_eq!(img.pixels.len(), 10_000 * 784);
         // Documented on-fraction after binarising at pixel/255 > 0.5: 0.1342.
-        let on: usize = (0..img.count)
-            .map(|i| img.binarize(i, 127).iter().filter(|&&v| v == 1).count())
-            .sum();
+        let on: usize = (0..img.count).map(|i| img.binarize(i, 127).iter().filter(|&&v| v == 1).count()).sum();
         let fraction = on as f64 / img.pixels.len() as f64;
         assert!((fraction - 0.1342).abs() < 5e-4, "on-fraction {fraction}");
     }

@@ -73,25 +73,13 @@ impl Matrix {
 /// with the NPY magic bytes, as text otherwise. Gzip-compressed files are decompressed first.
 pub fn read_matrix(path: &Path) -> Result<Matrix> {
     let bytes = read_maybe_gz(path)?;
-    let npy_ext = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let npy_ext = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if npy_ext || bytes.starts_with(NPY_MAGIC) {
         return parse_npy(&bytes, path);
     }
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        format_err(
-            path,
-            format!(
-                "line {line}: not valid UTF-8 text (byte offset {})",
-                e.valid_up_to()
-            ),
-        )
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        format_err(path, format!("line {line}: not valid UTF-8 text (byte offset {})", e.valid_up_to()))
     })?;
     parse_matrix_text(text, path)
 }
@@ -100,10 +88,9 @@ pub fn read_matrix(path: &Path) -> Result<Matrix> {
 /// is not ±1 is reported with the file name, the pattern and the component.
 pub fn read_patterns(path: &Path) -> Result<Patterns> {
     read_matrix(path)?.to_patterns().map_err(|e| match e {
-        Error::NotBipolar { .. } | Error::Shape(_) | Error::InvalidParameter { .. } => format_err(
-            path,
-            format!("not a ±1 pattern file: {e} (patterns and components count from 0)"),
-        ),
+        Error::NotBipolar { .. } | Error::Shape(_) | Error::InvalidParameter { .. } => {
+            format_err(path, format!("not a ±1 pattern file: {e} (patterns and components count from 0)"))
+        }
         other => other,
     })
 }
@@ -145,49 +132,26 @@ pub fn parse_matrix_text(text: &str, path: &Path) -> Result<Matrix> {
     }
     match first {
         Some((cols, _)) => Ok(Matrix { rows, cols, data }),
-        None => Err(format_err(
-            path,
-            "no data rows (the file is empty or holds only comments)",
-        )),
+        None => Err(format_err(path, "no data rows (the file is empty or holds only comments)")),
     }
 }
 
 /// Parses one non-blank, non-comment line (`raw`, untrimmed, so columns are exact) and appends
 /// its values to `out`.
 fn parse_row(raw: &str, line_no: usize, path: &Path, out: &mut Vec<f64>) -> Result<()> {
-    let at = |offset: usize| {
-        format!(
-            "line {line_no}, column {}",
-            raw[..offset].chars().count() + 1
-        )
-    };
-    let tokens = tokenize(raw)
-        .map_err(|offset| format_err(path, format!("{}: empty value before ','", at(offset))))?;
+    let at = |offset: usize| format!("line {line_no}, column {}", raw[..offset].chars().count() + 1);
+    let tokens = tokenize(raw).map_err(|offset| format_err(path, format!("{}: empty value before ','", at(offset))))?;
     if is_sign_row(raw) {
-        out.extend(tokens.iter().flat_map(|(_, t)| t.chars()).map(|c| {
-            if c == '+' {
-                1.0
-            } else {
-                -1.0
-            }
-        }));
+        out.extend(tokens.iter().flat_map(|(_, t)| t.chars()).map(|c| if c == '+' { 1.0 } else { -1.0 }));
         return Ok(());
     }
     for (offset, token) in tokens {
         match token.parse::<f64>() {
             Ok(v) if v.is_finite() => out.push(v),
             Ok(_) => {
-                return Err(format_err(
-                    path,
-                    format!("{}: non-finite value {token:?} is not allowed", at(offset)),
-                ))
+                return Err(format_err(path, format!("{}: non-finite value {token:?} is not allowed", at(offset))))
             }
-            Err(_) => {
-                return Err(format_err(
-                    path,
-                    format!("{}: cannot parse {token:?} as a number", at(offset)),
-                ))
-            }
+            Err(_) => return Err(format_err(path, format!("{}: cannot parse {token:?} as a number", at(offset)))),
         }
     }
     Ok(())
@@ -195,9 +159,7 @@ fn parse_row(raw: &str, line_no: usize, path: &Path, out: &mut Vec<f64>) -> Resu
 
 /// Whether a line is a row of `+`/`-` signs (separators allowed between them).
 fn is_sign_row(line: &str) -> bool {
-    line.chars()
-        .all(|c| c == '+' || c == '-' || is_separator(c))
-        && line.contains(['+', '-'])
+    line.chars().all(|c| c == '+' || c == '-' || is_separator(c)) && line.contains(['+', '-'])
 }
 
 /// Whether `c` separates values.
@@ -324,18 +286,12 @@ struct NpyHeader {
 /// error messages.
 pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Matrix> {
     let (header_bytes, body) = split_npy(bytes).map_err(|r| format_err(path, r))?;
-    let header =
-        parse_header(header_bytes).map_err(|r| format_err(path, format!("bad NPY header: {r}")))?;
+    let header = parse_header(header_bytes).map_err(|r| format_err(path, format!("bad NPY header: {r}")))?;
     let dtype = Dtype::from_descr(&header.descr).map_err(|r| format_err(path, r))?;
     let (rows, cols) = matrix_shape(&header.shape).map_err(|r| format_err(path, r))?;
     check_npy_len(rows, cols, dtype, &header, body.len()).map_err(|r| format_err(path, r))?;
-    let values = decode_all(body, dtype, rows, cols, header.fortran_order)
-        .map_err(|r| format_err(path, r))?;
-    let data = if header.fortran_order {
-        transpose_from_fortran(&values, rows, cols)
-    } else {
-        values
-    };
+    let values = decode_all(body, dtype, rows, cols, header.fortran_order).map_err(|r| format_err(path, r))?;
+    let data = if header.fortran_order { transpose_from_fortran(&values, rows, cols) } else { values };
     Ok(Matrix { rows, cols, data })
 }
 
@@ -351,23 +307,13 @@ fn split_npy(bytes: &[u8]) -> std::result::Result<(&[u8], &[u8]), String> {
     let (len_bytes, start) = match (major, minor) {
         (1, 0) => (2, 10usize),
         (2, 0) | (3, 0) => (4, 12),
-        _ => {
-            return Err(format!(
-                "unsupported NPY version {major}.{minor} (supported: 1.0, 2.0, 3.0)"
-            ))
-        }
+        _ => return Err(format!("unsupported NPY version {major}.{minor} (supported: 1.0, 2.0, 3.0)")),
     };
     let Some(raw_len) = bytes.get(8..8 + len_bytes) else {
         return Err("truncated NPY preamble: no header length".into());
     };
-    let header_len = raw_len
-        .iter()
-        .rev()
-        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-    match start
-        .checked_add(header_len)
-        .and_then(|end| bytes.get(start..end).map(|h| (h, end)))
-    {
+    let header_len = raw_len.iter().rev().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    match start.checked_add(header_len).and_then(|end| bytes.get(start..end).map(|h| (h, end))) {
         Some((header, end)) => Ok((header, &bytes[end..])),
         None => Err(format!(
             "truncated NPY header: declared {header_len} bytes but only {} follow",
@@ -399,18 +345,14 @@ fn check_npy_len(
     actual: usize,
 ) -> std::result::Result<(), String> {
     let what = format!("shape {} of {:?}", shape_str(&header.shape), header.descr);
-    match rows
-        .checked_mul(cols)
-        .and_then(|n| n.checked_mul(dtype.size()))
-    {
+    match rows.checked_mul(cols).and_then(|n| n.checked_mul(dtype.size())) {
         Some(needed) if needed == actual => Ok(()),
-        Some(needed) if needed > actual => Err(format!(
-            "truncated data: {what} needs {needed} bytes but only {actual} follow the header"
-        )),
-        Some(needed) => Err(format!(
-            "{what} needs {needed} bytes but {actual} follow the header ({} extra)",
-            actual - needed
-        )),
+        Some(needed) if needed > actual => {
+            Err(format!("truncated data: {what} needs {needed} bytes but only {actual} follow the header"))
+        }
+        Some(needed) => {
+            Err(format!("{what} needs {needed} bytes but {actual} follow the header ({} extra)", actual - needed))
+        }
         None => Err(format!("{what} is too large (size overflows)")),
     }
 }
@@ -427,14 +369,8 @@ fn decode_all(
     for (i, chunk) in body.chunks_exact(dtype.size()).enumerate() {
         let v = dtype.decode(chunk);
         if !v.is_finite() {
-            let (r, c) = if fortran {
-                (i % rows, i / rows)
-            } else {
-                (i / cols, i % cols)
-            };
-            return Err(format!(
-                "value {v} at flat index {i} (row {r}, column {c}, counted from 0) is not finite"
-            ));
+            let (r, c) = if fortran { (i % rows, i / rows) } else { (i / cols, i % cols) };
+            return Err(format!("value {v} at flat index {i} (row {r}, column {c}, counted from 0) is not finite"));
         }
         out.push(v);
     }
@@ -454,14 +390,7 @@ fn transpose_from_fortran(values: &[f64], rows: usize, cols: usize) -> Vec<f64> 
 fn shape_str(shape: &[usize]) -> String {
     match shape {
         [n] => format!("({n},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ => format!("({})", shape.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -500,16 +429,10 @@ fn parse_header(bytes: &[u8]) -> std::result::Result<NpyHeader, String> {
     }
     cur.skip_ws();
     if cur.pos != bytes.len() {
-        return Err(format!(
-            "unexpected text after the dict at byte {}",
-            cur.pos
-        ));
+        return Err(format!("unexpected text after the dict at byte {}", cur.pos));
     }
     match seen.iter().position(|&s| !s) {
-        Some(missing) => Err(format!(
-            "missing key {:?}",
-            ["descr", "fortran_order", "shape"][missing]
-        )),
+        Some(missing) => Err(format!("missing key {:?}", ["descr", "fortran_order", "shape"][missing])),
         None => Ok(header),
     }
 }
@@ -522,11 +445,7 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn skip_ws(&mut self) {
-        while self
-            .s
-            .get(self.pos)
-            .is_some_and(|b| b.is_ascii_whitespace())
-        {
+        while self.s.get(self.pos).is_some_and(|b| b.is_ascii_whitespace()) {
             self.pos += 1;
         }
     }
@@ -643,9 +562,7 @@ fn check_write_shape(rows: usize, cols: usize, len: usize) -> Result<()> {
     if rows.checked_mul(cols) == Some(len) {
         Ok(())
     } else {
-        Err(Error::Shape(format!(
-            "{len} values cannot form a {rows}×{cols} matrix"
-        )))
+        Err(Error::Shape(format!("{len} values cannot form a {rows}×{cols} matrix")))
     }
 }
 
@@ -657,8 +574,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Encodes a version-1.0 NPY file; the header is padded with spaces so that the data starts at a
 /// multiple of 64 bytes, as NumPy does.
 fn npy_bytes(descr: &str, rows: usize, cols: usize, payload: &[u8]) -> Vec<u8> {
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     let unpadded = NPY_MAGIC.len() + 2 + 2 + header.len() + 1;
     header.extend(std::iter::repeat_n(' ', (64 - unpadded % 64) % 64));
     header.push('\n');
@@ -706,9 +622,7 @@ mod tests {
     }
 
     fn npy_err(bytes: &[u8]) -> String {
-        parse_npy(bytes, Path::new("a.npy"))
-            .unwrap_err()
-            .to_string()
+        parse_npy(bytes, Path::new("a.npy")).unwrap_err().to_string()
     }
 
     fn f8(values: &[f64]) -> Vec<u8> {
@@ -745,45 +659,30 @@ mod tests {
     #[test]
     fn text_ragged_rows_name_the_lines() {
         let e = text_err("# header\n1 2 3\n4 5 6\n\n7 8\n");
-        assert!(
-            e.contains("m.txt") && e.contains("line 5") && e.contains("2 values"),
-            "{e}"
-        );
+        assert!(e.contains("m.txt") && e.contains("line 5") && e.contains("2 values"), "{e}");
         assert!(e.contains("(line 2) has 3"), "{e}");
     }
 
     #[test]
     fn text_non_numeric_token_names_line_column_and_token() {
         let e = text_err("1 2 3\n4 x5 6\n");
-        assert!(
-            e.contains("line 2, column 3") && e.contains("\"x5\""),
-            "{e}"
-        );
+        assert!(e.contains("line 2, column 3") && e.contains("\"x5\""), "{e}");
         let e = text_err("1 2 +-\n");
-        assert!(
-            e.contains("line 1, column 5") && e.contains("\"+-\""),
-            "{e}"
-        );
+        assert!(e.contains("line 1, column 5") && e.contains("\"+-\""), "{e}");
     }
 
     #[test]
     fn text_non_finite_values_are_rejected() {
         for bad in ["nan", "NaN", "inf", "-inf", "infinity", "1e999"] {
             let e = text_err(&format!("1 {bad}\n"));
-            assert!(
-                e.contains("line 1, column 3") && e.contains("non-finite"),
-                "{bad}: {e}"
-            );
+            assert!(e.contains("line 1, column 3") && e.contains("non-finite"), "{bad}: {e}");
         }
     }
 
     #[test]
     fn text_empty_values_between_commas_are_rejected() {
         let e = text_err("1,,2\n");
-        assert!(
-            e.contains("line 1, column 3") && e.contains("empty value"),
-            "{e}"
-        );
+        assert!(e.contains("line 1, column 3") && e.contains("empty value"), "{e}");
         let e = text_err(" ,1\n");
         assert!(e.contains("line 1, column 2"), "{e}");
     }
@@ -809,11 +708,7 @@ mod tests {
         let data = [0.5, -1.0, 2.25, 1e-300, -7.0, 3.0];
         write_npy_f64(&path, 2, 3, &data).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(
-            bytes.len() % 64,
-            48,
-            "the data (6 × 8 bytes) starts at a multiple of 64"
-        );
+        assert_eq!(bytes.len() % 64, 48, "the data (6 × 8 bytes) starts at a multiple of 64");
         let m = parse_npy(&bytes, &path).unwrap();
         assert_eq!((m.rows, m.cols), (2, 3));
         assert_eq!(m.data, data);
@@ -859,42 +754,18 @@ mod tests {
     #[test]
     fn npy_all_dtypes() {
         let cases: [(&str, Vec<u8>); 9] = [
-            (
-                "<f4",
-                [1.5f32, -2.0]
-                    .iter()
-                    .flat_map(|v| v.to_le_bytes())
-                    .collect(),
-            ),
+            ("<f4", [1.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect()),
             ("|i1", vec![0xff, 2]),
             ("<i1", vec![0xff, 2]),
-            (
-                "<i2",
-                [-1i16, 2].iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
-            (
-                "<i4",
-                [-1i32, 2].iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
-            (
-                "<i8",
-                [-1i64, 2].iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
+            ("<i2", [-1i16, 2].iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ("<i4", [-1i32, 2].iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ("<i8", [-1i64, 2].iter().flat_map(|v| v.to_le_bytes()).collect()),
             ("|u1", vec![255, 2]),
             ("|b1", vec![0, 1]),
             ("<f8", f8(&[-1.0, 2.0])),
         ];
-        let expected: [[f64; 2]; 9] = [
-            [1.5, -2.0],
-            [-1., 2.],
-            [-1., 2.],
-            [-1., 2.],
-            [-1., 2.],
-            [-1., 2.],
-            [255., 2.],
-            [0., 1.],
-            [-1., 2.],
-        ];
+        let expected: [[f64; 2]; 9] =
+            [[1.5, -2.0], [-1., 2.], [-1., 2.], [-1., 2.], [-1., 2.], [-1., 2.], [255., 2.], [0., 1.], [-1., 2.]];
         for ((descr, payload), want) in cases.iter().zip(expected) {
             let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (1, 2), }}");
             let m = parse_npy(&npy_raw(1, &dict, payload), p()).unwrap();
@@ -914,21 +785,11 @@ mod tests {
 
     #[test]
     fn npy_truncated_header_and_data() {
-        let full = npy_raw(
-            1,
-            "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
-            &f8(&[1.; 4]),
-        );
+        let full = npy_raw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", &f8(&[1.; 4]));
         let e = npy_err(&full[..20]);
-        assert!(
-            e.contains("a.npy") && e.contains("truncated NPY header"),
-            "{e}"
-        );
+        assert!(e.contains("a.npy") && e.contains("truncated NPY header"), "{e}");
         let e = npy_err(&full[..full.len() - 3]);
-        assert!(
-            e.contains("truncated data") && e.contains("32 bytes") && e.contains("29"),
-            "{e}"
-        );
+        assert!(e.contains("truncated data") && e.contains("32 bytes") && e.contains("29"), "{e}");
         let mut extra = full.clone();
         extra.push(0);
         assert!(npy_err(&extra).contains("1 extra"));
@@ -937,17 +798,9 @@ mod tests {
 
     #[test]
     fn npy_wrong_dims() {
-        let e = npy_err(&npy_raw(
-            1,
-            "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2, 2), }",
-            &f8(&[1.; 8]),
-        ));
+        let e = npy_err(&npy_raw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2, 2), }", &f8(&[1.; 8])));
         assert!(e.contains("3 dimensions") && e.contains("(2, 2, 2)"), "{e}");
-        let e = npy_err(&npy_raw(
-            1,
-            "{'descr': '<f8', 'fortran_order': False, 'shape': (), }",
-            &f8(&[1.]),
-        ));
+        let e = npy_err(&npy_raw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", &f8(&[1.])));
         assert!(e.contains("0-dimensional"), "{e}");
     }
 
@@ -955,73 +808,40 @@ mod tests {
     fn npy_huge_shape_does_not_allocate() {
         let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (4000000000, 4000000000), }";
         let e = npy_err(&npy_raw(1, dict, &f8(&[1.; 2])));
-        assert!(
-            e.contains("too large") || e.contains("truncated data"),
-            "{e}"
-        );
-        let dict =
-            "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }";
+        assert!(e.contains("too large") || e.contains("truncated data"), "{e}");
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }";
         assert!(npy_err(&npy_raw(1, dict, &[])).contains("dimension too large"));
     }
 
     #[test]
     fn npy_unsupported_dtypes() {
         let with = |descr: &str| {
-            npy_err(&npy_raw(
-                1,
-                &format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (1,), }}"),
-                &[0; 8],
-            ))
+            npy_err(&npy_raw(1, &format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (1,), }}"), &[0; 8]))
         };
         assert!(with(">f8").contains("big-endian"));
         assert!(with("<c16").contains("unsupported dtype"));
         assert!(with("<U3").contains("unsupported dtype"));
         assert!(with("|f8").contains("byte order"));
-        let e = npy_err(&npy_raw(
-            1,
-            "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }",
-            &[0; 8],
-        ));
+        let e = npy_err(&npy_raw(1, "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }", &[0; 8]));
         assert!(e.contains("structured"), "{e}");
     }
 
     #[test]
     fn npy_malformed_headers() {
         let cases = [
-            (
-                "{'descr': '<f8', 'shape': (1,), }",
-                "missing key \"fortran_order\"",
-            ),
-            (
-                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}",
-                "unexpected key",
-            ),
-            (
-                "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,)}",
-                "duplicate key",
-            ),
-            (
-                "{'descr': '<f8', 'fortran_order': Maybe, 'shape': (1,)}",
-                "True or False",
-            ),
-            (
-                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} junk",
-                "after the dict",
-            ),
+            ("{'descr': '<f8', 'shape': (1,), }", "missing key \"fortran_order\""),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}", "unexpected key"),
+            ("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", "duplicate key"),
+            ("{'descr': '<f8', 'fortran_order': Maybe, 'shape': (1,)}", "True or False"),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} junk", "after the dict"),
             ("{'descr: '<f8'}", "expected ':'"),
             ("['descr']", "expected '{'"),
             ("{'descr': '<f8", "unterminated string"),
-            (
-                "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
-                "non-negative integer",
-            ),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}", "non-negative integer"),
         ];
         for (dict, want) in cases {
             let e = npy_err(&npy_raw(1, dict, &[0; 8]));
-            assert!(
-                e.contains("bad NPY header") && e.contains(want),
-                "{dict}: {e}"
-            );
+            assert!(e.contains("bad NPY header") && e.contains(want), "{dict}: {e}");
         }
     }
 
@@ -1029,16 +849,10 @@ mod tests {
     fn npy_nan_is_rejected_with_its_index() {
         let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
         let e = npy_err(&npy_raw(1, dict, &f8(&[1., 2., f64::NAN, 4.])));
-        assert!(
-            e.contains("NaN") && e.contains("flat index 2") && e.contains("row 1, column 0"),
-            "{e}"
-        );
+        assert!(e.contains("NaN") && e.contains("flat index 2") && e.contains("row 1, column 0"), "{e}");
         let dict = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }";
         let e = npy_err(&npy_raw(1, dict, &f8(&[1., 2., f64::INFINITY, 4.])));
-        assert!(
-            e.contains("flat index 2") && e.contains("row 0, column 1"),
-            "{e}"
-        );
+        assert!(e.contains("flat index 2") && e.contains("row 0, column 1"), "{e}");
     }
 
     #[test]
@@ -1065,26 +879,15 @@ mod tests {
         let path = temp_path("bad-pats.txt");
         std::fs::write(&path, "1 -1 1\n1 0.5 -1\n").unwrap();
         let e = read_patterns(&path).unwrap_err().to_string();
-        assert!(
-            e.contains("bad-pats.txt") && e.contains("pattern 1, component 1") && e.contains("0.5"),
-            "{e}"
-        );
+        assert!(e.contains("bad-pats.txt") && e.contains("pattern 1, component 1") && e.contains("0.5"), "{e}");
         std::fs::remove_file(path).unwrap();
     }
 
     #[test]
     fn to_patterns_reports_not_bipolar() {
-        let m = Matrix {
-            rows: 2,
-            cols: 2,
-            data: vec![1., -1., 1., 0.],
-        };
+        let m = Matrix { rows: 2, cols: 2, data: vec![1., -1., 1., 0.] };
         match m.to_patterns() {
-            Err(Error::NotBipolar {
-                pattern: 1,
-                index: 1,
-                value,
-            }) => assert_eq!(value, 0.0),
+            Err(Error::NotBipolar { pattern: 1, index: 1, value }) => assert_eq!(value, 0.0),
             other => panic!("{other:?}"),
         }
     }

@@ -24,9 +24,7 @@ pub mod idx;
 pub mod matrix;
 
 pub use idx::{parse_images, parse_labels, read_images, read_labels, read_maybe_gz, Images};
-pub use matrix::{
-    parse_matrix_text, parse_npy, read_matrix, read_patterns, write_npy_f64, write_npy_i8, Matrix,
-};
+pub use matrix::{parse_matrix_text, parse_npy, read_matrix, read_patterns, write_npy_f64, write_npy_i8, Matrix};
 
 #[cfg(test)]
 mod tests {
@@ -58,8 +56,7 @@ mod tests {
         )
             .prop_map(|(magic, dims, tail)| {
                 let mut out = magic.to_be_bytes().to_vec();
-                dims.iter()
-                    .for_each(|d| out.extend_from_slice(&d.to_be_bytes()));
+                dims.iter().for_each(|d| out.extend_from_slice(&d.to_be_bytes()));
                 out.extend(tail);
                 out
             })
@@ -78,21 +75,12 @@ mod tests {
             Just("")
         ];
         let shape = prop::collection::vec(prop_oneof![0u64..5, any::<u64>()], 0..4);
-        (
-            1u8..4,
-            descr,
-            any::<bool>(),
-            shape,
-            prop::collection::vec(any::<u8>(), 0..80),
-            any::<Option<u16>>(),
-        )
-            .prop_map(|(version, descr, fortran, shape, tail, len_override)| {
+        (1u8..4, descr, any::<bool>(), shape, prop::collection::vec(any::<u8>(), 0..80), any::<Option<u16>>()).prop_map(
+            |(version, descr, fortran, shape, tail, len_override)| {
                 let dims: Vec<String> = shape.iter().map(u64::to_string).collect();
                 let fortran = if fortran { "True" } else { "False" };
-                let dict = format!(
-                    "{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': ({},), }}\n",
-                    dims.join(", ")
-                );
+                let dict =
+                    format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': ({},), }}\n", dims.join(", "));
                 let len = len_override.map_or(dict.len(), usize::from);
                 let mut out = b"\x93NUMPY".to_vec();
                 out.extend_from_slice(&[version, 0]);
@@ -104,7 +92,8 @@ mod tests {
                 out.extend_from_slice(dict.as_bytes());
                 out.extend(tail);
                 out
-            })
+            },
+        )
     }
 
     proptest! {

@@ -40,28 +40,12 @@ pub trait SdeSystem: OdeSystem {
 pub trait Integrator {
     /// Advances `x` from time `t` by at most `dt` and returns the time actually advanced
     /// (always `dt` for fixed-step methods).
-    fn step<S: OdeSystem + ?Sized>(
-        &mut self,
-        sys: &S,
-        t: f64,
-        x: &mut [f64],
-        dt: f64,
-    ) -> Result<f64>;
+    fn step<S: OdeSystem + ?Sized>(&mut self, sys: &S, t: f64, x: &mut [f64], dt: f64) -> Result<f64>;
 
     /// Integrates from `t0` to `t1` in steps of at most `dt`, landing exactly on `t1`.
-    fn integrate<S: OdeSystem + ?Sized>(
-        &mut self,
-        sys: &S,
-        t0: f64,
-        t1: f64,
-        x: &mut [f64],
-        dt: f64,
-    ) -> Result<()> {
+    fn integrate<S: OdeSystem + ?Sized>(&mut self, sys: &S, t0: f64, t1: f64, x: &mut [f64], dt: f64) -> Result<()> {
         if !(dt.is_finite() && dt > 0.0) {
-            return Err(Error::param(
-                "dt",
-                format!("must be finite and > 0, got {dt}"),
-            ));
+            return Err(Error::param("dt", format!("must be finite and > 0, got {dt}")));
         }
         let mut t = t0;
         while t < t1 {
@@ -71,11 +55,7 @@ pub trait Integrator {
             if done <= 0.0 || t + done == t {
                 return Err(Error::Numerical(format!("step size underflow at t = {t}")));
             }
-            t = if (t1 - (t + done)).abs() <= 1e-14 * t1.abs().max(1.0) {
-                t1
-            } else {
-                t + done
-            };
+            t = if (t1 - (t + done)).abs() <= 1e-14 * t1.abs().max(1.0) { t1 } else { t + done };
         }
         Ok(())
     }
@@ -91,9 +71,7 @@ fn check_state(x: &[f64], t: f64) -> Result<()> {
     if x.iter().all(|v| v.is_finite()) {
         Ok(())
     } else {
-        Err(Error::Numerical(format!(
-            "state became non-finite at t = {t}; reduce the step size"
-        )))
+        Err(Error::Numerical(format!("state became non-finite at t = {t}; reduce the step size")))
     }
 }
 
@@ -104,18 +82,10 @@ pub struct Euler {
 }
 
 impl Integrator for Euler {
-    fn step<S: OdeSystem + ?Sized>(
-        &mut self,
-        sys: &S,
-        t: f64,
-        x: &mut [f64],
-        dt: f64,
-    ) -> Result<f64> {
+    fn step<S: OdeSystem + ?Sized>(&mut self, sys: &S, t: f64, x: &mut [f64], dt: f64) -> Result<f64> {
         ensure_len(&mut self.k, x.len());
         sys.rhs(t, x, &mut self.k);
-        x.iter_mut()
-            .zip(&self.k)
-            .for_each(|(xi, ki)| *xi += dt * ki);
+        x.iter_mut().zip(&self.k).for_each(|(xi, ki)| *xi += dt * ki);
         check_state(x, t + dt)?;
         Ok(dt)
     }
@@ -132,21 +102,9 @@ pub struct Rk4 {
 }
 
 impl Integrator for Rk4 {
-    fn step<S: OdeSystem + ?Sized>(
-        &mut self,
-        sys: &S,
-        t: f64,
-        x: &mut [f64],
-        dt: f64,
-    ) -> Result<f64> {
+    fn step<S: OdeSystem + ?Sized>(&mut self, sys: &S, t: f64, x: &mut [f64], dt: f64) -> Result<f64> {
         let n = x.len();
-        for b in [
-            &mut self.k1,
-            &mut self.k2,
-            &mut self.k3,
-            &mut self.k4,
-            &mut self.tmp,
-        ] {
+        for b in [&mut self.k1, &mut self.k2, &mut self.k3, &mut self.k4, &mut self.tmp] {
             ensure_len(b, n);
         }
         sys.rhs(t, x, &mut self.k1);
@@ -242,13 +200,7 @@ impl DormandPrince45 {
 }
 
 impl Integrator for DormandPrince45 {
-    fn step<S: OdeSystem + ?Sized>(
-        &mut self,
-        sys: &S,
-        t: f64,
-        x: &mut [f64],
-        dt: f64,
-    ) -> Result<f64> {
+    fn step<S: OdeSystem + ?Sized>(&mut self, sys: &S, t: f64, x: &mut [f64], dt: f64) -> Result<f64> {
         let n = x.len();
         for k in self.k.iter_mut() {
             ensure_len(k, n);
@@ -289,8 +241,7 @@ impl Integrator for DormandPrince45 {
             }
             sys.rhs(t + C5 * h, y, k5);
             for i in 0..n {
-                y[i] = x[i]
-                    + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+                y[i] = x[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
             }
             sys.rhs(t + h, y, k6);
             for i in 0..n {
@@ -299,8 +250,7 @@ impl Integrator for DormandPrince45 {
             sys.rhs(t + h, y, k7);
             let mut acc = 0.0;
             for i in 0..n {
-                let e = h
-                    * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
+                let e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
                 let scale = self.atol + self.rtol * x[i].abs().max(y[i].abs());
                 acc += (e / scale) * (e / scale);
             }
@@ -310,11 +260,7 @@ impl Integrator for DormandPrince45 {
                 h *= 0.2;
                 continue;
             }
-            let factor = if err == 0.0 {
-                5.0
-            } else {
-                (0.9 * err.powf(-0.2)).clamp(0.2, 5.0)
-            };
+            let factor = if err == 0.0 { 5.0 } else { (0.9 * err.powf(-0.2)).clamp(0.2, 5.0) };
             if err <= 1.0 {
                 x.copy_from_slice(y);
                 self.accepted += 1;
@@ -331,14 +277,7 @@ impl Integrator for DormandPrince45 {
 /// A one-step SDE integrator.
 pub trait SdeIntegrator {
     /// Advances `x` from `t` to `t + dt` with Wiener increments drawn from `rng`.
-    fn step<S: SdeSystem + ?Sized>(
-        &mut self,
-        sys: &S,
-        t: f64,
-        x: &mut [f64],
-        dt: f64,
-        rng: &mut Rng64,
-    ) -> Result<()> {
+    fn step<S: SdeSystem + ?Sized>(&mut self, sys: &S, t: f64, x: &mut [f64], dt: f64, rng: &mut Rng64) -> Result<()> {
         let n = x.len();
         let mut dw = std::mem::take(self.noise_buffer());
         ensure_len(&mut dw, n);
@@ -421,13 +360,7 @@ impl SdeIntegrator for StochasticHeun {
         dw: &[f64],
     ) -> Result<()> {
         let n = x.len();
-        for b in [
-            &mut self.f,
-            &mut self.g,
-            &mut self.f2,
-            &mut self.g2,
-            &mut self.pred,
-        ] {
+        for b in [&mut self.f, &mut self.g, &mut self.f2, &mut self.g2, &mut self.pred] {
             ensure_len(b, n);
         }
         sys.rhs(t, x, &mut self.f);
@@ -460,13 +393,7 @@ pub struct OdeFlow<'a, S: ?Sized, I> {
 impl<'a, S: OdeSystem + ?Sized, I: Integrator> OdeFlow<'a, S, I> {
     pub fn new(system: &'a S, integrator: I, dt: f64) -> Result<Self> {
         crate::error::check_positive("dt", dt)?;
-        Ok(Self {
-            system,
-            integrator,
-            t: 0.0,
-            dt,
-            field: vec![0.0; system.dim()],
-        })
+        Ok(Self { system, integrator, t: 0.0, dt, field: vec![0.0; system.dim()] })
     }
 }
 
@@ -477,11 +404,7 @@ impl<S: OdeSystem + Energy + ?Sized, I: Integrator> Dynamics for OdeFlow<'_, S, 
         self.t += done;
         self.system.rhs(self.t, x, &mut self.field);
         let residual = self.field.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        Ok(StepInfo {
-            residual: Some(residual),
-            dt: done,
-            ..Default::default()
-        })
+        Ok(StepInfo { residual: Some(residual), dt: done, ..Default::default() })
     }
     fn energy(&self, x: &Vec<f64>) -> Option<f64> {
         Some(self.system.energy(x))
@@ -572,10 +495,7 @@ mod tests {
     /// Mean strong error at T = 1 over paths, against the exact solution in the Itô
     /// (`ito = true`) or Stratonovich reading, for the coarse step `2^-level`.
     fn strong_error<I: SdeIntegrator + Default>(level: u32, ito: bool) -> f64 {
-        let sys = Gbm {
-            mu: 0.5,
-            sigma: 0.8,
-        };
+        let sys = Gbm { mu: 0.5, sigma: 0.8 };
         let fine = 1usize << 10;
         let steps = 1usize << level;
         let paths = 400;
@@ -597,9 +517,7 @@ mod tests {
             let dt = 1.0 / steps as f64;
             for (k, chunk) in dws.chunks(fine / steps).enumerate() {
                 let dw = [chunk.iter().sum::<f64>()];
-                integ
-                    .step_with_increments(&sys, k as f64 * dt, &mut x, dt, &dw)
-                    .unwrap();
+                integ.step_with_increments(&sys, k as f64 * dt, &mut x, dt, &dw).unwrap();
             }
             total += (x[0] - exact).abs();
         }
@@ -608,33 +526,21 @@ mod tests {
 
     #[test]
     fn sde_integrators_reach_their_strong_order() {
-        let em = (strong_error::<EulerMaruyama>(4, true) / strong_error::<EulerMaruyama>(8, true))
-            .log2()
-            / 4.0;
-        let heun = (strong_error::<StochasticHeun>(4, false)
-            / strong_error::<StochasticHeun>(8, false))
-        .log2()
-            / 4.0;
+        let em = (strong_error::<EulerMaruyama>(4, true) / strong_error::<EulerMaruyama>(8, true)).log2() / 4.0;
+        let heun = (strong_error::<StochasticHeun>(4, false) / strong_error::<StochasticHeun>(8, false)).log2() / 4.0;
         assert!((em - 0.5).abs() < 0.15, "Euler–Maruyama strong order {em}");
-        assert!(
-            (heun - 1.0).abs() < 0.15,
-            "stochastic Heun strong order {heun}"
-        );
+        assert!((heun - 1.0).abs() < 0.15, "stochastic Heun strong order {heun}");
     }
 
     #[test]
     fn sampled_step_uses_seeded_noise() {
-        let sys = Gbm {
-            mu: 0.0,
-            sigma: 1.0,
-        };
+        let sys = Gbm { mu: 0.0, sigma: 1.0 };
         let run = |seed| {
             let mut x = [1.0];
             let mut rng = stream(seed, 0);
             let mut em = EulerMaruyama::default();
             for k in 0..10 {
-                em.step(&sys, k as f64 * 0.1, &mut x, 0.1, &mut rng)
-                    .unwrap();
+                em.step(&sys, k as f64 * 0.1, &mut x, 0.1, &mut rng).unwrap();
             }
             x[0]
         };

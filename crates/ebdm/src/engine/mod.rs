@@ -10,8 +10,7 @@ pub mod rng;
 pub mod run;
 
 pub use integrators::{
-    DormandPrince45, Euler, EulerMaruyama, Integrator, OdeSystem, Rk4, SdeIntegrator, SdeSystem,
-    StochasticHeun,
+    DormandPrince45, Euler, EulerMaruyama, Integrator, OdeSystem, Rk4, SdeIntegrator, SdeSystem, StochasticHeun,
 };
 pub use observers::{BestSoFar, EnergyTrace, Observer, ProgressHook};
 pub use rng::{stream, Rng64};

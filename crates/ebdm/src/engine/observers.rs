@@ -68,14 +68,7 @@ pub struct BestSoFar<S> {
 
 impl<S> Default for BestSoFar<S> {
     fn default() -> Self {
-        Self {
-            best: None,
-            energy: f64::INFINITY,
-            step: 0,
-            seconds: 0.0,
-            target: None,
-            start: Instant::now(),
-        }
+        Self { best: None, energy: f64::INFINITY, step: 0, seconds: 0.0, target: None, start: Instant::now() }
     }
 }
 
@@ -116,10 +109,7 @@ pub struct ProgressHook<F> {
 
 impl<F: FnMut(usize, Option<f64>) -> Control> ProgressHook<F> {
     pub fn new(every: usize, f: F) -> Self {
-        Self {
-            every: every.max(1),
-            f,
-        }
+        Self { every: every.max(1), f }
     }
 }
 

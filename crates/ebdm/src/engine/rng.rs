@@ -57,28 +57,13 @@ mod tests {
 
     #[test]
     fn same_key_same_stream_and_different_keys_differ() {
-        let a: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(stream(7, 3), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(stream(7, 3), |r, _| Some(r.next_u64()))
-            .collect();
-        let c: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(stream(7, 4), |r, _| Some(r.next_u64()))
-            .collect();
-        let d: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(stream(8, 3), |r, _| Some(r.next_u64()))
-            .collect();
+        let a: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, 3), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, 3), |r, _| Some(r.next_u64())).collect();
+        let c: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, 4), |r, _| Some(r.next_u64())).collect();
+        let d: Vec<u64> = (0..4).map(|_| 0).scan(stream(8, 3), |r, _| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
-        assert_ne!(
-            stream_path(1, &[2, 3]).next_u64(),
-            stream_path(1, &[3, 2]).next_u64()
-        );
+        assert_ne!(stream_path(1, &[2, 3]).next_u64(), stream_path(1, &[3, 2]).next_u64());
     }
 }

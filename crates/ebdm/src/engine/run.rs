@@ -98,12 +98,7 @@ pub struct RunLimits {
 
 impl Default for RunLimits {
     fn default() -> Self {
-        Self {
-            max_steps: 10_000,
-            time_limit: None,
-            tol: 0.0,
-            track_energy: false,
-        }
+        Self { max_steps: 10_000, time_limit: None, tol: 0.0, track_energy: false }
     }
 }
 
@@ -114,10 +109,7 @@ impl RunLimits {
             return Err(Error::param("max_steps", "must be at least 1"));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(Error::param(
-                "tol",
-                format!("must be finite and >= 0, got {}", self.tol),
-            ));
+            return Err(Error::param("tol", format!("must be finite and >= 0, got {}", self.tol)));
         }
         Ok(())
     }
@@ -142,10 +134,7 @@ pub struct Runner {
 
 impl Runner {
     pub fn new(limits: RunLimits) -> Self {
-        Self {
-            limits,
-            stop: StopFlag::new(),
-        }
+        Self { limits, stop: StopFlag::new() }
     }
 
     /// Uses `stop` (for example one raised by a Ctrl-C handler) to interrupt the run.
@@ -166,11 +155,7 @@ impl Runner {
         let start = Instant::now();
         let want_energy = self.limits.track_energy || !observers.is_empty();
         let mut t = 0.0;
-        let mut energy = if want_energy {
-            dynamics.energy(state)
-        } else {
-            None
-        };
+        let mut energy = if want_energy { dynamics.energy(state) } else { None };
         let mut reason = None;
         for obs in observers.iter_mut() {
             if obs.observe(0, t, state, energy) == Control::Stop {
@@ -235,11 +220,7 @@ mod tests {
         fn step(&mut self, x: &mut f64) -> Result<StepInfo> {
             let old = *x;
             *x *= 0.5;
-            Ok(StepInfo {
-                residual: Some((old - *x).abs()),
-                dt: 1.0,
-                ..Default::default()
-            })
+            Ok(StepInfo { residual: Some((old - *x).abs()), dt: 1.0, ..Default::default() })
         }
         fn energy(&self, x: &f64) -> Option<f64> {
             Some(x * x)
@@ -249,30 +230,18 @@ mod tests {
     #[test]
     fn stops_on_tolerance_budget_and_flag() {
         let mut x = 1.0;
-        let r = Runner::new(RunLimits {
-            max_steps: 100,
-            tol: 1e-3,
-            ..Default::default()
-        })
-        .run(&mut Halve, &mut x, &mut [])
-        .unwrap();
+        let r = Runner::new(RunLimits { max_steps: 100, tol: 1e-3, ..Default::default() })
+            .run(&mut Halve, &mut x, &mut [])
+            .unwrap();
         assert_eq!(r.reason, StopReason::Converged);
         assert_eq!(r.steps, 10); // residual 2^-10 ≈ 9.8e-4 is the first at or below 1e-3
         let mut x = 1.0;
-        let r = Runner::new(RunLimits {
-            max_steps: 5,
-            ..Default::default()
-        })
-        .run(&mut Halve, &mut x, &mut [])
-        .unwrap();
+        let r = Runner::new(RunLimits { max_steps: 5, ..Default::default() }).run(&mut Halve, &mut x, &mut []).unwrap();
         assert_eq!((r.reason, r.steps), (StopReason::MaxSteps, 5));
         let stop = StopFlag::new();
         stop.raise();
         let mut x = 1.0;
-        let r = Runner::new(RunLimits::default())
-            .with_stop(stop)
-            .run(&mut Halve, &mut x, &mut [])
-            .unwrap();
+        let r = Runner::new(RunLimits::default()).with_stop(stop).run(&mut Halve, &mut x, &mut []).unwrap();
         assert_eq!((r.reason, r.steps, x), (StopReason::Interrupted, 0, 1.0));
     }
 
@@ -280,16 +249,11 @@ mod tests {
     fn energy_trace_records_every_step_and_can_stop() {
         let mut x = 1.0;
         let mut trace = EnergyTrace::new().stop_after(3);
-        let r = Runner::new(RunLimits::default())
-            .run(&mut Halve, &mut x, &mut [&mut trace])
-            .unwrap();
+        let r = Runner::new(RunLimits::default()).run(&mut Halve, &mut x, &mut [&mut trace]).unwrap();
         assert_eq!(r.reason, StopReason::Observer);
         assert_eq!(trace.energies, vec![1.0, 0.25, 0.0625, 0.015625]);
-        assert!(Runner::new(RunLimits {
-            max_steps: 0,
-            ..Default::default()
-        })
-        .run(&mut Halve, &mut x, &mut [])
-        .is_err());
+        assert!(Runner::new(RunLimits { max_steps: 0, ..Default::default() })
+            .run(&mut Halve, &mut x, &mut [])
+            .is_err());
     }
 }

@@ -46,12 +46,7 @@ impl BitPatterns {
 
     /// Raw overlap `ξ^μ · x` with a packed vector `x`.
     pub fn overlap(&self, mu: usize, x: &[u64]) -> i32 {
-        let diff: u32 = self
-            .row(mu)
-            .iter()
-            .zip(x)
-            .map(|(a, b)| (a ^ b).count_ones())
-            .sum();
+        let diff: u32 = self.row(mu).iter().zip(x).map(|(a, b)| (a ^ b).count_ones()).sum();
         self.n as i32 - 2 * diff as i32
     }
 
@@ -91,12 +86,7 @@ mod tests {
             let g = b.gram();
             for mu in 0..5 {
                 for nu in 0..5 {
-                    let dot: i32 = p
-                        .row(mu)
-                        .iter()
-                        .zip(p.row(nu))
-                        .map(|(&x, &y)| (x * y) as i32)
-                        .sum();
+                    let dot: i32 = p.row(mu).iter().zip(p.row(nu)).map(|(&x, &y)| (x * y) as i32).sum();
                     assert_eq!(g[mu * 5 + nu], dot, "n = {n}");
                 }
             }

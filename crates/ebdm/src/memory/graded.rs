@@ -111,18 +111,11 @@ impl GradedHopfield {
             return Err(Error::param("neurons", "N must be at least 1"));
         }
         if couplings.len() != n * n {
-            return Err(Error::Shape(format!(
-                "couplings have {} entries, expected N² = {}",
-                couplings.len(),
-                n * n
-            )));
+            return Err(Error::Shape(format!("couplings have {} entries, expected N² = {}", couplings.len(), n * n)));
         }
         for (name, v) in [("resistance", &r), ("capacitance", &c), ("input", &input)] {
             if v.len() != n {
-                return Err(Error::Shape(format!(
-                    "{name} has length {}, expected N = {n}",
-                    v.len()
-                )));
+                return Err(Error::Shape(format!("{name} has length {}, expected N = {n}", v.len())));
             }
         }
         check_positive("gain", gain.lambda())?;
@@ -138,28 +131,15 @@ impl GradedHopfield {
         for &x in &input {
             check_finite("input", x)?;
         }
-        let scale = couplings
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()))
-            .max(1e-300);
+        let scale = couplings.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
         for i in 0..n {
             for j in 0..i {
                 if (couplings[i * n + j] - couplings[j * n + i]).abs() > 1e-12 * scale {
-                    return Err(Error::param(
-                        "couplings",
-                        format!("must be symmetric: T[{i},{j}] ≠ T[{j},{i}]"),
-                    ));
+                    return Err(Error::param("couplings", format!("must be symmetric: T[{i},{j}] ≠ T[{j},{i}]")));
                 }
             }
         }
-        Ok(Self {
-            n,
-            t: couplings,
-            gain,
-            r,
-            c,
-            input,
-        })
+        Ok(Self { n, t: couplings, gain, r, c, input })
     }
 
     pub fn neurons(&self) -> usize {
@@ -177,11 +157,7 @@ impl GradedHopfield {
     /// The energy of the state u (through V = g(u)).
     pub fn energy_of(&self, u: &[f64]) -> Result<f64> {
         if u.len() != self.n {
-            return Err(Error::Shape(format!(
-                "state has length {}, expected N = {}",
-                u.len(),
-                self.n
-            )));
+            return Err(Error::Shape(format!("state has length {}, expected N = {}", u.len(), self.n)));
         }
         Ok(self.energy(u))
     }
@@ -190,9 +166,7 @@ impl GradedHopfield {
     pub fn energy_rate(&self, u: &[f64]) -> f64 {
         let mut du = vec![0.0; self.n];
         self.rhs(0.0, u, &mut du);
-        -(0..self.n)
-            .map(|i| self.c[i] * self.gain.slope(u[i]) * du[i] * du[i])
-            .sum::<f64>()
+        -(0..self.n).map(|i| self.c[i] * self.gain.slope(u[i]) * du[i] * du[i]).sum::<f64>()
     }
 }
 
@@ -205,11 +179,7 @@ impl OdeSystem for GradedHopfield {
         // V is recomputed per call; the buffer is small next to the O(N²) product.
         let v: Vec<f64> = u.iter().map(|&x| self.gain.value(x)).collect();
         for i in 0..n {
-            let tv: f64 = self.t[i * n..(i + 1) * n]
-                .iter()
-                .zip(&v)
-                .map(|(a, b)| a * b)
-                .sum();
+            let tv: f64 = self.t[i * n..(i + 1) * n].iter().zip(&v).map(|(a, b)| a * b).sum();
             du[i] = (tv - u[i] / self.r[i] + self.input[i]) / self.c[i];
         }
     }
@@ -221,13 +191,8 @@ impl Energy for GradedHopfield {
         let v: Vec<f64> = u.iter().map(|&x| self.gain.value(x)).collect();
         let mut e = 0.0;
         for i in 0..n {
-            let tv: f64 = self.t[i * n..(i + 1) * n]
-                .iter()
-                .zip(&v)
-                .map(|(a, b)| a * b)
-                .sum();
-            e +=
-                -0.5 * v[i] * tv + self.gain.integral_term(u[i]) / self.r[i] - self.input[i] * v[i];
+            let tv: f64 = self.t[i * n..(i + 1) * n].iter().zip(&v).map(|(a, b)| a * b).sum();
+            e += -0.5 * v[i] * tv + self.gain.integral_term(u[i]) / self.r[i] - self.input[i] * v[i];
         }
         e
     }
@@ -261,11 +226,7 @@ mod tests {
         for gain in [Gain::Tanh(2.0), Gain::Logistic(3.0)] {
             for u in [-2.0, -0.3, 0.4, 1.7] {
                 // ∫ g⁻¹ dV = ∫ u' g'(u') du' from the lower limit (Simpson in u).
-                let lo = if matches!(gain, Gain::Tanh(_)) {
-                    0.0
-                } else {
-                    -40.0
-                };
+                let lo = if matches!(gain, Gain::Tanh(_)) { 0.0 } else { -40.0 };
                 let m = 20_000;
                 let h = (u - lo) / m as f64;
                 let f = |x: f64| x * gain.slope(x);
@@ -304,17 +265,11 @@ mod tests {
                 rk2.step(&net, 0.0, &mut b, -1e-4).unwrap();
                 let fd = (net.energy(&a) - net.energy(&b)) / 2e-4;
                 if rate.abs() > 1e-8 {
-                    assert!(
-                        (fd - rate).abs() <= 0.01 * rate.abs(),
-                        "{gain:?} step {step}: fd {fd} vs {rate}"
-                    );
+                    assert!((fd - rate).abs() <= 0.01 * rate.abs(), "{gain:?} step {step}: fd {fd} vs {rate}");
                 }
                 rk.step(&net, 0.0, &mut u, dt).unwrap();
                 let e_new = net.energy(&u);
-                assert!(
-                    e_new <= e + 1e-8 * e.abs().max(1.0),
-                    "{gain:?}: energy rose {e} -> {e_new}"
-                );
+                assert!(e_new <= e + 1e-8 * e.abs().max(1.0), "{gain:?}: energy rose {e} -> {e_new}");
                 e = e_new;
                 if step > 200 {
                     break;
@@ -335,14 +290,6 @@ mod tests {
         assert!(GradedHopfield::new(1, vec![0.0], Gain::Tanh(f64::NAN)).is_err());
         assert!(GradedHopfield::new(1, vec![0.0], Gain::Tanh(-1.0)).is_err());
         assert!(GradedHopfield::new(0, vec![], Gain::Tanh(1.0)).is_err());
-        assert!(GradedHopfield::with_circuit(
-            1,
-            vec![0.0],
-            Gain::Tanh(1.0),
-            vec![0.0],
-            vec![1.0],
-            vec![0.0]
-        )
-        .is_err());
+        assert!(GradedHopfield::with_circuit(1, vec![0.0], Gain::Tanh(1.0), vec![0.0], vec![1.0], vec![0.0]).is_err());
     }
 }

@@ -38,16 +38,9 @@ impl<'a> ImplicitHebbian<'a> {
             return Err(Error::param("patterns", "at least one pattern is needed"));
         }
         if p.count() >= i16::MAX as usize {
-            return Err(Error::param(
-                "patterns",
-                format!("at most {} patterns, got {}", i16::MAX - 1, p.count()),
-            ));
+            return Err(Error::param("patterns", format!("at most {} patterns, got {}", i16::MAX - 1, p.count())));
         }
-        Ok(Self {
-            p,
-            bits: BitPatterns::from_patterns(p),
-            columns: vec![None; p.len()],
-        })
+        Ok(Self { p, bits: BitPatterns::from_patterns(p), columns: vec![None; p.len()] })
     }
 
     /// Column j of C with C_jj = 0.
@@ -77,9 +70,7 @@ impl<'a> ImplicitHebbian<'a> {
         self.bits.overlaps(&packed, &mut a);
         let mut h: Vec<i32> = s.iter().map(|&x| -(k as i32) * x as i32).collect();
         for (row, &am) in self.p.rows().zip(&a) {
-            h.iter_mut()
-                .zip(row)
-                .for_each(|(hi, &x)| *hi += am * x as i32);
+            h.iter_mut().zip(row).for_each(|(hi, &x)| *hi += am * x as i32);
         }
         debug_assert_eq!(h.len(), n);
         h
@@ -113,11 +104,7 @@ impl<'a> ImplicitHebbian<'a> {
             }
             flips += 1;
         }
-        Ok(Relaxation {
-            converged: unstable.is_empty(),
-            state: s,
-            flips,
-        })
+        Ok(Relaxation { converged: unstable.is_empty(), state: s, flips })
     }
 }
 

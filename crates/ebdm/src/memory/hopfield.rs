@@ -64,10 +64,9 @@ impl FromStr for LearningRule {
             "hebb" | "hebbian" => Ok(Self::Hebb),
             "pinv" | "pseudo-inverse" | "pseudoinverse" | "projection" => Ok(Self::PseudoInverse),
             "storkey" => Ok(Self::Storkey),
-            other => Err(Error::param(
-                "rule",
-                format!("unknown learning rule `{other}` (expected hebb, pinv or storkey)"),
-            )),
+            other => {
+                Err(Error::param("rule", format!("unknown learning rule `{other}` (expected hebb, pinv or storkey)")))
+            }
         }
     }
 }
@@ -124,13 +123,7 @@ pub struct RetrieveParams {
 
 impl Default for RetrieveParams {
     fn default() -> Self {
-        Self {
-            mode: UpdateMode::Async {
-                order: Order::Unstable,
-            },
-            max_sweeps: 20,
-            track_energy: false,
-        }
+        Self { mode: UpdateMode::Async { order: Order::Unstable }, max_sweeps: 20, track_energy: false }
     }
 }
 
@@ -142,10 +135,7 @@ impl RetrieveParams {
         }
         if let UpdateMode::Glauber { beta } = self.mode {
             if !(beta.is_finite() && beta >= 0.0) {
-                return Err(Error::param(
-                    "beta",
-                    format!("must be finite and >= 0, got {beta}"),
-                ));
+                return Err(Error::param("beta", format!("must be finite and >= 0, got {beta}")));
             }
         }
         Ok(())
@@ -191,11 +181,7 @@ impl Hopfield {
     }
 
     /// Learns weights with `rule`; `zero_diagonal` sets w_ii = 0 afterwards.
-    pub fn train_with(
-        patterns: &Patterns,
-        rule: LearningRule,
-        zero_diagonal: bool,
-    ) -> Result<Self> {
+    pub fn train_with(patterns: &Patterns, rule: LearningRule, zero_diagonal: bool) -> Result<Self> {
         if patterns.is_empty() {
             return Err(Error::param("patterns", "at least one pattern is needed"));
         }
@@ -210,12 +196,7 @@ impl Hopfield {
                 w[i * n + i] = 0.0;
             }
         }
-        Ok(Self {
-            n,
-            weights: w,
-            bias: vec![0.0; n],
-            symmetric: true,
-        })
+        Ok(Self { n, weights: w, bias: vec![0.0; n], symmetric: true })
     }
 
     /// A network with given row-major weights (N×N) and bias (length N).
@@ -224,44 +205,24 @@ impl Hopfield {
             return Err(Error::param("neurons", "N must be at least 1"));
         }
         if weights.len() != n * n {
-            return Err(Error::Shape(format!(
-                "weights have {} entries, expected N² = {}",
-                weights.len(),
-                n * n
-            )));
+            return Err(Error::Shape(format!("weights have {} entries, expected N² = {}", weights.len(), n * n)));
         }
         if bias.len() != n {
-            return Err(Error::Shape(format!(
-                "bias has length {}, expected N = {n}",
-                bias.len()
-            )));
+            return Err(Error::Shape(format!("bias has length {}, expected N = {n}", bias.len())));
         }
         for &v in weights.iter().chain(&bias) {
             check_finite("weights", v)?;
         }
-        let scale = weights
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()))
-            .max(1e-300);
-        let symmetric = (0..n).all(|i| {
-            (0..i).all(|j| (weights[i * n + j] - weights[j * n + i]).abs() <= 1e-12 * scale)
-        });
-        Ok(Self {
-            n,
-            weights,
-            bias,
-            symmetric,
-        })
+        let scale = weights.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+        let symmetric =
+            (0..n).all(|i| (0..i).all(|j| (weights[i * n + j] - weights[j * n + i]).abs() <= 1e-12 * scale));
+        Ok(Self { n, weights, bias, symmetric })
     }
 
     /// Replaces the bias vector b.
     pub fn set_bias(&mut self, bias: Vec<f64>) -> Result<()> {
         if bias.len() != self.n {
-            return Err(Error::Shape(format!(
-                "bias has length {}, expected N = {}",
-                bias.len(),
-                self.n
-            )));
+            return Err(Error::Shape(format!("bias has length {}, expected N = {}", bias.len(), self.n)));
         }
         for &v in &bias {
             check_finite("bias", v)?;
@@ -327,12 +288,7 @@ impl Hopfield {
     }
 
     /// Runs the dynamics from `cue` and returns the final state.
-    pub fn retrieve(
-        &self,
-        cue: &[i8],
-        params: &RetrieveParams,
-        rng: &mut Rng64,
-    ) -> Result<Retrieval> {
+    pub fn retrieve(&self, cue: &[i8], params: &RetrieveParams, rng: &mut Rng64) -> Result<Retrieval> {
         self.retrieve_until(cue, params, rng, &StopFlag::new())
     }
 
@@ -347,10 +303,7 @@ impl Hopfield {
         params.check()?;
         check_state(cue, self.n)?;
         let mut state = cue.to_vec();
-        let limits = RunLimits {
-            max_steps: params.max_sweeps,
-            ..Default::default()
-        };
+        let limits = RunLimits { max_steps: params.max_sweeps, ..Default::default() };
         let runner = Runner::new(limits).with_stop(stop.clone());
         let mut trace = EnergyTrace::new();
         let mut observers: Vec<&mut dyn crate::engine::Observer<Vec<i8>>> = Vec::new();
@@ -369,12 +322,7 @@ impl Hopfield {
                 (r, d.flips)
             }
             UpdateMode::Sync => {
-                let mut d = SyncDynamics {
-                    net: self,
-                    prev: None,
-                    h: vec![0.0; self.n],
-                    flips: 0,
-                };
+                let mut d = SyncDynamics { net: self, prev: None, h: vec![0.0; self.n], flips: 0 };
                 let r = runner.run(&mut d, &mut state, &mut observers)?;
                 (r, d.flips)
             }
@@ -415,15 +363,14 @@ fn hebb(p: &Patterns) -> Vec<f64> {
 fn pseudo_inverse(p: &Patterns) -> Result<Vec<f64>> {
     let (k, n) = (p.count(), p.len());
     if k > n {
-        return Err(Error::param(
-            "patterns",
-            format!("the pseudo-inverse rule needs K ≤ N, got K = {k}, N = {n}"),
-        ));
+        return Err(Error::param("patterns", format!("the pseudo-inverse rule needs K ≤ N, got K = {k}, N = {n}")));
     }
     let xi = Mat::<f64>::from_fn(k, n, |mu, i| p.row(mu)[i] as f64);
     let c = &xi * xi.transpose();
     let llt = c.llt(faer::Side::Lower).map_err(|_| {
-        Error::Numerical("the patterns are linearly dependent: the pseudo-inverse rule needs independent patterns".into())
+        Error::Numerical(
+            "the patterns are linearly dependent: the pseudo-inverse rule needs independent patterns".into(),
+        )
     })?;
     let x = llt.solve(&xi); // (ΞΞᵀ)⁻¹Ξ, K×N
     let w = xi.transpose() * &x;
@@ -444,11 +391,7 @@ fn storkey(p: &Patterns) -> Vec<f64> {
     let mut g = vec![0.0; n]; // g_i = Σ_k w_ik ξ_k
     for xi in p.rows() {
         for i in 0..n {
-            g[i] = w[i * n..(i + 1) * n]
-                .iter()
-                .zip(xi)
-                .map(|(a, &b)| a * b as f64)
-                .sum();
+            g[i] = w[i * n..(i + 1) * n].iter().zip(xi).map(|(a, &b)| a * b as f64).sum();
         }
         // h_ij = g_i − w_ii ξ_i − w_ij ξ_j, from the weights before this pattern.
         let old = w.clone();
@@ -487,13 +430,7 @@ struct AsyncDynamics<'a> {
 }
 
 impl<'a> AsyncDynamics<'a> {
-    fn new(
-        net: &'a Hopfield,
-        s: &[i8],
-        order: Option<Order>,
-        beta: f64,
-        rng: &'a mut Rng64,
-    ) -> Self {
+    fn new(net: &'a Hopfield, s: &[i8], order: Option<Order>, beta: f64, rng: &'a mut Rng64) -> Self {
         let mut h = vec![0.0; net.n];
         net.field_into(s, &mut h);
         Self {
@@ -584,11 +521,7 @@ impl Dynamics for AsyncDynamics<'_> {
                 for &i in &perm {
                     // P(σ_i = +1) = 1/(1 + e^{−2βh}); flip when the draw disagrees with σ_i.
                     let p_plus = 1.0 / (1.0 + (-2.0 * self.beta * self.h[i]).exp());
-                    let target: i8 = if self.rng.random::<f64>() < p_plus {
-                        1
-                    } else {
-                        -1
-                    };
+                    let target: i8 = if self.rng.random::<f64>() < p_plus { 1 } else { -1 };
                     if target != s[i] {
                         self.flip(s, i);
                     }
@@ -601,13 +534,7 @@ impl Dynamics for AsyncDynamics<'_> {
             Some(_) => (0..n).all(|i| !self.is_unstable(s, i)),
             None => false,
         };
-        Ok(StepInfo {
-            changed,
-            residual: None,
-            dt: 1.0,
-            converged,
-            cycle: false,
-        })
+        Ok(StepInfo { changed, residual: None, dt: 1.0, converged, cycle: false })
     }
     fn energy(&self, _: &Vec<i8>) -> Option<f64> {
         Some(self.energy)
@@ -644,13 +571,7 @@ impl Dynamics for SyncDynamics<'_> {
         self.flips += changed;
         let cycle = changed > 0 && self.prev.as_deref() == Some(s.as_slice());
         self.prev = Some(old);
-        Ok(StepInfo {
-            changed,
-            residual: None,
-            dt: 1.0,
-            converged: changed == 0,
-            cycle,
-        })
+        Ok(StepInfo { changed, residual: None, dt: 1.0, converged: changed == 0, cycle })
     }
     fn energy(&self, s: &Vec<i8>) -> Option<f64> {
         Some(self.net.energy_unchecked(s))
@@ -716,9 +637,7 @@ mod tests {
     fn energy_formula_and_flip_difference() {
         let net = random_symmetric(12, 5);
         let mut rng = stream(5, 3);
-        let s: Vec<i8> = (0..12)
-            .map(|_| if rng.random::<bool>() { 1 } else { -1 })
-            .collect();
+        let s: Vec<i8> = (0..12).map(|_| if rng.random::<bool>() { 1 } else { -1 }).collect();
         let e = net.energy(&s).unwrap();
         assert!((e - brute_energy(&net, &s)).abs() < 1e-12);
         let h = net.local_field(&s).unwrap();
@@ -739,10 +658,7 @@ mod tests {
             for zero_diag in [true, false] {
                 let net = Hopfield::train_with(&p, LearningRule::PseudoInverse, zero_diag).unwrap();
                 for mu in 0..k {
-                    assert!(
-                        net.is_fixed_point(p.row(mu)).unwrap(),
-                        "K={k} N={n} pattern {mu}"
-                    );
+                    assert!(net.is_fixed_point(p.row(mu)).unwrap(), "K={k} N={n} pattern {mu}");
                 }
             }
             // Without the zero diagonal, W is the projector: Wξ = ξ exactly.
@@ -757,10 +673,7 @@ mod tests {
         let hebb = Hopfield::train(&p, LearningRule::Hebb).unwrap();
         assert!((0..45).any(|mu| !hebb.is_fixed_point(p.row(mu)).unwrap()));
         let dependent = Patterns::new(2, 3, vec![1, 1, 1, 1, 1, 1]).unwrap();
-        assert!(matches!(
-            Hopfield::train(&dependent, LearningRule::PseudoInverse),
-            Err(Error::Numerical(_))
-        ));
+        assert!(matches!(Hopfield::train(&dependent, LearningRule::PseudoInverse), Err(Error::Numerical(_))));
     }
 
     #[test]
@@ -770,11 +683,7 @@ mod tests {
         let net = Hopfield::train(&p, LearningRule::Hebb).unwrap();
         for i in 0..20 {
             for j in 0..20 {
-                let expect = if i == j {
-                    0.0
-                } else {
-                    p.rows().map(|r| (r[i] * r[j]) as f64).sum::<f64>() / 20.0
-                };
+                let expect = if i == j { 0.0 } else { p.rows().map(|r| (r[i] * r[j]) as f64).sum::<f64>() / 20.0 };
                 assert!((net.weights()[i * 20 + j] - expect).abs() < 1e-12);
             }
         }
@@ -790,10 +699,7 @@ mod tests {
         for xi in p.rows() {
             let old = w.clone();
             let h = |i: usize, j: usize| -> f64 {
-                (0..n)
-                    .filter(|&m| m != i && m != j)
-                    .map(|m| old[i * n + m] * xi[m] as f64)
-                    .sum()
+                (0..n).filter(|&m| m != i && m != j).map(|m| old[i * n + m] * xi[m] as f64).sum()
             };
             for i in 0..n {
                 for j in 0..n {
@@ -814,12 +720,8 @@ mod tests {
             let p = Patterns::random(20, 100, &mut rng).unwrap();
             let st = Hopfield::train(&p, LearningRule::Storkey).unwrap();
             let hb = Hopfield::train(&p, LearningRule::Hebb).unwrap();
-            s_ok += (0..20)
-                .filter(|&mu| st.is_fixed_point(p.row(mu)).unwrap())
-                .count();
-            h_ok += (0..20)
-                .filter(|&mu| hb.is_fixed_point(p.row(mu)).unwrap())
-                .count();
+            s_ok += (0..20).filter(|&mu| st.is_fixed_point(p.row(mu)).unwrap()).count();
+            h_ok += (0..20).filter(|&mu| hb.is_fixed_point(p.row(mu)).unwrap()).count();
         }
         assert!(s_ok > h_ok, "storkey {s_ok} vs hebb {h_ok}");
     }
@@ -829,18 +731,12 @@ mod tests {
         // w = −1 between two units: from (+1, +1) the synchronous update alternates.
         let net = Hopfield::from_weights(2, vec![0.0, -1.0, -1.0, 0.0], vec![0.0, 0.0]).unwrap();
         let mut rng = stream(0, 0);
-        let params = RetrieveParams {
-            mode: UpdateMode::Sync,
-            max_sweeps: 10,
-            track_energy: false,
-        };
+        let params = RetrieveParams { mode: UpdateMode::Sync, max_sweeps: 10, track_energy: false };
         let out = net.retrieve(&[1, 1], &params, &mut rng).unwrap();
         assert_eq!(out.status, Status::TwoCycle);
         assert_eq!(out.sweeps, 2);
         // The asynchronous update settles instead.
-        let out = net
-            .retrieve(&[1, 1], &RetrieveParams::default(), &mut rng)
-            .unwrap();
+        let out = net.retrieve(&[1, 1], &RetrieveParams::default(), &mut rng).unwrap();
         assert_eq!(out.status, Status::FixedPoint);
         assert_eq!(out.state[0], -out.state[1]);
     }
@@ -850,33 +746,14 @@ mod tests {
         let mut rng = stream(21, 0);
         let p = Patterns::random(5, 200, &mut rng).unwrap();
         let net = Hopfield::train(&p, LearningRule::Hebb).unwrap();
-        let overlap = |s: &[i8]| {
-            s.iter()
-                .zip(p.row(0))
-                .map(|(&a, &b)| (a * b) as f64)
-                .sum::<f64>()
-                / 200.0
-        };
-        let hot = RetrieveParams {
-            mode: UpdateMode::Glauber { beta: 0.0 },
-            max_sweeps: 5,
-            track_energy: false,
-        };
-        let cold = RetrieveParams {
-            mode: UpdateMode::Glauber { beta: 50.0 },
-            max_sweeps: 5,
-            track_energy: false,
-        };
+        let overlap = |s: &[i8]| s.iter().zip(p.row(0)).map(|(&a, &b)| (a * b) as f64).sum::<f64>() / 200.0;
+        let hot = RetrieveParams { mode: UpdateMode::Glauber { beta: 0.0 }, max_sweeps: 5, track_energy: false };
+        let cold = RetrieveParams { mode: UpdateMode::Glauber { beta: 50.0 }, max_sweeps: 5, track_energy: false };
         let out_hot = net.retrieve(p.row(0), &hot, &mut rng).unwrap();
         let out_cold = net.retrieve(p.row(0), &cold, &mut rng).unwrap();
         assert!(overlap(&out_hot.state).abs() < 0.25);
         assert!(overlap(&out_cold.state) > 0.99);
-        assert!(RetrieveParams {
-            mode: UpdateMode::Glauber { beta: f64::NAN },
-            ..cold
-        }
-        .check()
-        .is_err());
+        assert!(RetrieveParams { mode: UpdateMode::Glauber { beta: f64::NAN }, ..cold }.check().is_err());
     }
 
     #[test]
@@ -886,9 +763,7 @@ mod tests {
         let net = Hopfield::train(&p, LearningRule::Hebb).unwrap();
         let stop = StopFlag::new();
         stop.raise();
-        let out = net
-            .retrieve_until(p.row(1), &RetrieveParams::default(), &mut rng, &stop)
-            .unwrap();
+        let out = net.retrieve_until(p.row(1), &RetrieveParams::default(), &mut rng, &stop).unwrap();
         assert_eq!(out.status, Status::Interrupted);
         assert_eq!(out.state, p.row(1));
     }
@@ -899,10 +774,7 @@ mod tests {
         let p = Patterns::random(2, 4, &mut rng).unwrap();
         let net = Hopfield::train(&p, LearningRule::Hebb).unwrap();
         assert!(matches!(net.energy(&[1, 1, 1]), Err(Error::Shape(_))));
-        assert!(matches!(
-            net.energy(&[1, 0, 1, 1]),
-            Err(Error::NotBipolar { .. })
-        ));
+        assert!(matches!(net.energy(&[1, 0, 1, 1]), Err(Error::NotBipolar { .. })));
         assert!(Hopfield::from_weights(0, vec![], vec![]).is_err());
         assert!(Hopfield::from_weights(1, vec![f64::NAN], vec![0.0]).is_err());
         assert!("nope".parse::<LearningRule>().is_err());

@@ -6,11 +6,7 @@ use crate::error::{Error, Result};
 
 fn same_len(a: &[i8], b: &[i8]) -> Result<()> {
     if a.len() != b.len() || a.is_empty() {
-        return Err(Error::Shape(format!(
-            "vectors of lengths {} and {} cannot be compared",
-            a.len(),
-            b.len()
-        )));
+        return Err(Error::Shape(format!("vectors of lengths {} and {} cannot be compared", a.len(), b.len())));
     }
     Ok(())
 }
@@ -18,11 +14,7 @@ fn same_len(a: &[i8], b: &[i8]) -> Result<()> {
 /// Normalised overlap `m = (1/N) Σ_i ξ_i σ_i ∈ [−1, 1]`.
 pub fn overlap(pattern: &[i8], state: &[i8]) -> Result<f64> {
     same_len(pattern, state)?;
-    let dot: i64 = pattern
-        .iter()
-        .zip(state)
-        .map(|(&a, &b)| (a as i64) * (b as i64))
-        .sum();
+    let dot: i64 = pattern.iter().zip(state).map(|(&a, &b)| (a as i64) * (b as i64)).sum();
     Ok(dot as f64 / pattern.len() as f64)
 }
 
@@ -70,11 +62,7 @@ pub fn hebbian_stability(p: &Patterns) -> Result<Stability> {
             }
         }
         let row = p.row(mu);
-        let good = h
-            .iter()
-            .zip(row)
-            .filter(|(&hi, &x)| (hi - k as i64 * x as i64) * x as i64 > 0)
-            .count();
+        let good = h.iter().zip(row).filter(|(&hi, &x)| (hi - k as i64 * x as i64) * x as i64 > 0).count();
         good_bits += good;
         fixed += usize::from(good == n);
     }
@@ -108,8 +96,7 @@ pub fn erfc(x: f64) -> f64 {
                         + t * (-0.186_288_06
                             + t * (0.278_868_07
                                 + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
             .exp();
     if x >= 0.0 {
         r
@@ -143,11 +130,7 @@ mod tests {
         let (mut bits, mut fixed) = (0, 0);
         for mu in 0..30 {
             let h = net.local_field(p.row(mu)).unwrap();
-            let good = h
-                .iter()
-                .zip(p.row(mu))
-                .filter(|(&hi, &x)| hi * x as f64 > 1e-12)
-                .count();
+            let good = h.iter().zip(p.row(mu)).filter(|(&hi, &x)| hi * x as f64 > 1e-12).count();
             bits += good;
             fixed += usize::from(good == 120);
         }

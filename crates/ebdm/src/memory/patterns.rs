@@ -18,23 +18,13 @@ impl Patterns {
     /// `n ≥ 1`.
     pub fn new(k: usize, n: usize, data: Vec<i8>) -> Result<Self> {
         if n == 0 {
-            return Err(Error::param(
-                "neurons",
-                "pattern length N must be at least 1",
-            ));
+            return Err(Error::param("neurons", "pattern length N must be at least 1"));
         }
         if data.len() != k * n {
-            return Err(Error::Shape(format!(
-                "{} values cannot form {k} patterns of length {n}",
-                data.len()
-            )));
+            return Err(Error::Shape(format!("{} values cannot form {k} patterns of length {n}", data.len())));
         }
         if let Some(pos) = data.iter().position(|&v| v != 1 && v != -1) {
-            return Err(Error::NotBipolar {
-                pattern: pos / n,
-                index: pos % n,
-                value: data[pos] as f64,
-            });
+            return Err(Error::NotBipolar { pattern: pos / n, index: pos % n, value: data[pos] as f64 });
         }
         Ok(Self { k, n, data })
     }
@@ -42,27 +32,17 @@ impl Patterns {
     /// Builds patterns from real values that must each be exactly ±1.
     pub fn from_f64(k: usize, n: usize, values: &[f64]) -> Result<Self> {
         if n == 0 {
-            return Err(Error::param(
-                "neurons",
-                "pattern length N must be at least 1",
-            ));
+            return Err(Error::param("neurons", "pattern length N must be at least 1"));
         }
         if values.len() != k * n {
-            return Err(Error::Shape(format!(
-                "{} values cannot form {k} patterns of length {n}",
-                values.len()
-            )));
+            return Err(Error::Shape(format!("{} values cannot form {k} patterns of length {n}", values.len())));
         }
         let mut data = Vec::with_capacity(values.len());
         for (pos, &v) in values.iter().enumerate() {
             if v == 1.0 || v == -1.0 {
                 data.push(v as i8);
             } else {
-                return Err(Error::NotBipolar {
-                    pattern: pos / n,
-                    index: pos % n,
-                    value: v,
-                });
+                return Err(Error::NotBipolar { pattern: pos / n, index: pos % n, value: v });
             }
         }
         Ok(Self { k, n, data })
@@ -77,10 +57,7 @@ impl Patterns {
                 r.as_ref().len()
             )));
         }
-        let flat: Vec<f64> = rows
-            .iter()
-            .flat_map(|r| r.as_ref().iter().copied())
-            .collect();
+        let flat: Vec<f64> = rows.iter().flat_map(|r| r.as_ref().iter().copied()).collect();
         Self::from_f64(rows.len(), n, &flat)
     }
 
@@ -134,17 +111,10 @@ impl Patterns {
 /// Checks that a state is a ±1 vector of length `n`.
 pub fn check_state(state: &[i8], n: usize) -> Result<()> {
     if state.len() != n {
-        return Err(Error::Shape(format!(
-            "state has length {} but the network has {n} neurons",
-            state.len()
-        )));
+        return Err(Error::Shape(format!("state has length {} but the network has {n} neurons", state.len())));
     }
     if let Some(i) = state.iter().position(|&v| v != 1 && v != -1) {
-        return Err(Error::NotBipolar {
-            pattern: 0,
-            index: i,
-            value: state[i] as f64,
-        });
+        return Err(Error::NotBipolar { pattern: 0, index: i, value: state[i] as f64 });
     }
     Ok(())
 }
@@ -182,25 +152,10 @@ mod tests {
 
     #[test]
     fn validation_names_the_problem() {
-        assert!(matches!(
-            Patterns::new(1, 0, vec![]),
-            Err(Error::InvalidParameter {
-                name: "neurons",
-                ..
-            })
-        ));
-        assert!(matches!(
-            Patterns::new(1, 3, vec![1, 0, 1]),
-            Err(Error::NotBipolar { index: 1, .. })
-        ));
-        assert!(matches!(
-            Patterns::from_rows(&[vec![1.0, 1.0], vec![1.0]]),
-            Err(Error::Shape(_))
-        ));
-        assert!(matches!(
-            Patterns::from_f64(1, 2, &[1.0, f64::NAN]),
-            Err(Error::NotBipolar { .. })
-        ));
+        assert!(matches!(Patterns::new(1, 0, vec![]), Err(Error::InvalidParameter { name: "neurons", .. })));
+        assert!(matches!(Patterns::new(1, 3, vec![1, 0, 1]), Err(Error::NotBipolar { index: 1, .. })));
+        assert!(matches!(Patterns::from_rows(&[vec![1.0, 1.0], vec![1.0]]), Err(Error::Shape(_))));
+        assert!(matches!(Patterns::from_f64(1, 2, &[1.0, f64::NAN]), Err(Error::NotBipolar { .. })));
     }
 
     #[test]

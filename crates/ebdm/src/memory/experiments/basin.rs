@@ -21,19 +21,10 @@ pub struct BasinConfig {
 impl BasinConfig {
     /// The spec's E3 grid (N = 1000, 30 trials per cell; more trials make the checks sharper).
     pub fn e3() -> Self {
-        Self {
-            neurons: 1000,
-            alphas: vec![0.05, 0.10, 0.13],
-            rhos: vec![0.1, 0.2, 0.3, 0.4],
-            trials: 60,
-        }
+        Self { neurons: 1000, alphas: vec![0.05, 0.10, 0.13], rhos: vec![0.1, 0.2, 0.3, 0.4], trials: 60 }
     }
     pub fn e3_quick() -> Self {
-        Self {
-            neurons: 400,
-            trials: 30,
-            ..Self::e3()
-        }
+        Self { neurons: 400, trials: 30, ..Self::e3() }
     }
 }
 
@@ -77,18 +68,12 @@ pub fn run(config: &BasinConfig, h: &Harness) -> Result<BasinResult> {
     alphas.sort_by(f64::total_cmp);
     alphas.dedup();
     let p = |a: f64, r: f64| {
-        cells
-            .iter()
-            .find(|(rr, c)| *rr == r && c.alpha == a)
-            .map(|(_, c)| (c.p_retrieved, c.se_retrieved))
+        cells.iter().find(|(rr, c)| *rr == r && c.alpha == a).map(|(_, c)| (c.p_retrieved, c.se_retrieved))
     };
     let rho50: Vec<(f64, Option<f64>)> = alphas
         .iter()
         .map(|&a| {
-            let (xs, ys): (Vec<f64>, Vec<f64>) = rhos
-                .iter()
-                .filter_map(|&r| p(a, r).map(|(pp, _)| (r, pp)))
-                .unzip();
+            let (xs, ys): (Vec<f64>, Vec<f64>) = rhos.iter().filter_map(|&r| p(a, r).map(|(pp, _)| (r, pp))).unzip();
             (a, crossing(&xs, &ys, 0.5))
         })
         .collect();
@@ -118,11 +103,7 @@ pub fn run(config: &BasinConfig, h: &Harness) -> Result<BasinResult> {
     let mut checks = vec![Check::new(
         "P(m>0.9) non-increasing in alpha and in rho (2 SE)",
         "no violation",
-        if violations.is_empty() {
-            "none".to_string()
-        } else {
-            violations.join("; ")
-        },
+        if violations.is_empty() { "none".to_string() } else { violations.join("; ") },
         violations.is_empty(),
     )];
     // ρ₅₀ non-increasing in α; a missing crossing means the basin exceeds the grid (ρ₅₀ > max ρ).
@@ -131,28 +112,11 @@ pub fn run(config: &BasinConfig, h: &Harness) -> Result<BasinResult> {
     let ok = r50.windows(2).all(|w| w[1] <= w[0] + 1e-12);
     let text = rho50
         .iter()
-        .map(|(a, r)| {
-            format!(
-                "{a}:{}",
-                r.map_or(format!("> {top}"), |v| format!("{v:.3}"))
-            )
-        })
+        .map(|(a, r)| format!("{a}:{}", r.map_or(format!("> {top}"), |v| format!("{v:.3}"))))
         .collect::<Vec<_>>()
         .join(", ");
-    checks.push(Check::new(
-        "rho_50 non-increasing in alpha",
-        "non-increasing",
-        text,
-        ok,
-    ));
-    Ok(BasinResult {
-        config: config.clone(),
-        cells,
-        rows,
-        rho50,
-        checks,
-        interrupted,
-    })
+    checks.push(Check::new("rho_50 non-increasing in alpha", "non-increasing", text, ok));
+    Ok(BasinResult { config: config.clone(), cells, rows, rho50, checks, interrupted })
 }
 
 #[cfg(test)]
@@ -161,21 +125,9 @@ mod tests {
 
     #[test]
     fn basin_shrinks_with_load_and_corruption() {
-        let cfg = BasinConfig {
-            neurons: 300,
-            alphas: vec![0.05, 0.13],
-            rhos: vec![0.1, 0.4],
-            trials: 16,
-        };
+        let cfg = BasinConfig { neurons: 300, alphas: vec![0.05, 0.13], rhos: vec![0.1, 0.4], trials: 16 };
         let r = run(&cfg, &Harness::new(3)).unwrap();
-        let p = |a: f64, rho: f64| {
-            r.cells
-                .iter()
-                .find(|(rr, c)| *rr == rho && c.alpha == a)
-                .unwrap()
-                .1
-                .p_retrieved
-        };
+        let p = |a: f64, rho: f64| r.cells.iter().find(|(rr, c)| *rr == rho && c.alpha == a).unwrap().1.p_retrieved;
         assert!(p(0.05, 0.1) >= 0.9);
         assert!(p(0.13, 0.4) <= p(0.05, 0.1));
         assert!(r.checks.iter().all(|c| c.pass), "{:?}", r.checks);

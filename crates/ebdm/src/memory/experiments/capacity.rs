@@ -36,9 +36,7 @@ impl CapacityConfig {
     pub fn e1() -> Self {
         Self {
             neurons: vec![500, 1000, 2000, 4000],
-            alphas: vec![
-                0.10, 0.12, 0.13, 0.14, 0.145, 0.15, 0.155, 0.16, 0.165, 0.17, 0.175, 0.18, 0.20,
-            ],
+            alphas: vec![0.10, 0.12, 0.13, 0.14, 0.145, 0.15, 0.155, 0.16, 0.165, 0.17, 0.175, 0.18, 0.20],
             trials: vec![100, 100, 50, 24],
             rho: 0.0,
             flip_cap: 20,
@@ -48,11 +46,7 @@ impl CapacityConfig {
 
     /// A smaller run for smoke tests (about a tenth of the work).
     pub fn e1_quick() -> Self {
-        Self {
-            neurons: vec![250, 500, 1000],
-            trials: vec![60, 40, 24],
-            ..Self::e1()
-        }
+        Self { neurons: vec![250, 500, 1000], trials: vec![60, 40, 24], ..Self::e1() }
     }
 
     pub fn check(&self) -> Result<()> {
@@ -60,11 +54,7 @@ impl CapacityConfig {
             return Err(Error::param("neurons", "give at least one size, each ≥ 1"));
         }
         if self.trials.len() != self.neurons.len() {
-            return Err(Error::Shape(format!(
-                "{} trial counts for {} sizes",
-                self.trials.len(),
-                self.neurons.len()
-            )));
+            return Err(Error::Shape(format!("{} trial counts for {} sizes", self.trials.len(), self.neurons.len())));
         }
         if self.trials.contains(&0) {
             return Err(Error::param("trials", "must be at least 1"));
@@ -74,10 +64,7 @@ impl CapacityConfig {
         }
         for &a in &self.alphas {
             if !(a.is_finite() && a > 0.0 && a < 32.0) {
-                return Err(Error::param(
-                    "alphas",
-                    format!("each load must be finite and in (0, 32), got {a}"),
-                ));
+                return Err(Error::param("alphas", format!("each load must be finite and in (0, 32), got {a}")));
             }
         }
         crate::error::check_range("rho", self.rho, 0.0, 1.0)?;
@@ -153,11 +140,7 @@ pub fn run(config: &CapacityConfig, h: &Harness) -> Result<CapacityResult> {
     run_keyed(config, h, ids::CAPACITY)
 }
 
-pub(crate) fn run_keyed(
-    config: &CapacityConfig,
-    h: &Harness,
-    experiment: u64,
-) -> Result<CapacityResult> {
+pub(crate) fn run_keyed(config: &CapacityConfig, h: &Harness, experiment: u64) -> Result<CapacityResult> {
     config.check()?;
     let mut alphas = config.alphas.clone();
     alphas.sort_by(f64::total_cmp);
@@ -200,21 +183,13 @@ pub(crate) fn run_keyed(
     for &n in &config.neurons {
         let mut ps = Vec::new();
         for &alpha in &alphas {
-            let sel: Vec<&TrialRow> = rows
-                .iter()
-                .filter(|r| r.neurons == n && r.alpha == alpha)
-                .collect();
+            let sel: Vec<&TrialRow> = rows.iter().filter(|r| r.neurons == n && r.alpha == alpha).collect();
             if sel.is_empty() {
                 continue;
             }
             let ms: Vec<f64> = sel.iter().map(|r| r.final_overlap).collect();
             let (mean, se) = mean_se(&ms);
-            let (p, sp) = proportion(
-                sel.iter()
-                    .filter(|r| r.final_overlap > config.threshold)
-                    .count(),
-                sel.len(),
-            );
+            let (p, sp) = proportion(sel.iter().filter(|r| r.final_overlap > config.threshold).count(), sel.len());
             let (pe, _) = proportion(sel.iter().filter(|r| r.exact).count(), sel.len());
             ps.push((alpha, p));
             cells.push(Cell {
@@ -232,10 +207,8 @@ pub(crate) fn run_keyed(
         let (xs, ys): (Vec<f64>, Vec<f64>) = ps.into_iter().unzip();
         alpha50.push((n, crossing(&xs, &ys, 0.5)));
     }
-    let (xs, ys): (Vec<f64>, Vec<f64>) = alpha50
-        .iter()
-        .filter_map(|&(n, a)| a.map(|a| (1.0 / (n as f64).sqrt(), a)))
-        .unzip();
+    let (xs, ys): (Vec<f64>, Vec<f64>) =
+        alpha50.iter().filter_map(|&(n, a)| a.map(|a| (1.0 / (n as f64).sqrt(), a))).unzip();
     let fit = linear_fit(&xs, &ys);
     let mut result = CapacityResult {
         config: config.clone(),
@@ -261,18 +234,9 @@ fn e1_checks(r: &CapacityResult) -> Vec<Check> {
             (0.125..=0.150).contains(&a_inf),
         ));
     } else {
-        checks.push(Check::new(
-            "alpha_inf",
-            "in [0.125, 0.150]",
-            "no fit (fewer than two sizes crossed 50 %)",
-            false,
-        ));
+        checks.push(Check::new("alpha_inf", "in [0.125, 0.150]", "no fit (fewer than two sizes crossed 50 %)", false));
     }
-    let cell = |n: usize, a: f64| {
-        r.cells
-            .iter()
-            .find(|c| c.neurons == n && (c.alpha - a).abs() < 1e-12)
-    };
+    let cell = |n: usize, a: f64| r.cells.iter().find(|c| c.neurons == n && (c.alpha - a).abs() < 1e-12);
     if let Some(c) = cell(1000, 0.10) {
         checks.push(Check::new(
             "mean m at alpha=0.10, N=1000",
@@ -281,11 +245,7 @@ fn e1_checks(r: &CapacityResult) -> Vec<Check> {
             c.mean_overlap >= 0.99,
         ));
     }
-    for c in r
-        .cells
-        .iter()
-        .filter(|c| c.neurons >= 1000 && (c.alpha - 0.20).abs() < 1e-12)
-    {
+    for c in r.cells.iter().filter(|c| c.neurons >= 1000 && (c.alpha - 0.20).abs() < 1e-12) {
         checks.push(Check::new(
             format!("mean m at alpha=0.20, N={}", c.neurons),
             "<= 0.5",
@@ -293,24 +253,11 @@ fn e1_checks(r: &CapacityResult) -> Vec<Check> {
             c.mean_overlap <= 0.5,
         ));
     }
-    let a50: Vec<(usize, f64)> = r
-        .alpha50
-        .iter()
-        .filter_map(|&(n, a)| a.map(|a| (n, a)))
-        .collect();
+    let a50: Vec<(usize, f64)> = r.alpha50.iter().filter_map(|&(n, a)| a.map(|a| (n, a))).collect();
     if a50.len() >= 2 {
         let decreasing = a50.windows(2).all(|w| w[1].1 < w[0].1);
-        let text = a50
-            .iter()
-            .map(|(n, a)| format!("{n}:{a:.4}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        checks.push(Check::new(
-            "alpha_50 decreasing in N",
-            "strictly decreasing",
-            text,
-            decreasing,
-        ));
+        let text = a50.iter().map(|(n, a)| format!("{n}:{a:.4}")).collect::<Vec<_>>().join(", ");
+        checks.push(Check::new("alpha_50 decreasing in N", "strictly decreasing", text, decreasing));
     }
     checks
 }
@@ -320,12 +267,7 @@ mod tests {
     use super::*;
 
     fn small() -> CapacityConfig {
-        CapacityConfig {
-            neurons: vec![400],
-            alphas: vec![0.10, 0.20],
-            trials: vec![12],
-            ..CapacityConfig::e1()
-        }
+        CapacityConfig { neurons: vec![400], alphas: vec![0.10, 0.20], trials: vec![12], ..CapacityConfig::e1() }
     }
 
     #[test]
@@ -342,22 +284,11 @@ mod tests {
     #[test]
     fn identical_at_one_and_two_threads() {
         let cfg = small();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
         let a = one.install(|| run(&cfg, &Harness::new(5)).unwrap());
         let b = two.install(|| run(&cfg, &Harness::new(5)).unwrap());
-        let key = |r: &CapacityResult| {
-            r.rows
-                .iter()
-                .map(|t| (t.final_overlap.to_bits(), t.flips))
-                .collect::<Vec<_>>()
-        };
+        let key = |r: &CapacityResult| r.rows.iter().map(|t| (t.final_overlap.to_bits(), t.flips)).collect::<Vec<_>>();
         assert_eq!(key(&a), key(&b));
         let c = one.install(|| run(&cfg, &Harness::new(6)).unwrap());
         assert_ne!(key(&a), key(&c));

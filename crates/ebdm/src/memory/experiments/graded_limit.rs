@@ -28,15 +28,7 @@ pub struct GradedConfig {
 
 impl GradedConfig {
     pub fn e8() -> Self {
-        Self {
-            neurons: 64,
-            patterns: 4,
-            rho: 0.15,
-            gain: 100.0,
-            seeds: 20,
-            dt: 0.01,
-            steps: 500,
-        }
+        Self { neurons: 64, patterns: 4, rho: 0.15, gain: 100.0, seeds: 20, dt: 0.01, steps: 500 }
     }
 }
 
@@ -123,14 +115,8 @@ pub fn run(cfg: &GradedConfig, h: &Harness) -> Result<GradedResult> {
         }
         rows.push(row);
     }
-    let rise = rows
-        .iter()
-        .map(|r| r.max_relative_increase)
-        .fold(0.0, f64::max);
-    let ident = rows
-        .iter()
-        .map(|r| r.max_identity_error)
-        .fold(0.0, f64::max);
+    let rise = rows.iter().map(|r| r.max_relative_increase).fold(0.0, f64::max);
+    let ident = rows.iter().map(|r| r.max_identity_error).fold(0.0, f64::max);
     let agree = rows.iter().filter(|r| r.same_attractor).count() as f64 / rows.len().max(1) as f64;
     let checks = vec![
         Check::new(
@@ -152,13 +138,7 @@ pub fn run(cfg: &GradedConfig, h: &Harness) -> Result<GradedResult> {
             agree >= 0.95,
         ),
     ];
-    Ok(GradedResult {
-        config: cfg.clone(),
-        rows,
-        trace,
-        checks,
-        interrupted: h.interrupted(),
-    })
+    Ok(GradedResult { config: cfg.clone(), rows, trace, checks, interrupted: h.interrupted() })
 }
 
 #[cfg(test)]
@@ -167,15 +147,7 @@ mod tests {
 
     #[test]
     fn e8_graded_checks_pass() {
-        let r = run(
-            &GradedConfig {
-                seeds: 8,
-                steps: 200,
-                ..GradedConfig::e8()
-            },
-            &Harness::new(2),
-        )
-        .unwrap();
+        let r = run(&GradedConfig { seeds: 8, steps: 200, ..GradedConfig::e8() }, &Harness::new(2)).unwrap();
         assert!(r.checks.iter().all(|c| c.pass), "{:#?}", r.checks);
     }
 }

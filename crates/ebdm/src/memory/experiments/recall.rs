@@ -22,11 +22,7 @@ pub struct RecallConfig {
 impl RecallConfig {
     /// The spec's E2 settings: N = 1000, K ∈ {36, 72, 100, 138}, 20 networks.
     pub fn e2() -> Self {
-        Self {
-            neurons: 1000,
-            patterns: vec![36, 72, 100, 138],
-            networks: 20,
-        }
+        Self { neurons: 1000, patterns: vec![36, 72, 100, 138], networks: 20 }
     }
 }
 
@@ -73,19 +69,13 @@ pub fn run(config: &RecallConfig, h: &Harness) -> Result<RecallResult> {
         return Err(Error::param("neurons", "N must be at least 1"));
     }
     if config.networks == 0 || config.patterns.is_empty() || config.patterns.contains(&0) {
-        return Err(Error::param(
-            "patterns",
-            "give at least one network and pattern counts ≥ 1",
-        ));
+        return Err(Error::param("patterns", "give at least one network and pattern counts ≥ 1"));
     }
     let mut ks = config.patterns.clone();
     ks.sort_unstable();
     ks.dedup();
     let n = config.neurons;
-    let tasks: Vec<(usize, usize)> = ks
-        .iter()
-        .flat_map(|&k| (0..config.networks).map(move |t| (k, t)))
-        .collect();
+    let tasks: Vec<(usize, usize)> = ks.iter().flat_map(|&k| (0..config.networks).map(move |t| (k, t))).collect();
     let results = h.trials(tasks.len(), |i| {
         let (k, t) = tasks[i];
         let mut rng = stream_path(h.seed, &[ids::RECALL, n as u64, k as u64, t as u64]);
@@ -155,29 +145,15 @@ pub fn run(config: &RecallConfig, h: &Harness) -> Result<RecallResult> {
             ));
         }
     }
-    let mono = cells
-        .windows(2)
-        .all(|w| w[1].fraction_fixed <= w[0].fraction_fixed);
+    let mono = cells.windows(2).all(|w| w[1].fraction_fixed <= w[0].fraction_fixed);
     checks.push(Check::new(
         "fraction fixed non-increasing in K",
         "monotone",
-        cells
-            .iter()
-            .map(|c| format!("{}:{:.3}", c.patterns, c.fraction_fixed))
-            .collect::<Vec<_>>()
-            .join(", "),
+        cells.iter().map(|c| format!("{}:{:.3}", c.patterns, c.fraction_fixed)).collect::<Vec<_>>().join(", "),
         mono,
     ));
-    let worst = cells
-        .iter()
-        .map(|c| (c.fraction_fixed - c.gaussian_theory).abs())
-        .fold(0.0, f64::max);
-    checks.push(Check::new(
-        "|fraction − Gaussian theory|",
-        "<= 0.1",
-        format!("{worst:.3}"),
-        worst <= 0.1,
-    ));
+    let worst = cells.iter().map(|c| (c.fraction_fixed - c.gaussian_theory).abs()).fold(0.0, f64::max);
+    checks.push(Check::new("|fraction − Gaussian theory|", "<= 0.1", format!("{worst:.3}"), worst <= 0.1));
     let ln = (n as f64).ln();
     Ok(RecallResult {
         config: config.clone(),
@@ -198,24 +174,13 @@ mod tests {
     fn gaussian_formula_reference_values() {
         // Spec table: 1.000, 0.908, 0.457, 0.028 at N = 1000.
         for (k, want) in [(36, 1.000), (72, 0.908), (100, 0.457), (138, 0.028)] {
-            assert!(
-                (gaussian_fraction(1000, k) - want).abs() < 0.0015,
-                "K={k}: {}",
-                gaussian_fraction(1000, k)
-            );
+            assert!((gaussian_fraction(1000, k) - want).abs() < 0.0015, "K={k}: {}", gaussian_fraction(1000, k));
         }
     }
 
     #[test]
     fn e2_passes_at_spec_settings() {
-        let r = run(
-            &RecallConfig {
-                networks: 10,
-                ..RecallConfig::e2()
-            },
-            &Harness::new(0),
-        )
-        .unwrap();
+        let r = run(&RecallConfig { networks: 10, ..RecallConfig::e2() }, &Harness::new(0)).unwrap();
         for c in &r.checks {
             // P(all fixed) at K = 36 with 10 networks is the noisiest criterion; every other must hold.
             assert!(c.pass || c.name.contains("P(all"), "{c:?}");
