@@ -56,10 +56,10 @@ pub struct Series {
 
 impl Series {
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, markers_only: false }
+        Self { name: name.into(), points, markers_only: false, color: None }
     }
     pub fn points(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, markers_only: true }
+        Self { name: name.into(), points, markers_only: true, color: None }
     }
     /// Uses palette colour `i`, e.g. to pair a curve with its markers.
     pub fn colored(mut self, i: usize) -> Self {
