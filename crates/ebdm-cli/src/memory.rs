@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ebdm::data;
-use ebdm::engine::rng::stream;
+use ebdm::engine::rng::{stream, stream_path};
+
+/// Stream key of the retrieval dynamics (cue corruption uses `stream(seed, cue)`).
+const RETRIEVE_STREAM: u64 = 1;
 use ebdm::memory::patterns::corrupt;
 use ebdm::memory::{metrics, Hopfield, LearningRule, Order, Patterns, RetrieveParams, Status, UpdateMode};
 use rayon::prelude::*;
@@ -256,7 +259,7 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
     let outs: Vec<_> = (0..cues.count())
         .into_par_iter()
         .map(|c| {
-            let mut rng = stream(env.seed ^ 0x5eed_0f_c0e5, c as u64);
+            let mut rng = stream_path(env.seed, &[RETRIEVE_STREAM, c as u64]);
             net.retrieve_until(cues.row(c), &params, &mut rng, &env.stop)
         })
         .collect::<Result<_, _>>()?;

@@ -295,14 +295,18 @@ impl PyHopfield {
             (0..rows)
                 .into_par_iter()
                 .map(|i| {
+                    // After Ctrl-C, skip the cues not yet started (the results are dropped).
+                    if stop.is_raised() {
+                        return Ok(None);
+                    }
                     let mut rng = stream(seed, i as u64);
-                    net.retrieve_until(&data[i * n..(i + 1) * n], &params, &mut rng, &stop)
+                    net.retrieve_until(&data[i * n..(i + 1) * n], &params, &mut rng, &stop).map(Some)
                 })
                 .collect::<ebdm::Result<Vec<_>>>()
         })?
         .or_raise()?;
         let list = PyList::empty(py);
-        for r in outs {
+        for r in outs.into_iter().flatten() {
             list.append(Bound::new(py, PyRetrieval::new(py, r))?)?;
         }
         Ok(list.into_any())

@@ -101,6 +101,8 @@ pub struct Rk4 {
     tmp: Vec<f64>,
 }
 
+// Stage loops combine several buffers element by element; indexing reads clearest.
+#[allow(clippy::needless_range_loop)]
 impl Integrator for Rk4 {
     fn step<S: OdeSystem + ?Sized>(&mut self, sys: &S, t: f64, x: &mut [f64], dt: f64) -> Result<f64> {
         let n = x.len();

@@ -473,11 +473,8 @@ impl<'a> AsyncDynamics<'a> {
 
     fn collect_unstable(&mut self, s: &[i8]) {
         self.unstable.clear();
-        for i in 0..self.net.n {
-            if (s[i] as f64) * self.h[i] < 0.0 {
-                self.unstable.push(i);
-            }
-        }
+        let unstable = s.iter().zip(&self.h).enumerate().filter(|(_, (&x, &h))| x as f64 * h < 0.0).map(|(i, _)| i);
+        self.unstable.extend(unstable);
     }
 }
 
