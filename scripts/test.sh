@@ -11,6 +11,6 @@ python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q "maturin>=1.5,<2" numpy pytest
 rm -rf target/wheels
-.venv/bin/maturin build --release -q -m crates/ebdm-py/pyproject.toml -o target/wheels
+.venv/bin/maturin build --release -q -m crates/ebdm-py/Cargo.toml -o target/wheels
 .venv/bin/pip install -q --force-reinstall --no-deps target/wheels/ebdm-*.whl
 .venv/bin/pytest -q python/tests

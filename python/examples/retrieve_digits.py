@@ -3,8 +3,9 @@
     python retrieve_digits.py                       # random 10×10 patterns
     python retrieve_digits.py --mnist t10k-images-idx3-ubyte.gz   # MNIST digits instead
 
-With --mnist, the first image of each of a few digits is binarised (pixel > 127 → +1) and
-stored with the pseudo-inverse rule, which keeps correlated patterns such as digits stable.
+With --mnist, the first five images (digits 7, 2, 1, 0, 4 in the MNIST test set) are binarised
+(pixel > 127 → +1) and stored with the pseudo-inverse rule, which keeps correlated patterns such
+as digits stable. The repository bundles the test set: --mnist data/mnist/t10k-images-idx3-ubyte.gz
 """
 
 import argparse

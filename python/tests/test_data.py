@@ -2,6 +2,7 @@
 
 import gzip
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,3 +69,19 @@ def test_reader_errors(tmp_path):
     not_pm1.write_text("1 -1\n1 0.5\n")
     with pytest.raises(ValueError, match="p.txt.*0.5"):
         data.read_patterns(not_pm1)
+
+
+MNIST = Path(__file__).resolve().parents[2] / "data" / "mnist"
+
+
+@pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason="no bundled MNIST")
+def test_bundled_mnist_test_set():
+    images = data.read_mnist_images(MNIST / "t10k-images-idx3-ubyte.gz")
+    labels = data.read_idx_labels(MNIST / "t10k-labels-idx1-ubyte.gz")
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,) and list(labels[:5]) == [7, 2, 1, 0, 4]
+    digits = np.where(images[:5].reshape(5, -1) > 127, 1, -1)
+    net = ebdm.Hopfield(digits, rule="pinv")
+    cue = ebdm.corrupt(digits[0], 0.15, seed=0)
+    out = net.retrieve(cue)
+    np.testing.assert_array_equal(out.state, digits[0])

@@ -153,22 +153,23 @@ pub fn capacity<'py>(
 ///
 /// For `networks` random Hebbian networks of N = `neurons` units storing each K in `patterns`,
 /// measures the fraction of patterns that are one-step fixed points (strictly ξ_i h_i > 0) and
-/// P(all are), against the Gaussian estimate (1 − Φ_c(√(N/K)))^N. Defaults: the E2 settings.
+/// P(all are), against the Gaussian estimate (1 − Φ_c(√(N/K)))^N. Defaults: the E2 settings
+/// (`patterns=None` means K ∈ {36, 72, 100, 138}).
 ///
 /// Returns a dict: `rows` (one per network) and `cells` (one per K) as dicts of columns,
 /// `mceliece_typical` = N/(2 ln N), `mceliece_all` = N/(4 ln N), `checks`, `passed`,
 /// `interrupted`, `config`.
 #[pyfunction]
-#[pyo3(signature = (neurons = 1000, patterns = vec![36, 72, 100, 138], networks = 20, seed = 0,
-                    threads = None))]
+#[pyo3(signature = (neurons = 1000, patterns = None, networks = 20, seed = 0, threads = None))]
 pub fn recall<'py>(
     py: Python<'py>,
     neurons: usize,
-    patterns: Vec<usize>,
+    patterns: Option<Vec<usize>>,
     networks: usize,
     seed: u64,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let patterns = patterns.unwrap_or_else(|| RecallConfig::e2().patterns);
     let config = RecallConfig { neurons, patterns, networks };
     let r = run(py, seed, threads, |h| ex::recall::run(&config, h))?;
     let out = common(py, &r.config, &r.checks, r.interrupted)?;

@@ -6,18 +6,14 @@ use ebdm::error::{check_finite, check_positive};
 use ebdm::memory::{Gain, GradedHopfield};
 use ebdm::Error;
 use numpy::{PyArray1, PyArray2};
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use serde::Deserialize;
 
 use crate::convert::{matrix, real, real_vector, vector, vector_or_scalar};
 use crate::errors::{param, shape, OrRaise};
 use crate::runtime::run_released;
 
-/// The parts of a `GradedHopfield`, read back through its serde representation (the library
-/// keeps them private).
-#[derive(Deserialize)]
+/// The circuit parameters of a `GradedHopfield`, copied out for Python.
 struct Parts {
     n: usize,
     t: Vec<f64>,
@@ -122,9 +118,15 @@ impl PyGradedHopfield {
     }
 
     fn parts(&self) -> PyResult<Parts> {
-        serde_json::to_value(&self.inner)
-            .and_then(serde_json::from_value)
-            .map_err(|e| PyRuntimeError::new_err(format!("cannot read the network back: {e}")))
+        let g = &self.inner;
+        Ok(Parts {
+            n: g.neurons(),
+            t: g.couplings().to_vec(),
+            gain: g.gain(),
+            r: g.resistance().to_vec(),
+            c: g.capacitance().to_vec(),
+            input: g.input().to_vec(),
+        })
     }
 }
 

@@ -148,6 +148,22 @@ impl GradedHopfield {
     pub fn gain(&self) -> Gain {
         self.gain
     }
+    /// Row-major N×N couplings T.
+    pub fn couplings(&self) -> &[f64] {
+        &self.t
+    }
+    /// Resistances R.
+    pub fn resistance(&self) -> &[f64] {
+        &self.r
+    }
+    /// Capacitances C.
+    pub fn capacitance(&self) -> &[f64] {
+        &self.c
+    }
+    /// Input currents I.
+    pub fn input(&self) -> &[f64] {
+        &self.input
+    }
 
     /// Outputs `V = g(u)`.
     pub fn outputs(&self, u: &[f64]) -> Vec<f64> {
