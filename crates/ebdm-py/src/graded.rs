@@ -13,16 +13,6 @@ use crate::convert::{matrix, real, real_vector, vector, vector_or_scalar};
 use crate::errors::{param, shape, OrRaise};
 use crate::runtime::run_released;
 
-/// The circuit parameters of a `GradedHopfield`, copied out for Python.
-struct Parts {
-    n: usize,
-    t: Vec<f64>,
-    gain: Gain,
-    r: Vec<f64>,
-    c: Vec<f64>,
-    input: Vec<f64>,
-}
-
 /// A graded (continuous-time) Hopfield network (Hopfield 1984).
 ///
 /// `GradedHopfield(couplings, gain=1.0, activation="tanh", R=None, C=None, I=None)`:
@@ -115,18 +105,6 @@ impl PyGradedHopfield {
             return Err(shape(format!("{what} has length {} but the network has {} neurons", u.len(), self.n())));
         }
         Ok(u)
-    }
-
-    fn parts(&self) -> PyResult<Parts> {
-        let g = &self.inner;
-        Ok(Parts {
-            n: g.neurons(),
-            t: g.couplings().to_vec(),
-            gain: g.gain(),
-            r: g.resistance().to_vec(),
-            c: g.capacitance().to_vec(),
-            input: g.input().to_vec(),
-        })
     }
 }
 
@@ -250,26 +228,25 @@ impl PyGradedHopfield {
     /// The N×N couplings T (a float64 copy).
     #[getter]
     fn couplings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let p = self.parts()?;
-        matrix(py, p.n, p.n, p.t)
+        matrix(py, self.n(), self.n(), self.inner.couplings().to_vec())
     }
 
     /// Resistances R (float64 array).
     #[getter(R)]
     fn resistance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        Ok(vector(py, self.parts()?.r))
+        Ok(vector(py, self.inner.resistance().to_vec()))
     }
 
     /// Capacitances C (float64 array).
     #[getter(C)]
     fn capacitance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        Ok(vector(py, self.parts()?.c))
+        Ok(vector(py, self.inner.capacitance().to_vec()))
     }
 
     /// Input currents I (float64 array).
     #[getter(I)]
     fn input<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        Ok(vector(py, self.parts()?.input))
+        Ok(vector(py, self.inner.input().to_vec()))
     }
 
     /// Pickle support: rebuilt with the constructor from (T, λ, activation, R, C, I), bit for
@@ -277,14 +254,14 @@ impl PyGradedHopfield {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let py = slf.py();
         let this = slf.get();
-        let p = this.parts()?;
+        let g = &this.inner;
         let args = (
-            matrix(py, p.n, p.n, p.t)?,
-            p.gain.lambda(),
+            matrix(py, g.neurons(), g.neurons(), g.couplings().to_vec())?,
+            g.gain().lambda(),
             this.activation(),
-            vector(py, p.r),
-            vector(py, p.c),
-            vector(py, p.input),
+            vector(py, g.resistance().to_vec()),
+            vector(py, g.capacitance().to_vec()),
+            vector(py, g.input().to_vec()),
         )
             .into_pyobject(py)?;
         Ok((slf.get_type().into_any(), args.into_any()))
