@@ -42,7 +42,11 @@ pub fn run(env: &Env, data: &Path, out: &Path, rho: f64) -> Result<()> {
     println!("  picture: {}", grid.display());
     println!("  (digits are correlated patterns: the Hebb rule mixes them, the projection rule keeps them apart)");
     println!();
-    let cfg = CapacityConfig { neurons: vec![250, 500, 1000], trials: vec![40, 30, 20], ..CapacityConfig::e1() };
-    experiments::capacity(env, &cfg, &dir.join("capacity"), "capacity curve of random patterns (quick E1)")?;
+    experiments::capacity(
+        env,
+        &CapacityConfig::e1_quick(),
+        &dir.join("capacity"),
+        "capacity curve of random patterns (quick E1; `ebdm reproduce memory/E1` for the full sizes)",
+    )?;
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn registry() -> Vec<Entry> {
         Entry {
             id: "memory/E1",
             title: "Classical capacity curve, finite-size extrapolation of α_c (AGS 0.138)",
-            cost: "about 1–3 min on 2 cores (--quick: seconds)",
+            cost: "about 2–3 min on 2 cores (--quick: 5 s)",
             run: |env, dir, quick| {
                 let cfg = if quick { CapacityConfig::e1_quick() } else { CapacityConfig::e1() };
                 experiments::capacity(env, &cfg, dir, "memory/E1: classical capacity")
