@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use ebdm::experiment::{Check, Harness};
-use ebdm::memory::experiments::{basin, capacity, graded_limit, recall};
+use ebdm::memory::experiments::{basin, capacity, dense, graded_limit, recall};
 use serde_json::json;
 
 use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
@@ -223,6 +223,103 @@ pub fn graded(env: &Env, cfg: &graded_limit::GradedConfig, dir: &Path, title: &s
             y_label: "energy E(t)".into(),
             series: vec![Series::line("E(t), seed 0", r.trace.clone())],
             vlines: vec![],
+            log_y: false,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E4: polynomial DAM one-step bit error against the signal-to-noise formula.
+pub fn dense_snr(
+    env: &Env,
+    grid: &[(u32, usize, Vec<usize>)],
+    tests: usize,
+    networks: usize,
+    dir: &Path,
+    title: &str,
+) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let total: usize = networks * grid.iter().map(|g| g.2.iter().map(|&k| k.min(tests)).sum::<usize>()).sum::<usize>();
+    let bar = progress(env, total as u64, "dense SNR");
+    let tick = |k: u64| bar.inc(k);
+    let r = dense::run_snr(grid, tests, networks, &harness(env, &tick))?;
+    bar.finish_and_clear();
+    write_csv(
+        &dir.join("dense_snr.csv"),
+        &[("experiment", "dense-snr".into()), ("seed", env.seed.to_string())],
+        &r.cells,
+    )?;
+    write_json(
+        &dir.join("dense_snr.json"),
+        &json!({"experiment": "dense-snr", "meta": metadata(env), "tests": tests, "networks": networks, "cells": r.cells, "checks": r.checks, "interrupted": r.interrupted}),
+    )?;
+    let mut series = Vec::new();
+    for (i, (degree, n, _)) in grid.iter().enumerate() {
+        let sel: Vec<_> = r.cells.iter().filter(|c| c.degree == *degree && c.neurons == *n).collect();
+        series.push(
+            Series::points(
+                format!("measured n={degree}, N={n}"),
+                sel.iter().map(|c| (c.patterns as f64, c.measured)).collect(),
+            )
+            .colored(i),
+        );
+        let (k0, k1) = (sel.first().map_or(1, |c| c.patterns) as f64, sel.last().map_or(1, |c| c.patterns) as f64);
+        let curve = (0..=40)
+            .map(|j| k0 * (k1 / k0).powf(j as f64 / 40.0))
+            .map(|k| (k, dense::snr_bit_error(*degree, *n, k.round() as usize)))
+            .collect();
+        series.push(Series::line(format!("Φc(√(N^(n−1)/(K(2n−3)!!))) n={degree}"), curve).colored(i));
+    }
+    plot_or_warn(
+        env,
+        &dir.join("dense_snr"),
+        &Chart {
+            title: "Dense associative memory: one-step bit error".into(),
+            x_label: "stored patterns K".into(),
+            y_label: "bit error probability".into(),
+            series,
+            vlines: vec![],
+            log_y: true,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E6: exponential DAM stability with K = e^{αN} patterns.
+pub fn dense_exp(env: &Env, cfg: &dense::ExpConfig, dir: &Path, title: &str) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let bar = progress(env, (cfg.neurons.len() * cfg.log_loads.len() * cfg.tests) as u64, "exp DAM");
+    let tick = |k: u64| bar.inc(k);
+    let r = dense::run_exp(cfg, &harness(env, &tick))?;
+    bar.finish_and_clear();
+    write_csv(
+        &dir.join("dense_exp.csv"),
+        &[("experiment", "dense-exp".into()), ("seed", env.seed.to_string())],
+        &r.cells,
+    )?;
+    write_json(
+        &dir.join("dense_exp.json"),
+        &json!({"experiment": "dense-exp", "meta": metadata(env), "config": cfg, "cells": r.cells, "checks": r.checks, "interrupted": r.interrupted}),
+    )?;
+    let series = cfg
+        .neurons
+        .iter()
+        .map(|&n| {
+            Series::line(
+                format!("N = {n}"),
+                r.cells.iter().filter(|c| c.neurons == n).map(|c| (c.log_load, c.stable_fraction)).collect(),
+            )
+        })
+        .collect();
+    plot_or_warn(
+        env,
+        &dir.join("dense_exp"),
+        &Chart {
+            title: "Exponential DAM: one-step stable patterns, K = e^(αN)".into(),
+            x_label: "α = ln(K)/N".into(),
+            y_label: "fraction of stored patterns stable".into(),
+            series,
+            vlines: vec![(std::f64::consts::LN_2 / 2.0, "ln2/2 (sufficient bound)".into())],
             log_y: false,
         },
     );

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
+use ebdm::memory::experiments::dense;
 use ebdm::memory::experiments::{
     basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
 };
@@ -44,6 +45,35 @@ pub fn registry() -> Vec<Entry> {
             run: |env, dir, quick| {
                 let cfg = if quick { BasinConfig::e3_quick() } else { BasinConfig::e3() };
                 experiments::basin(env, &cfg, dir, "memory/E3: basins of attraction")
+            },
+        },
+        Entry {
+            id: "memory/E4",
+            title: "Polynomial dense associative memory: one-step bit error against SNR theory",
+            cost: "seconds",
+            run: |env, dir, quick| {
+                let networks = if quick { 2 } else { 10 };
+                experiments::dense_snr(
+                    env,
+                    &dense::e4_grid(),
+                    200,
+                    networks,
+                    dir,
+                    "memory/E4: dense associative memory, SNR",
+                )
+            },
+        },
+        Entry {
+            id: "memory/E6",
+            title: "Exponential dense associative memory: K = e^(αN) patterns, up to 362k at N = 32",
+            cost: "about 10 s",
+            run: |env, dir, quick| {
+                let cfg = if quick {
+                    dense::ExpConfig { tests: 30, ..dense::ExpConfig::e6() }
+                } else {
+                    dense::ExpConfig::e6()
+                };
+                experiments::dense_exp(env, &cfg, dir, "memory/E6: exponential dense associative memory")
             },
         },
         Entry {

@@ -2,6 +2,7 @@
 //! Hopfield network, their metrics and their acceptance experiments.
 
 pub mod bits;
+pub mod dense;
 pub mod experiments;
 pub mod graded;
 pub mod hebbian;
@@ -9,6 +10,7 @@ pub mod hopfield;
 pub mod metrics;
 pub mod patterns;
 
+pub use dense::{DenseAM, FlipRule, Separation};
 pub use graded::{Gain, GradedHopfield};
 pub use hopfield::{Hopfield, LearningRule, Order, Retrieval, RetrieveParams, Status, UpdateMode};
 pub use patterns::Patterns;

@@ -4,6 +4,7 @@
 
 pub mod basin;
 pub mod capacity;
+pub mod dense;
 pub mod graded_limit;
 pub mod recall;
 
@@ -12,5 +13,7 @@ pub(crate) mod ids {
     pub const CAPACITY: u64 = 1;
     pub const RECALL: u64 = 2;
     pub const BASIN: u64 = 3;
+    pub const DENSE_SNR: u64 = 4;
+    pub const DENSE_EXP: u64 = 6;
     pub const GRADED: u64 = 8;
 }
