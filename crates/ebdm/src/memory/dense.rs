@@ -312,17 +312,35 @@ impl DenseAM {
     fn one_step_errors_exp(&self, s: &[i8]) -> Result<usize> {
         let a = self.overlaps(s)?;
         let n = s.len();
-        let mut shift = vec![i32::MIN; n];
-        for (row, &am) in self.patterns.rows().zip(&a) {
-            for ((m, &x), &si) in shift.iter_mut().zip(row).zip(s) {
-                *m = (*m).max(if x == si { am } else { am + 2 });
-            }
-        }
+        let beta = self.separation.beta().unwrap_or(1.0);
         let mut sum = vec![0.0f64; n];
-        for (row, &am) in self.patterns.rows().zip(&a) {
-            for (((acc, &x), &si), &m) in sum.iter_mut().zip(row).zip(s).zip(&shift) {
-                *acc +=
-                    if x == si { self.exp_table[(m - am) as usize] } else { -self.exp_table[(m - am - 2) as usize] };
+        if beta <= 64.0 {
+            // One shift for all bits: the largest term is at least e^{−2β} ≥ e^{−128}, far from
+            // underflow, so the per-pattern pair of terms is computed once and selected per bit.
+            let top = a.iter().copied().max().unwrap_or(0) + 2;
+            for (row, &am) in self.patterns.rows().zip(&a) {
+                let agree = self.exp_table[(top - am) as usize];
+                let differ = -self.exp_table[(top - am - 2) as usize];
+                for ((acc, &x), &si) in sum.iter_mut().zip(row).zip(s) {
+                    *acc += if x == si { agree } else { differ };
+                }
+            }
+        } else {
+            // Per-bit shifts (two passes) so that the largest term of every bit is exactly 1.
+            let mut shift = vec![i32::MIN; n];
+            for (row, &am) in self.patterns.rows().zip(&a) {
+                for ((m, &x), &si) in shift.iter_mut().zip(row).zip(s) {
+                    *m = (*m).max(if x == si { am } else { am + 2 });
+                }
+            }
+            for (row, &am) in self.patterns.rows().zip(&a) {
+                for (((acc, &x), &si), &m) in sum.iter_mut().zip(row).zip(s).zip(&shift) {
+                    *acc += if x == si {
+                        self.exp_table[(m - am) as usize]
+                    } else {
+                        -self.exp_table[(m - am - 2) as usize]
+                    };
+                }
             }
         }
         Ok(s.iter().zip(&sum).filter(|&(&si, &d)| if si > 0 { d < 0.0 } else { d <= 0.0 }).count())
@@ -555,7 +573,7 @@ mod tests {
     #[test]
     fn exp_one_step_kernel_agrees_with_per_unit_decisions() {
         let mut rng = stream(34, 0);
-        for sep in [Separation::Exponential, Separation::LogSumExp(2.5)] {
+        for sep in [Separation::Exponential, Separation::LogSumExp(2.5), Separation::LogSumExp(80.0)] {
             let p = Patterns::random(3000, 16, &mut rng).unwrap();
             let am = DenseAM::new(p, sep, FlipRule::Exact).unwrap();
             for mu in 0..30 {

@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn e4_small_grid_matches_theory() {
-        let r = run_snr(&[(3, 100, vec![800, 1600])], 100, 2, &Harness::new(0)).unwrap();
+        let r = run_snr(&[(3, 100, vec![800, 1600])], 200, 10, &Harness::new(0)).unwrap();
         assert!(r.checks.iter().all(|c| c.pass), "{:#?}", r.checks);
     }
 
