@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -99,12 +100,48 @@ def timed_run(cmd, env, timeout):
     return elapsed, proc, None
 
 
-def load_average() -> str:
-    """1-minute load average (other processes on the machine skew timings)."""
+def busy_cpu_seconds() -> float | None:
+    """Machine-wide non-idle CPU time so far (all CPUs), from /proc/stat."""
     try:
-        return f"{os.getloadavg()[0]:.2f}"
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
     except OSError:
-        return "?"
+        return None
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class ForeignLoad:
+    """Measures how busy OTHER processes kept the CPUs during a run.
+
+    foreign cores = (machine-wide busy CPU time - CPU time of our finished
+    children) / wall time.  0 means the benchmark had the machine to itself;
+    1.0 means another process kept one core busy on average.
+    """
+
+    def __enter__(self):
+        self.busy0, self.child0 = busy_cpu_seconds(), children_cpu_seconds()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self.t0
+        busy1, child1 = busy_cpu_seconds(), children_cpu_seconds()
+        if self.busy0 is None or busy1 is None or wall <= 0:
+            self.cores = None
+        else:
+            other = (busy1 - self.busy0) - (child1 - self.child0)
+            self.cores = max(0.0, other / wall)
+        return False
+
+    def __str__(self):
+        return "?" if self.cores is None else f"{self.cores:.2f}"
 
 
 def indent(text: str, prefix: str = "    ") -> str:
@@ -259,17 +296,18 @@ def main(argv=None) -> int:
         # first (cold caches) or last.
         order = impls[rep % len(impls):] + impls[:rep % len(impls)] if impls else []
         for impl in order:
-            load_before = load_average()
-            loads.append(load_before)
             if impl == "ebdm":
                 out_dir = tempfile.mkdtemp(prefix="ebdm-capacity-")
                 cmd = cmds["ebdm"] + ["--out", out_dir, "--quiet"]
-                dt, proc, err = timed_run(cmd, ebdm_env, args.timeout)
+                with ForeignLoad() as load:
+                    dt, proc, err = timed_run(cmd, ebdm_env, args.timeout)
                 produced = (Path(out_dir) / "capacity.json").is_file()
                 shutil.rmtree(out_dir, ignore_errors=True)
             else:
-                dt, proc, err = timed_run(cmds[impl], py_env, args.timeout)
-            label = f"[rep {rep + 1}/{args.reps}] {impl:<11} (load {load_before})"
+                with ForeignLoad() as load:
+                    dt, proc, err = timed_run(cmds[impl], py_env, args.timeout)
+            loads.append({"impl": impl, "rep": rep + 1, "foreign_cores": load.cores})
+            label = f"[rep {rep + 1}/{args.reps}] {impl:<11}"
             if err:
                 print(f"{label} FAILED after {dt:.2f} s: {err}")
                 failures[impl].append(err)
@@ -277,7 +315,7 @@ def main(argv=None) -> int:
             walls[impl].append(dt)
             if impl == "ebdm":
                 note = "" if produced else " (warning: no capacity.json written)"
-                print(f"{label} {dt:8.2f} s wall{note}")
+                print(f"{label} {dt:8.2f} s wall; foreign load {load} cores{note}")
                 if proc.stdout.strip():
                     print(indent(proc.stdout))
                 outputs[impl].append(proc.stdout)
@@ -285,7 +323,8 @@ def main(argv=None) -> int:
                 res = json.loads(proc.stdout)
                 computes[impl].append(res["compute_seconds"])
                 outputs[impl].append(res)
-                print(f"{label} {dt:8.2f} s wall ({res['compute_seconds']:.2f} s in-process)")
+                print(f"{label} {dt:8.2f} s wall ({res['compute_seconds']:.2f} s in-process); "
+                      f"foreign load {load} cores")
             sys.stdout.flush()
     print()
 
@@ -354,30 +393,36 @@ def main(argv=None) -> int:
           f"= {n_alphas * args.trials} trials, median of {args.reps} interleaved reps")
     print()
     print("| implementation | what runs | median wall (s) | min wall (s) | runs (s) | "
-          "median in-process (s) | ratio to ebdm (medians) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "median in-process (s) | max foreign load | ratio to ebdm (medians) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for impl in IMPLS:
         if impl not in walls:
             if impl == "ebdm" and impl in args.impls:
-                print("| ebdm | binary not found, skipped | - | - | - | - | - |")
+                print("| ebdm | binary not found, skipped | - | - | - | - | - | - |")
             continue
         med = median(walls[impl])
         if med is None:
-            print(f"| {impl} | {desc[impl]} | failed | - | - | - | - |")
+            print(f"| {impl} | {desc[impl]} | failed | - | - | - | - | - |")
             continue
         cmed = median(computes[impl])
         ratio = f"{med / ebdm_med:.1f}x" if ebdm_med else "n/a"
         cmed_txt = f"{cmed:.2f}" if cmed is not None else "-"
+        foreign = [x["foreign_cores"] for x in loads
+                   if x["impl"] == impl and x["foreign_cores"] is not None]
+        foreign_txt = f"{max(foreign):.2f}" if foreign else "?"
         print(f"| {impl} | {desc[impl]} | {med:.2f} | {min(walls[impl]):.2f} | "
-              f"{fmt_runs(walls[impl])} | {cmed_txt} | {ratio} |")
+              f"{fmt_runs(walls[impl])} | {cmed_txt} | {foreign_txt} | {ratio} |")
     if startup:
         print(f"| (python start-up) | interpreter + import numpy | {median(startup):.2f} "
-              f"| {min(startup):.2f} | {fmt_runs(startup)} | - | - |")
+              f"| {min(startup):.2f} | {fmt_runs(startup)} | - | - | - |")
     print()
     print("Wall = whole subprocess (includes interpreter start-up and imports for "
           "the Python workers); in-process = the worker's own timer around the sweep.")
-    print(f"1-minute load average before each run: {', '.join(loads)} "
-          f"(on {os.cpu_count()} CPUs; values well above 0 mean other work competed).")
+    worst = max((x["foreign_cores"] or 0.0) for x in loads) if loads else 0.0
+    print(f"Foreign load = average number of CPUs kept busy by processes other than "
+          f"the benchmarked one during its run (of {os.cpu_count()}); worst run: "
+          f"{worst:.2f}." + (" Runs with foreign load above ~0.2 are skewed; rerun on "
+                             "a quiet machine." if worst > 0.2 else ""))
 
     if args.json_out:
         record = {
@@ -388,7 +433,7 @@ def main(argv=None) -> int:
             "machine": {"cpu": cpu_model(), "cores": core_counts(),
                         "platform": platform.platform()},
             "startup_seconds": startup,
-            "load_average_before_runs": loads,
+            "foreign_load_cores": loads,
             "wall_seconds": walls,
             "compute_seconds": computes,
             "failures": failures,

@@ -40,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Classical binary Hopfield networks: store, corrupt, retrieve, show, experiments.
+    /// Associative memories: classical Hopfield networks (store, corrupt, retrieve), dense
+    /// associative memories (dam), pictures and experiments.
     #[command(subcommand)]
     Memory(MemoryCommand),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
@@ -100,6 +101,16 @@ enum MemoryCommand {
         src: memory::PatternSource,
         #[command(flatten)]
         dynamics: memory::DynamicsArgs,
+        #[command(flatten)]
+        args: memory::RetrieveArgs,
+    },
+    /// Retrieve stored patterns in a dense associative memory (polynomial, rectified,
+    /// exponential or log-sum-exp separation).
+    Dam {
+        #[command(flatten)]
+        src: memory::PatternSource,
+        #[command(flatten)]
+        dam: memory::DamArgs,
         #[command(flatten)]
         args: memory::RetrieveArgs,
     },
@@ -194,6 +205,7 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             MemoryCommand::Store { src, dynamics, out } => memory::store(env, &src, &dynamics, &out)?,
             MemoryCommand::Corrupt { src, rho, out } => memory::corrupt_cmd(env, &src, rho, &out)?,
             MemoryCommand::Retrieve { src, dynamics, args } => memory::retrieve(env, &src, &dynamics, &args)?,
+            MemoryCommand::Dam { src, dam, args } => memory::dam(env, &src, &dam, &args)?,
             MemoryCommand::Show { src, width, out } => memory::show(&src, width, &out)?,
             MemoryCommand::Capacity { neurons, alphas, trials, rho, out } => {
                 let trials = if trials.len() == 1 { vec![trials[0]; neurons.len()] } else { trials };

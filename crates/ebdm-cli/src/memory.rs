@@ -10,7 +10,9 @@ use ebdm::engine::rng::{stream, stream_path};
 /// Stream key of the retrieval dynamics (cue corruption uses `stream(seed, cue)`).
 const RETRIEVE_STREAM: u64 = 1;
 use ebdm::memory::patterns::corrupt;
-use ebdm::memory::{metrics, Hopfield, LearningRule, Order, Patterns, RetrieveParams, Status, UpdateMode};
+use ebdm::memory::{
+    metrics, DenseAM, FlipRule, Hopfield, LearningRule, Order, Patterns, RetrieveParams, Separation, Status, UpdateMode,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -192,7 +194,7 @@ pub fn corrupt_cmd(env: &Env, src: &PatternSource, rho: f64, out: &Path) -> Resu
 #[derive(Serialize)]
 struct CueResult {
     cue: usize,
-    status: Status,
+    status: String,
     sweeps: usize,
     flips: usize,
     energy: f64,
@@ -234,6 +236,88 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
     let (p, img_w) = src.load()?;
     let net = dynamics.network(&p)?;
     let params = dynamics.params(args.trace.is_some())?;
+    let model = json!({"model": "hopfield", "rule": format!("{:?}", dynamics.rule).to_lowercase(), "params": params});
+    retrieve_with(env, &p, img_w, args, model, |cue, rng| {
+        let o = net.retrieve_until(cue, &params, rng, &env.stop)?;
+        Ok(CueOutcome {
+            status: status_name(&o.status),
+            sweeps: o.sweeps,
+            flips: o.flips,
+            energy: o.energy,
+            trace: o.energy_trace,
+            state: o.state,
+        })
+    })
+}
+
+/// `memory dam`: retrieval in a dense associative memory.
+pub fn dam(env: &Env, src: &PatternSource, dam: &DamArgs, args: &RetrieveArgs) -> Result<()> {
+    let (p, img_w) = src.load()?;
+    let separation: Separation = dam.separation.parse()?;
+    let rule: FlipRule = dam.update.parse()?;
+    if dam.max_sweeps == 0 {
+        bail!("invalid parameter `max_sweeps`: must be at least 1");
+    }
+    let am = DenseAM::new(p.clone(), separation, rule)?;
+    let model = json!({"model": "dense", "separation": separation, "update": rule, "max_sweeps": dam.max_sweeps});
+    retrieve_with(env, &p, img_w, args, model, |cue, rng| {
+        let o = am.retrieve(cue, dam.max_sweeps, args.trace.is_some(), rng, &env.stop)?;
+        let status = if o.interrupted {
+            "interrupted"
+        } else if o.converged {
+            "fixed-point"
+        } else {
+            "max-sweeps"
+        };
+        Ok(CueOutcome {
+            status: status.into(),
+            sweeps: o.sweeps,
+            flips: o.flips,
+            energy: o.energy,
+            trace: o.energy_trace,
+            state: o.state,
+        })
+    })
+}
+
+/// Options of `memory dam`.
+#[derive(Args, Debug, Clone)]
+pub struct DamArgs {
+    /// Separation function: poly:n (xⁿ), rep:n (max(x,0)ⁿ), exp (eˣ) or lse:β (log-sum-exp).
+    #[arg(long, default_value = "poly:3")]
+    pub separation: String,
+    /// Update rule: exact (energy difference, never raises the energy) or gradient-sign.
+    #[arg(long, default_value = "exact")]
+    pub update: String,
+    /// Sweep budget.
+    #[arg(long, default_value_t = 20)]
+    pub max_sweeps: usize,
+}
+
+/// What one cue's retrieval produced, whatever the model.
+struct CueOutcome {
+    state: Vec<i8>,
+    status: String,
+    sweeps: usize,
+    flips: usize,
+    energy: f64,
+    trace: Option<Vec<f64>>,
+}
+
+fn status_name(s: &Status) -> String {
+    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// Makes or reads the cues, retrieves each in parallel (one random stream per cue) and writes
+/// the requested outputs.
+fn retrieve_with(
+    env: &Env,
+    p: &Patterns,
+    img_w: usize,
+    args: &RetrieveArgs,
+    model: serde_json::Value,
+    run: impl Fn(&[i8], &mut ebdm::engine::Rng64) -> Result<CueOutcome> + Sync,
+) -> Result<()> {
     let (cues, from_rho) = match &args.cues {
         Some(path) => {
             let c = data::read_patterns(path)?;
@@ -260,9 +344,9 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
         .into_par_iter()
         .map(|c| {
             let mut rng = stream_path(env.seed, &[RETRIEVE_STREAM, c as u64]);
-            net.retrieve_until(cues.row(c), &params, &mut rng, &env.stop)
+            run(cues.row(c), &mut rng)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_>>()?;
     let mut results = Vec::new();
     for (c, o) in outs.iter().enumerate() {
         let (best, m) = (0..p.count())
@@ -271,7 +355,7 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
         let source = from_rho.then(|| metrics::overlap(p.row(c), &o.state).unwrap_or(0.0));
         results.push(CueResult {
             cue: c,
-            status: o.status,
+            status: o.status.clone(),
             sweeps: o.sweeps,
             flips: o.flips,
             energy: o.energy,
@@ -296,7 +380,7 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
             .iter()
             .enumerate()
             .flat_map(|(c, o)| {
-                o.energy_trace.iter().flatten().enumerate().map(move |(s, &e)| Row { cue: c, sweep: s, energy: e })
+                o.trace.iter().flatten().enumerate().map(move |(s, &e)| Row { cue: c, sweep: s, energy: e })
             })
             .collect();
         write_csv(path, &[], &rows)?;
@@ -304,7 +388,7 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
     let exact = results.iter().filter(|r| r.exact == Some(true)).count();
     let summary = json!({
         "command": "memory retrieve", "meta": metadata(env), "neurons": p.len(), "patterns": p.count(),
-        "rule": format!("{:?}", dynamics.rule).to_lowercase(), "params": params, "rho": if from_rho { Some(args.rho) } else { None },
+        "model": model, "rho": if from_rho { Some(args.rho) } else { None },
         "exact_recalls": if from_rho { Some(exact) } else { None }, "cues": results,
     });
     match args.json.as_deref() {
@@ -321,7 +405,7 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
             println!(
                 "{:>5} {:>12} {:>7} {:>6} {:>10.3} {:>8} {:>10.4}",
                 r.cue,
-                format!("{:?}", r.status),
+                r.status,
                 r.sweeps,
                 r.flips,
                 r.energy,

@@ -114,7 +114,36 @@ fn same_seed_same_output_at_any_thread_count() {
 fn reproduce_lists_namespaced_ids() {
     let out = ebdm().args(["reproduce", "--list"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for id in ["memory/E1", "memory/E2", "memory/E3", "memory/E8"] {
+    for id in ["memory/E1", "memory/E2", "memory/E3", "memory/E4", "memory/E6", "memory/E8"] {
         assert!(text.contains(id));
     }
+}
+
+#[test]
+fn dense_memory_retrieves_and_rejects_bad_separations() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "p.txt", "+-+-++--+-+-++--\n++++----++++----\n+--+-++-+--+-++-\n");
+    let ps = p.to_str().unwrap();
+    let json = dir.path().join("dam.json");
+    ebdm()
+        .args([
+            "memory",
+            "dam",
+            "--patterns",
+            ps,
+            "--separation",
+            "exp",
+            "--rho",
+            "0.125",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["exact_recalls"], 3);
+    fails_with(&["memory", "dam", "--patterns", ps, "--separation", "poly:1"], "degree");
+    fails_with(&["memory", "dam", "--patterns", ps, "--separation", "lse:-2"], "beta");
+    fails_with(&["memory", "dam", "--patterns", ps, "--separation", "cubic"], "unknown separation");
+    fails_with(&["memory", "dam", "--patterns", ps, "--update", "sideways"], "update");
 }

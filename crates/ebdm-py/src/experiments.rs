@@ -6,6 +6,7 @@ use ebdm::experiment::{Check, Harness};
 use ebdm::memory::experiments as ex;
 use ebdm::memory::experiments::basin::BasinConfig;
 use ebdm::memory::experiments::capacity::{CapacityConfig, Cell};
+use ebdm::memory::experiments::dense::{e4_grid, ExpConfig};
 use ebdm::memory::experiments::graded_limit::GradedConfig;
 use ebdm::memory::experiments::recall::RecallConfig;
 use pyo3::exceptions::PyRuntimeError;
@@ -257,5 +258,81 @@ pub fn graded_limit<'py>(
     let out = common(py, &r.config, &r.checks, r.interrupted)?;
     out.set_item("rows", table(py, &r.rows)?)?;
     out.set_item("trace", pairs(py, ("time", "energy"), r.trace)?)?;
+    Ok(out)
+}
+
+/// The settings of E4, as reported in `config`.
+#[derive(Serialize)]
+struct SnrConfig<'a> {
+    grid: &'a [(u32, usize, Vec<usize>)],
+    tests: usize,
+    networks: usize,
+}
+
+/// E4, one-step stability of the polynomial dense associative memory (F = xⁿ).
+///
+/// For each `(degree, N, [K…])` in `grid` (default: the E4 grid
+/// `[(3, 100, [400, 800, 1600, 3200]), (4, 50, [800, 3200, 12800])]`), `networks` independent
+/// sets of K random patterns are stored with the exact flip rule, and `tests` stored patterns
+/// of each set are queried: the fraction of bits one update would change is compared with the
+/// signal-to-noise prediction p_err ≈ Φ_c(√(N^{n−1} / (K (2n−3)!!))), within
+/// max(10 %, 0.002). Test patterns run in parallel with the GIL released on `threads` threads
+/// (default: all cores); results depend on `seed` only.
+///
+/// Returns a dict: `cells` (one per (n, N, K): `degree`, `neurons`, `patterns`, `tests`,
+/// `measured`, `theory`, `tolerance`, `pass`) as a dict of columns, `checks`, `passed`,
+/// `interrupted`, `config`.
+#[pyfunction]
+#[pyo3(signature = (grid = None, tests = 200, networks = 10, seed = 0, threads = None))]
+pub fn dense_snr<'py>(
+    py: Python<'py>,
+    grid: Option<Vec<(u32, usize, Vec<usize>)>>,
+    tests: usize,
+    networks: usize,
+    seed: u64,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let grid = grid.unwrap_or_else(e4_grid);
+    let r = run(py, seed, threads, |h| ex::dense::run_snr(&grid, tests, networks, h))?;
+    let config = SnrConfig { grid: &grid, tests, networks };
+    let out = common(py, &config, &r.checks, r.interrupted)?;
+    out.set_item("cells", table(py, &r.cells)?)?;
+    Ok(out)
+}
+
+/// E6, one-step stability of the exponential dense associative memory (F = eˣ).
+///
+/// For each size N in `neurons` (default `[16, 24, 32]`) and log-load α in `log_loads`
+/// (default `[0.2, 0.3, 0.35, 0.4, 0.5, 0.6]`), K = round(e^{αN}) random patterns are stored
+/// (cells with K > `max_patterns`, default 400000, are skipped) and `tests` (default 100)
+/// stored patterns are checked for one-step stability (no bit would change), with the energy
+/// evaluated in the log domain. Test patterns run in parallel with the GIL released on
+/// `threads` threads (default: all cores); results depend on `seed` only.
+///
+/// Returns a dict: `cells` (one per (N, α): `neurons`, `log_load`, `patterns`, `tests`,
+/// `stable_fraction`, `se`, `energies_finite`) as a dict of columns, `checks`, `passed`,
+/// `interrupted`, `config`.
+#[pyfunction]
+#[pyo3(signature = (neurons = None, log_loads = None, tests = None, max_patterns = None, seed = 0,
+                    threads = None))]
+pub fn dense_exp<'py>(
+    py: Python<'py>,
+    neurons: Option<Vec<usize>>,
+    log_loads: Option<Vec<f64>>,
+    tests: Option<usize>,
+    max_patterns: Option<usize>,
+    seed: u64,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let preset = ExpConfig::e6();
+    let config = ExpConfig {
+        neurons: neurons.unwrap_or(preset.neurons),
+        log_loads: log_loads.unwrap_or(preset.log_loads),
+        tests: tests.unwrap_or(preset.tests),
+        max_patterns: max_patterns.unwrap_or(preset.max_patterns),
+    };
+    let r = run(py, seed, threads, |h| ex::dense::run_exp(&config, h))?;
+    let out = common(py, &config, &r.checks, r.interrupted)?;
+    out.set_item("cells", table(py, &r.cells)?)?;
     Ok(out)
 }

@@ -8,6 +8,7 @@
 use pyo3::prelude::*;
 
 mod convert;
+mod dense;
 mod errors;
 mod experiments;
 mod functions;
@@ -18,8 +19,9 @@ mod runtime;
 /// ebdm: energy-based dynamical models (compiled core).
 ///
 /// Binary Hopfield networks (`Hopfield`, energy E(σ) = −½ σᵀWσ + bᵀσ), graded continuous-time
-/// Hopfield networks (`GradedHopfield`, C du/dt = T g(u) − u/R + I), retrieval metrics, pattern
-/// generation, the acceptance experiments and dataset readers. Import the `ebdm` package
+/// Hopfield networks (`GradedHopfield`, C du/dt = T g(u) − u/R + I), dense associative memories
+/// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)), retrieval metrics, pattern generation, the acceptance
+/// experiments and dataset readers. Import the `ebdm` package
 /// rather than this module.
 #[pymodule]
 fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -28,6 +30,8 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<hopfield::PyHopfield>()?;
     m.add_class::<hopfield::PyRetrieval>()?;
     m.add_class::<graded::PyGradedHopfield>()?;
+    m.add_class::<dense::PyDenseAM>()?;
+    m.add_class::<dense::PyDenseRetrieval>()?;
     m.add_function(wrap_pyfunction!(functions::random_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(functions::corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(functions::overlap, m)?)?;
@@ -42,5 +46,7 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiments::recall, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::basin, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::graded_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::dense_snr, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::dense_exp, m)?)?;
     Ok(())
 }

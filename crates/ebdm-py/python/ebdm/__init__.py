@@ -8,9 +8,12 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
   batch in parallel) and returns :class:`Retrieval` results;
 - :class:`GradedHopfield`: the continuous-time network (1984),
   C du/dt = T g(u) − u/R + I, whose energy never increases along trajectories;
+- :class:`DenseAM`: the dense associative memory (Krotov & Hopfield 2016; Demircigil et al.
+  2017), energy E(σ) = −Σ_μ F(ξ^μ·σ) with F = xⁿ, max(x, 0)ⁿ, eˣ or log-sum-exp, storing far
+  more patterns than neurons; :meth:`DenseAM.retrieve` returns :class:`DenseRetrieval` results;
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
-- :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, graded limit),
-  returning dicts of columns that load into pandas;
+- :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
+  memories, graded limit), returning dicts of columns that load into pandas;
 - :mod:`ebdm.data`: IDX (MNIST) and pattern-file readers;
 - :func:`random_patterns`, :func:`corrupt`: seeded pattern generation and corruption.
 
@@ -29,6 +32,8 @@ for unreadable files) with the library's message.
 
 from ._ebdm import (
     RNG_NAME,
+    DenseAM,
+    DenseRetrieval,
     GradedHopfield,
     Hopfield,
     Retrieval,
@@ -40,6 +45,8 @@ from . import data, experiments, metrics
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 
 __all__ = [
+    "DenseAM",
+    "DenseRetrieval",
     "GradedHopfield",
     "Hopfield",
     "RNG_NAME",
