@@ -43,7 +43,7 @@ enum Command {
     /// Associative memories: classical Hopfield networks (store, corrupt, retrieve), dense
     /// associative memories (dam), pictures and experiments.
     #[command(subcommand)]
-    Memory(MemoryCommand),
+    Memory(Box<MemoryCommand>),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -201,7 +201,7 @@ fn check_ok(outcome: experiments::Outcome) -> Result<ExitCode> {
 
 fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
     match cli.command {
-        Command::Memory(cmd) => match cmd {
+        Command::Memory(cmd) => match *cmd {
             MemoryCommand::Store { src, dynamics, out } => memory::store(env, &src, &dynamics, &out)?,
             MemoryCommand::Corrupt { src, rho, out } => memory::corrupt_cmd(env, &src, rho, &out)?,
             MemoryCommand::Retrieve { src, dynamics, args } => memory::retrieve(env, &src, &dynamics, &args)?,

@@ -91,7 +91,13 @@ impl FromStr for Separation {
         let sep = match name.to_ascii_lowercase().as_str() {
             "poly" | "polynomial" => Separation::Polynomial(degree(param)?),
             "rep" | "rectified" => Separation::Rectified(degree(param)?),
-            "exp" | "exponential" => Separation::Exponential,
+            "exp" | "exponential" if param.is_none() => Separation::Exponential,
+            "exp" | "exponential" => {
+                return Err(Error::param(
+                    "separation",
+                    format!("`{s}`: exp takes no parameter (use lse:β for a temperature)"),
+                ))
+            }
             "lse" | "logsumexp" => Separation::LogSumExp(
                 param
                     .unwrap_or("1")
@@ -439,7 +445,7 @@ mod tests {
 
     /// E = −Σ F(a) computed directly (unscaled; F(x) = xⁿ, max(x,0)ⁿ or e^{βx}).
     fn brute_energy(p: &Patterns, sep: Separation, s: &[i8]) -> f64 {
-        p.rows()
+        -p.rows()
             .map(|r| {
                 let a: f64 = r.iter().zip(s).map(|(&x, &y)| (x * y) as f64).sum();
                 match sep {
@@ -450,7 +456,6 @@ mod tests {
                 }
             })
             .sum::<f64>()
-            * -1.0
     }
 
     fn seps() -> [Separation; 5] {
@@ -593,6 +598,7 @@ mod tests {
         assert!("lse:nan".parse::<Separation>().is_err());
         assert!("poly".parse::<Separation>().is_err());
         assert!("cubic".parse::<Separation>().is_err());
+        assert!("exp:5".parse::<Separation>().is_err());
         let p = Patterns::new(0, 3, vec![]).unwrap();
         assert!(DenseAM::new(p, Separation::Exponential, FlipRule::Exact).is_err());
     }
