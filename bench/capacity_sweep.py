@@ -228,6 +228,12 @@ def main(argv=None) -> int:
                     help="numpy reference weights, see numpy_capacity.py")
     ap.add_argument("--impls", default=",".join(IMPLS),
                     help="comma-separated subset of: " + ", ".join(IMPLS))
+    ap.add_argument("--max-foreign", type=float, default=None,
+                    help="discard and rerun a run during which other processes "
+                         "kept more than this many CPUs busy (e.g. 0.1)")
+    ap.add_argument("--retries", type=int, default=3,
+                    help="reruns allowed per run with --max-foreign (default: 3); "
+                         "the last attempt is kept whatever its load")
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="per-run timeout in seconds")
     ap.add_argument("--json-out", type=Path, default=None,
@@ -291,23 +297,38 @@ def main(argv=None) -> int:
     outputs = {i: [] for i in impls}
     failures = {i: [] for i in impls}
 
+    def run_once(impl):
+        """One timed run; returns (seconds, process, error, foreign load, ok-json)."""
+        if impl == "ebdm":
+            out_dir = tempfile.mkdtemp(prefix="ebdm-capacity-")
+            cmd = cmds["ebdm"] + ["--out", out_dir, "--quiet"]
+            with ForeignLoad() as load:
+                dt, proc, err = timed_run(cmd, ebdm_env, args.timeout)
+            produced = (Path(out_dir) / "capacity.json").is_file()
+            shutil.rmtree(out_dir, ignore_errors=True)
+        else:
+            with ForeignLoad() as load:
+                dt, proc, err = timed_run(cmds[impl], py_env, args.timeout)
+            produced = None
+        return dt, proc, err, load, produced
+
+    discarded = {i: [] for i in impls}
     for rep in range(args.reps):
         # Rotate the order each repetition so no implementation always runs
         # first (cold caches) or last.
         order = impls[rep % len(impls):] + impls[:rep % len(impls)] if impls else []
         for impl in order:
-            if impl == "ebdm":
-                out_dir = tempfile.mkdtemp(prefix="ebdm-capacity-")
-                cmd = cmds["ebdm"] + ["--out", out_dir, "--quiet"]
-                with ForeignLoad() as load:
-                    dt, proc, err = timed_run(cmd, ebdm_env, args.timeout)
-                produced = (Path(out_dir) / "capacity.json").is_file()
-                shutil.rmtree(out_dir, ignore_errors=True)
-            else:
-                with ForeignLoad() as load:
-                    dt, proc, err = timed_run(cmds[impl], py_env, args.timeout)
-            loads.append({"impl": impl, "rep": rep + 1, "foreign_cores": load.cores})
             label = f"[rep {rep + 1}/{args.reps}] {impl:<11}"
+            for attempt in range(args.retries + 1):
+                dt, proc, err, load, produced = run_once(impl)
+                noisy = (args.max_foreign is not None and load.cores is not None
+                         and load.cores > args.max_foreign)
+                if err or not noisy or attempt == args.retries:
+                    break
+                discarded[impl].append(dt)
+                print(f"{label} {dt:8.2f} s discarded: foreign load {load} cores "
+                      f"> {args.max_foreign}; retrying")
+            loads.append({"impl": impl, "rep": rep + 1, "foreign_cores": load.cores})
             if err:
                 print(f"{label} FAILED after {dt:.2f} s: {err}")
                 failures[impl].append(err)
@@ -434,6 +455,7 @@ def main(argv=None) -> int:
                         "platform": platform.platform()},
             "startup_seconds": startup,
             "foreign_load_cores": loads,
+            "discarded_wall_seconds": discarded,
             "wall_seconds": walls,
             "compute_seconds": computes,
             "failures": failures,

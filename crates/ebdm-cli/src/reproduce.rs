@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use ebdm::memory::experiments::dense;
 use ebdm::memory::experiments::{
     basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
 };
+use ebdm::memory::experiments::{dense, modern};
 
 use crate::experiments::{self, Outcome};
 use crate::output::Env;
@@ -74,6 +74,19 @@ pub fn registry() -> Vec<Entry> {
                     dense::ExpConfig::e6()
                 };
                 experiments::dense_exp(env, &cfg, dir, "memory/E6: exponential dense associative memory")
+            },
+        },
+        Entry {
+            id: "memory/E7",
+            title: "Modern Hopfield network: one-step retrieval table and β regimes (d = 256, K = 1024)",
+            cost: "about 20 s",
+            run: |env, dir, quick| {
+                let cfg = if quick {
+                    modern::ModernConfig { seeds: 3, ..modern::ModernConfig::e7() }
+                } else {
+                    modern::ModernConfig::e7()
+                };
+                experiments::modern_table(env, &cfg, dir, "memory/E7: modern Hopfield retrieval")
             },
         },
         Entry {

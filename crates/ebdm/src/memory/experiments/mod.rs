@@ -6,6 +6,7 @@ pub mod basin;
 pub mod capacity;
 pub mod dense;
 pub mod graded_limit;
+pub mod modern;
 pub mod recall;
 
 /// Experiment ids used to key random streams, so that experiments never share a stream.
@@ -15,5 +16,6 @@ pub(crate) mod ids {
     pub const BASIN: u64 = 3;
     pub const DENSE_SNR: u64 = 4;
     pub const DENSE_EXP: u64 = 6;
+    pub const MODERN: u64 = 7;
     pub const GRADED: u64 = 8;
 }
