@@ -114,6 +114,11 @@ enum MemoryCommand {
         #[command(flatten)]
         args: memory::RetrieveArgs,
     },
+    /// Batched retrieval in a modern continuous Hopfield network, q ← Ξᵀ softmax(βΞq).
+    Modern {
+        #[command(flatten)]
+        args: memory::ModernArgs,
+    },
     /// Draw patterns as images.
     Show {
         #[command(flatten)]
@@ -206,6 +211,7 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             MemoryCommand::Corrupt { src, rho, out } => memory::corrupt_cmd(env, &src, rho, &out)?,
             MemoryCommand::Retrieve { src, dynamics, args } => memory::retrieve(env, &src, &dynamics, &args)?,
             MemoryCommand::Dam { src, dam, args } => memory::dam(env, &src, &dam, &args)?,
+            MemoryCommand::Modern { args } => memory::modern(env, &args)?,
             MemoryCommand::Show { src, width, out } => memory::show(&src, width, &out)?,
             MemoryCommand::Capacity { neurons, alphas, trials, rho, out } => {
                 let trials = if trials.len() == 1 { vec![trials[0]; neurons.len()] } else { trials };

@@ -147,3 +147,19 @@ fn dense_memory_retrieves_and_rejects_bad_separations() {
     fails_with(&["memory", "dam", "--patterns", ps, "--separation", "cubic"], "unknown separation");
     fails_with(&["memory", "dam", "--patterns", ps, "--update", "sideways"], "update");
 }
+
+#[test]
+fn modern_hopfield_retrieves_generated_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("m.json");
+    ebdm()
+        .args(["memory", "modern", "--dim", "64", "--count", "32", "--flip", "0.1", "--beta", "1", "--steps", "2"])
+        .args(["--json", json.to_str().unwrap()])
+        .assert()
+        .success();
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["sign_recovered"], 32);
+    fails_with(&["memory", "modern", "--beta", "0"], "beta");
+    fails_with(&["memory", "modern", "--steps", "0"], "steps");
+    fails_with(&["memory", "modern", "--dim", "0"], "neurons");
+}

@@ -3,13 +3,17 @@
 //!
 //! `int8` arrays of ±1 values take a copy-only fast path; everything else goes through
 //! `numpy.asarray(x, dtype=float64)` and is then checked value by value, so that a value such as
-//! 0.5 is reported as it is instead of being truncated first. Ragged nested lists are refused
-//! with a message that names the offending row, before NumPy sees them.
+//! 0.5 is reported as it is instead of being truncated first. Real-valued inputs of the modern
+//! network are read as `float32` ([`F32`]): a C-contiguous `float32` array in place, anything else
+//! through `numpy.asarray(x, dtype=float32)`. Ragged nested lists are refused with a message that
+//! names the offending row, before NumPy sees them.
+
+use std::borrow::Cow;
 
 use ebdm::Error;
 use numpy::ndarray::Array2;
 use numpy::prelude::*;
-use numpy::{PyArray1, PyArray2, PyArrayDyn, PyUntypedArray};
+use numpy::{PyArray1, PyArray2, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
@@ -76,6 +80,59 @@ pub fn f64_array<'py>(obj: &Bound<'py, PyAny>, row: &str) -> PyResult<Bound<'py,
     kwargs.set_item("dtype", "float64")?;
     let arr = py.import("numpy")?.call_method("asarray", (obj,), Some(&kwargs))?;
     Ok(arr.downcast_into::<PyArrayDyn<f64>>()?)
+}
+
+/// A float32 array read from Python and borrowed (read-only) for as long as this lives.
+///
+/// A C-contiguous `float32` NumPy array is used in place; anything else goes through
+/// `numpy.asarray(x, dtype=float32)` first (a ragged nested list is refused, naming its row).
+pub struct F32<'py> {
+    array: PyReadonlyArrayDyn<'py, f32>,
+}
+
+impl<'py> F32<'py> {
+    /// Reads `obj` as a float32 array with one of the `allowed` numbers of axes.
+    pub fn read(obj: &Bound<'py, PyAny>, what: &str, row: &str, allowed: &[usize]) -> PyResult<Self> {
+        let arr = match obj.downcast::<PyArrayDyn<f32>>() {
+            Ok(a) => a.clone(),
+            Err(_) => {
+                check_ragged(obj, row)?;
+                let py = obj.py();
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("dtype", "float32")?;
+                let arr = py.import("numpy")?.call_method("asarray", (obj,), Some(&kwargs))?;
+                arr.downcast_into::<PyArrayDyn<f32>>()?
+            }
+        };
+        let array = arr.try_readonly().map_err(|e| shape(format!("{what}: {e}")))?;
+        check_ndim(array.shape(), what, allowed)?;
+        Ok(Self { array })
+    }
+
+    /// Whether the array has two axes (a batch of vectors).
+    pub fn is_batch(&self) -> bool {
+        self.array.ndim() == 2
+    }
+
+    /// `(rows, columns)`; a vector counts as one row.
+    pub fn rows_cols(&self) -> (usize, usize) {
+        match self.array.shape() {
+            [r, c] => (*r, *c),
+            [n] => (1, *n),
+            _ => (0, 0),
+        }
+    }
+
+    /// The values, row-major: borrowed when the array is C-contiguous, copied otherwise.
+    ///
+    /// The borrow only stops other Rust code from writing the array; Python code running while
+    /// the GIL is released could still change it, as with NumPy's own GIL-free loops.
+    pub fn values(&self) -> Cow<'_, [f32]> {
+        match self.array.as_slice() {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(self.array.as_array().iter().copied().collect()),
+        }
+    }
 }
 
 fn check_ndim(shape_: &[usize], what: &str, allowed: &[usize]) -> PyResult<()> {

@@ -8,6 +8,7 @@ use ebdm::memory::experiments::basin::BasinConfig;
 use ebdm::memory::experiments::capacity::{CapacityConfig, Cell};
 use ebdm::memory::experiments::dense::{e4_grid, ExpConfig};
 use ebdm::memory::experiments::graded_limit::GradedConfig;
+use ebdm::memory::experiments::modern::ModernConfig;
 use ebdm::memory::experiments::recall::RecallConfig;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -333,6 +334,52 @@ pub fn dense_exp<'py>(
     };
     let r = run(py, seed, threads, |h| ex::dense::run_exp(&config, h))?;
     let out = common(py, &config, &r.checks, r.interrupted)?;
+    out.set_item("cells", table(py, &r.cells)?)?;
+    Ok(out)
+}
+
+/// E7, one-step retrieval of the modern continuous Hopfield network and its β regimes.
+///
+/// For each of `seeds` sets of K = `patterns` random ±1 patterns of width `dim`, the K queries
+/// (query μ is pattern μ with exactly ⌊ρ·dim⌋ distinct bits flipped, for each ρ in `rhos`) get
+/// one update q ← Ξᵀ softmax(βΞq) for each β in `betas`; a query succeeds when sgn(q) equals
+/// its pattern. Defaults: the E7 settings (dim 256, K = 1024, ρ ∈ {0.2, 0.3, 0.4},
+/// β ∈ {0.05, 0.2, 1.0}, 10 seeds). On the first pattern set the energy is also followed over
+/// `energy_steps` updates (0: no check) and β = 10⁻⁶ is checked to give the patterns' mean.
+/// Pattern sets run in parallel with the GIL released on `threads` threads (default: all
+/// cores); results depend on `seed` only.
+///
+/// Returns a dict: `rows` (one per (seed, ρ, β): `seed`, `rho`, `beta`, `success` in %) and
+/// `cells` (one per (ρ, β): `mean`, `sd`, `min`, `max`, `reference_mean`, `reference_sd`,
+/// `pass`; None where the specification has no reference) as dicts of columns, `checks`,
+/// `passed`, `interrupted`, `config`.
+#[pyfunction]
+#[pyo3(signature = (dim = 256, patterns = 1024, rhos = None, betas = None, seeds = 10,
+                    energy_steps = 10, seed = 0, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn modern_table<'py>(
+    py: Python<'py>,
+    dim: usize,
+    patterns: usize,
+    rhos: Option<Vec<f64>>,
+    betas: Option<Vec<f64>>,
+    seeds: usize,
+    energy_steps: usize,
+    seed: u64,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let preset = ModernConfig::e7();
+    let config = ModernConfig {
+        dim,
+        patterns,
+        rhos: rhos.unwrap_or(preset.rhos),
+        betas: betas.unwrap_or(preset.betas),
+        seeds,
+        energy_steps,
+    };
+    let r = run(py, seed, threads, |h| ex::modern::run(&config, h))?;
+    let out = common(py, &r.config, &r.checks, r.interrupted)?;
+    out.set_item("rows", table(py, &r.rows)?)?;
     out.set_item("cells", table(py, &r.cells)?)?;
     Ok(out)
 }

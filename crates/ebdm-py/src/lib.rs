@@ -14,13 +14,15 @@ mod experiments;
 mod functions;
 mod graded;
 mod hopfield;
+mod modern;
 mod runtime;
 
 /// ebdm: energy-based dynamical models (compiled core).
 ///
 /// Binary Hopfield networks (`Hopfield`, energy E(σ) = −½ σᵀWσ + bᵀσ), graded continuous-time
 /// Hopfield networks (`GradedHopfield`, C du/dt = T g(u) − u/R + I), dense associative memories
-/// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)), retrieval metrics, pattern generation, the acceptance
+/// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)), the modern continuous Hopfield network (`ModernHopfield`,
+/// `retrieve`: q ← Ξᵀ softmax(βΞq)), retrieval metrics, pattern generation, the acceptance
 /// experiments and dataset readers. Import the `ebdm` package
 /// rather than this module.
 #[pymodule]
@@ -32,6 +34,8 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<graded::PyGradedHopfield>()?;
     m.add_class::<dense::PyDenseAM>()?;
     m.add_class::<dense::PyDenseRetrieval>()?;
+    m.add_class::<modern::PyModernHopfield>()?;
+    m.add_function(wrap_pyfunction!(modern::retrieve, m)?)?;
     m.add_function(wrap_pyfunction!(functions::random_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(functions::corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(functions::overlap, m)?)?;
@@ -48,5 +52,6 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiments::graded_limit, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::dense_snr, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::dense_exp, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::modern_table, m)?)?;
     Ok(())
 }

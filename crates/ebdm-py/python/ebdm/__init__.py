@@ -11,9 +11,12 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :class:`DenseAM`: the dense associative memory (Krotov & Hopfield 2016; Demircigil et al.
   2017), energy E(σ) = −Σ_μ F(ξ^μ·σ) with F = xⁿ, max(x, 0)ⁿ, eˣ or log-sum-exp, storing far
   more patterns than neurons; :meth:`DenseAM.retrieve` returns :class:`DenseRetrieval` results;
+- :class:`ModernHopfield` and :func:`retrieve`: the modern continuous Hopfield network
+  (Ramsauer et al. 2021), real-valued patterns and states, update q ← Ξᵀ softmax(βΞq),
+  energy E(q) = −lse(β, Ξq) + ½ qᵀq + β⁻¹ ln K + ½ M²;
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
-  memories, graded limit), returning dicts of columns that load into pandas;
+  memories, modern network, graded limit), returning dicts of columns that load into pandas;
 - :mod:`ebdm.data`: IDX (MNIST) and pattern-file readers;
 - :func:`random_patterns`, :func:`corrupt`: seeded pattern generation and corruption.
 
@@ -36,10 +39,12 @@ from ._ebdm import (
     DenseRetrieval,
     GradedHopfield,
     Hopfield,
+    ModernHopfield,
     Retrieval,
     __version__,
     corrupt,
     random_patterns,
+    retrieve,
 )
 from . import data, experiments, metrics
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
@@ -49,6 +54,7 @@ __all__ = [
     "DenseRetrieval",
     "GradedHopfield",
     "Hopfield",
+    "ModernHopfield",
     "RNG_NAME",
     "Retrieval",
     "__version__",
@@ -61,4 +67,5 @@ __all__ = [
     "metrics",
     "overlap",
     "random_patterns",
+    "retrieve",
 ]

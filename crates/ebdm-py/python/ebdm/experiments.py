@@ -7,6 +7,8 @@
   signal-to-noise prediction;
 - :func:`dense_exp` (E6): one-step stability of the exponential dense memory with
   K = e^{αN} patterns;
+- :func:`modern_table` (E7): one-step retrieval of the modern continuous Hopfield network
+  over corruption levels and inverse temperatures β;
 - :func:`graded_limit` (E8): energy monotonicity, Lyapunov identity and high-gain limit of
   the graded network.
 
@@ -18,6 +20,6 @@ experiments have ``cells`` only), whose ``checks`` is a list of
 passed.
 """
 
-from ._ebdm import basin, capacity, dense_exp, dense_snr, graded_limit, recall
+from ._ebdm import basin, capacity, dense_exp, dense_snr, graded_limit, modern_table, recall
 
-__all__ = ["basin", "capacity", "dense_exp", "dense_snr", "graded_limit", "recall"]
+__all__ = ["basin", "capacity", "dense_exp", "dense_snr", "graded_limit", "modern_table", "recall"]

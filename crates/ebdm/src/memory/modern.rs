@@ -201,12 +201,14 @@ impl ModernHopfield {
         let b = self.check_queries(queries)?;
         let n = self.n;
         let mut states = queries.to_vec();
-        let results: Vec<(usize, Option<Vec<Vec<f64>>>, bool)> =
+        let results: Vec<ChunkOutcome> =
             states.par_chunks_mut(CHUNK * n).map(|chunk| self.retrieve_chunk(chunk, opts, stop)).collect();
         let mut steps = Vec::with_capacity(b);
         let mut energies = opts.track_energy.then(|| Vec::with_capacity(b));
         let mut interrupted = false;
-        for (chunk_index, (s, e, stopped)) in results.into_iter().enumerate() {
+        for (chunk_index, ChunkOutcome { steps: s, energies: e, interrupted: stopped }) in
+            results.into_iter().enumerate()
+        {
             let rows = CHUNK.min(b - chunk_index * CHUNK);
             steps.extend(std::iter::repeat_n(s, rows));
             if let (Some(all), Some(e)) = (energies.as_mut(), e) {
@@ -217,13 +219,8 @@ impl ModernHopfield {
         Ok(ModernRetrieval { states, batch: b, neurons: n, steps, energies, interrupted })
     }
 
-    /// Updates one chunk of queries in place; returns (steps, energies, interrupted).
-    fn retrieve_chunk(
-        &self,
-        q: &mut [f32],
-        opts: &RetrieveOptions,
-        stop: &StopFlag,
-    ) -> (usize, Option<Vec<Vec<f64>>>, bool) {
+    /// Updates one chunk of queries in place.
+    fn retrieve_chunk(&self, q: &mut [f32], opts: &RetrieveOptions, stop: &StopFlag) -> ChunkOutcome {
         let (k, n) = (self.k, self.n);
         let rows = q.len() / n;
         let beta = opts.beta as f32;
@@ -299,8 +296,15 @@ impl ModernHopfield {
                 break;
             }
         }
-        (done, energies, interrupted)
+        ChunkOutcome { steps: done, energies, interrupted }
     }
+}
+
+/// What one chunk of queries went through.
+struct ChunkOutcome {
+    steps: usize,
+    energies: Option<Vec<Vec<f64>>>,
+    interrupted: bool,
 }
 
 #[cfg(test)]
