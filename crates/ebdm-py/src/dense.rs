@@ -205,6 +205,12 @@ fn parse_separation(separation: &str, degree: Option<i64>, beta: Option<f64>) ->
             format!("`{separation}` already has a parameter; drop the {name} keyword or the `:` part"),
         ));
     }
+    // `exp` takes no parameter at all: name the misplaced keyword rather than the library's
+    // complaint about `exp:<value>`.
+    if matches!(separation.to_ascii_lowercase().as_str(), "exp" | "exponential") {
+        let which = if name == "degree" { "poly and rep" } else { "lse" };
+        return Err(param(name, format!("applies only to {which}, not `{separation}`")));
+    }
     let sep = format!("{separation}:{value}").parse::<Separation>().or_raise()?;
     match (name, sep) {
         ("degree", Separation::Polynomial(_) | Separation::Rectified(_)) => Ok(sep),

@@ -48,17 +48,9 @@ fn is_big(rows: usize, k: usize, n: usize, steps: usize) -> bool {
 
 /// The Python result of a retrieval: the states in the query's shape, and with `return_energy`
 /// the energies as well.
-fn finish<'py>(
-    py: Python<'py>,
-    r: ModernRetrieval,
-    batch: bool,
-    return_energy: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let states = if batch {
-        matrix(py, r.batch, r.neurons, r.states)?.into_any()
-    } else {
-        vector(py, r.states).into_any()
-    };
+fn finish<'py>(py: Python<'py>, r: ModernRetrieval, batch: bool, return_energy: bool) -> PyResult<Bound<'py, PyAny>> {
+    let states =
+        if batch { matrix(py, r.batch, r.neurons, r.states)?.into_any() } else { vector(py, r.states).into_any() };
     if !return_energy {
         return Ok(states);
     }
@@ -200,7 +192,10 @@ impl PyModernHopfield {
         let values = s.values();
         let n = self.n();
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(param("state", format!("row {}, component {}: value {} is not finite", i / n, i % n, values[i])));
+            return Err(param(
+                "state",
+                format!("row {}, component {}: value {} is not finite", i / n, i % n, values[i]),
+            ));
         }
         let net = &self.inner;
         let out = run_released(py, None, None, || {

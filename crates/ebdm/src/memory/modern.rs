@@ -32,8 +32,8 @@ pub struct ModernHopfield {
     n: usize,
     /// K×N row-major.
     xi: Vec<f32>,
-    /// The same in double precision, for energies.
-    xi64: Vec<f64>,
+    /// The same in double precision, for energies; made on first use.
+    xi64: std::sync::OnceLock<Vec<f64>>,
     /// M² = max_μ ‖ξ^μ‖².
     max_norm_sq: f64,
 }
@@ -115,7 +115,7 @@ impl ModernHopfield {
         }
         let max_norm_sq =
             patterns.chunks_exact(n).map(|r| r.iter().map(|&x| x as f64 * x as f64).sum::<f64>()).fold(0.0, f64::max);
-        Ok(Self { k, n, xi: patterns.to_vec(), xi64: patterns.iter().map(|&x| x as f64).collect(), max_norm_sq })
+        Ok(Self { k, n, xi: patterns.to_vec(), xi64: std::sync::OnceLock::new(), max_norm_sq })
     }
 
     pub fn count(&self) -> usize {
@@ -245,7 +245,11 @@ impl ModernHopfield {
         };
         compute_scores(q, &mut scores);
         // Energies in double precision from the (single-precision) states: z = QΞᵀ again in f64.
-        let xi64 = MatRef::from_row_major_slice(&self.xi64, k, n);
+        let xi64 = MatRef::from_row_major_slice(
+            if opts.track_energy { self.xi64.get_or_init(|| self.xi.iter().map(|&x| x as f64).collect()) } else { &[] },
+            if opts.track_energy { k } else { 0 },
+            n,
+        );
         let mut q64 = vec![0f64; rows * n];
         let mut z64 = vec![0f64; rows * k];
         let mut record = |energies: &mut Option<Vec<Vec<f64>>>, q: &[f32]| {
@@ -276,7 +280,10 @@ impl ModernHopfield {
                 let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let mut s = 0.0f64;
                 for x in row.iter_mut() {
-                    *x = (beta * (*x - m)).exp();
+                    // Below −88 the f32 exponential underflows to 0; skipping it avoids the slow
+                    // underflow path of expf.
+                    let arg = beta * (*x - m);
+                    *x = if arg < -88.0 { 0.0 } else { arg.exp() };
                     s += *x as f64;
                 }
                 let inv = (1.0 / s) as f32;
