@@ -2,16 +2,15 @@
 //!
 //! With integer couplings `C = ΞᵀΞ` (so `W = C/N`, zero diagonal) the scaled field is
 //! `N·h = Ξᵀ a − K σ`, where `a = Ξσ` are the raw overlaps. A flip of unit j changes the field by
-//! `2σ_j C[:, j]`, and column j costs O(KN) to form; columns are formed on first use and cached.
-//! A relaxation with F flips therefore costs O(KN·min(F, N)), never more than forming W
-//! (O(KN²)), and far less near a stored pattern, where few units flip. All arithmetic is in
-//! integers, hence exact.
+//! `2σ_j C[:, j]`. Each unit's K pattern bits are packed into ⌈K/64⌉ words, so a coupling is
+//! `C_ij = K − 2·popcount(x_i XOR x_j)` and a whole column costs O(N·K/64) word operations —
+//! cheaper than reading a stored N×N matrix, and far cheaper than forming it (O(N²K)) when few
+//! units flip, as near a stored pattern. All arithmetic is in integers, hence exact.
 //!
 //! This is the kernel behind the capacity and basin experiments.
 
 use rand::Rng;
 
-use super::bits::{pack_into, BitPatterns};
 use super::patterns::{check_state, Patterns};
 use crate::error::{Error, Result};
 
@@ -24,55 +23,94 @@ pub struct Relaxation {
     pub converged: bool,
 }
 
-/// Hebbian couplings of a pattern set, evaluated lazily.
+/// Hebbian couplings of a pattern set, evaluated from bit-packed unit columns.
 pub struct ImplicitHebbian<'a> {
     p: &'a Patterns,
-    bits: BitPatterns,
-    columns: Vec<Option<Box<[i16]>>>,
+    /// Words per unit.
+    words: usize,
+    /// N × words: bit μ of unit i is set when ξ_i^μ = +1 (padding bits zero).
+    units: Vec<u64>,
+}
+
+/// `h_i += two_s · (K − 2·popcount(x_i XOR x_j))` for every i ≠ j, with `W` words per unit
+/// known at compile time (so the popcount loop unrolls) or `W = 0` for any word count.
+#[inline(always)]
+fn add_column_generic<const W: usize>(units: &[u64], words: usize, j: usize, k: i32, two_s: i32, h: &mut [i32]) {
+    let words = if W == 0 { words } else { W };
+    let xj = &units[j * words..(j + 1) * words];
+    for (hi, xi) in h.iter_mut().zip(units.chunks_exact(words)) {
+        let d: u32 = xi.iter().zip(xj).map(|(a, b)| (a ^ b).count_ones()).sum();
+        *hi += two_s * (k - 2 * d as i32);
+    }
+    // The loop added C_jj = K; the diagonal is zero.
+    h[j] -= two_s * k;
+}
+
+#[inline(always)]
+fn add_column_any(units: &[u64], words: usize, j: usize, k: i32, two_s: i32, h: &mut [i32]) {
+    match words {
+        1 => add_column_generic::<1>(units, words, j, k, two_s, h),
+        2 => add_column_generic::<2>(units, words, j, k, two_s, h),
+        3 => add_column_generic::<3>(units, words, j, k, two_s, h),
+        4 => add_column_generic::<4>(units, words, j, k, two_s, h),
+        _ => add_column_generic::<0>(units, words, j, k, two_s, h),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn add_column_popcnt(units: &[u64], words: usize, j: usize, k: i32, two_s: i32, h: &mut [i32]) {
+    add_column_any(units, words, j, k, two_s, h)
 }
 
 impl<'a> ImplicitHebbian<'a> {
-    /// Wraps a pattern set (K < 32768 so that couplings fit in 16 bits).
+    /// Wraps a pattern set.
     pub fn new(p: &'a Patterns) -> Result<Self> {
         if p.is_empty() {
             return Err(Error::param("patterns", "at least one pattern is needed"));
         }
-        if p.count() >= i16::MAX as usize {
-            return Err(Error::param("patterns", format!("at most {} patterns, got {}", i16::MAX - 1, p.count())));
+        if p.count() > (i32::MAX as usize) / (2 * p.len().max(1)) {
+            return Err(Error::param("patterns", "K·N too large for exact 32-bit fields"));
         }
-        Ok(Self { p, bits: BitPatterns::from_patterns(p), columns: vec![None; p.len()] })
+        let (k, n) = (p.count(), p.len());
+        let words = k.div_ceil(64);
+        let mut units = vec![0u64; n * words];
+        // Blocks of 64 patterns: each unit's word gathers one bit from each of 64 rows, which
+        // stay in cache while the block is read.
+        let data = p.as_slice();
+        for w in 0..words {
+            let block = &data[w * 64 * n..((w + 1) * 64).min(k) * n];
+            for (i, unit) in units.chunks_exact_mut(words).enumerate() {
+                let mut word = 0u64;
+                for (t, row) in block.chunks_exact(n).enumerate() {
+                    word |= ((row[i] > 0) as u64) << t;
+                }
+                unit[w] = word;
+            }
+        }
+        Ok(Self { p, words, units })
     }
 
-    /// Column j of C with C_jj = 0.
-    fn column(&mut self, j: usize) -> &[i16] {
-        if self.columns[j].is_none() {
-            let n = self.p.len();
-            let mut col = vec![0i16; n].into_boxed_slice();
-            for row in self.p.rows() {
-                if row[j] > 0 {
-                    col.iter_mut().zip(row).for_each(|(c, &x)| *c += x as i16);
-                } else {
-                    col.iter_mut().zip(row).for_each(|(c, &x)| *c -= x as i16);
-                }
-            }
-            col[j] = 0;
-            self.columns[j] = Some(col);
+    /// Adds `2σ_j C[:, j]` (with C_jj = 0) to the scaled field.
+    fn add_column(&self, j: usize, s_j: i8, h: &mut [i32]) {
+        let (k, two_s) = (self.p.count() as i32, 2 * s_j as i32);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU supports the `popcnt` feature the function was compiled for.
+            unsafe { add_column_popcnt(&self.units, self.words, j, k, two_s, h) };
+            return;
         }
-        self.columns[j].as_deref().expect("column was just formed")
+        add_column_any(&self.units, self.words, j, k, two_s, h)
     }
 
     /// Scaled local fields `N·h(σ)` (zero diagonal).
     pub fn scaled_field(&self, s: &[i8]) -> Vec<i32> {
-        let (k, n) = (self.p.count(), self.p.len());
-        let mut packed = vec![0u64; self.bits.words()];
-        pack_into(s, &mut packed);
-        let mut a = vec![0i32; k];
-        self.bits.overlaps(&packed, &mut a);
-        let mut h: Vec<i32> = s.iter().map(|&x| -(k as i32) * x as i32).collect();
+        let k = self.p.count() as i32;
+        let a: Vec<i32> = self.p.rows().map(|r| r.iter().zip(s).map(|(&x, &y)| (x * y) as i32).sum()).collect();
+        let mut h: Vec<i32> = s.iter().map(|&x| -k * x as i32).collect();
         for (row, &am) in self.p.rows().zip(&a) {
             h.iter_mut().zip(row).for_each(|(hi, &x)| *hi += am * x as i32);
         }
-        debug_assert_eq!(h.len(), n);
         h
     }
 
@@ -93,15 +131,9 @@ impl<'a> ImplicitHebbian<'a> {
         while !unstable.is_empty() && flips < flip_cap {
             let j = unstable[rng.random_range(0..unstable.len())];
             s[j] = -s[j];
-            let two_s = 2 * s[j] as i32;
-            let col = self.column(j);
+            self.add_column(j, s[j], &mut h);
             unstable.clear();
-            for (i, (hi, &c)) in h.iter_mut().zip(col).enumerate() {
-                *hi += two_s * c as i32;
-                if s[i] as i32 * *hi < 0 {
-                    unstable.push(i);
-                }
-            }
+            unstable.extend(s.iter().zip(&h).enumerate().filter(|(_, (&x, &hi))| x as i32 * hi < 0).map(|(i, _)| i));
             flips += 1;
         }
         Ok(Relaxation { converged: unstable.is_empty(), state: s, flips })

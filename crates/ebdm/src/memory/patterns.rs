@@ -66,13 +66,12 @@ impl Patterns {
         if n == 0 {
             return Err(Error::param("neurons", "N must be at least 1"));
         }
-        let mut data = Vec::with_capacity(k * n);
-        // 64 signs per random word.
-        while data.len() < k * n {
-            let mut w = rng.next_u64();
-            for _ in 0..64.min(k * n - data.len()) {
-                data.push(if w & 1 == 1 { 1 } else { -1 });
-                w >>= 1;
+        let mut data = vec![0i8; k * n];
+        // 64 signs per random word, bit b of the word giving component b of the chunk.
+        for chunk in data.chunks_mut(64) {
+            let w = rng.next_u64();
+            for (b, x) in chunk.iter_mut().enumerate() {
+                *x = ((w >> b) & 1) as i8 * 2 - 1;
             }
         }
         Ok(Self { k, n, data })
