@@ -32,35 +32,51 @@ pub struct ImplicitHebbian<'a> {
     units: Vec<u64>,
 }
 
-/// `h_i += two_s · (K − 2·popcount(x_i XOR x_j))` for every i ≠ j, with `W` words per unit
-/// known at compile time (so the popcount loop unrolls) or `W = 0` for any word count.
+/// The state, field and unstable set a flip updates together.
+struct Flip<'s> {
+    j: usize,
+    k: i32,
+    s: &'s [i8],
+    h: &'s mut [i32],
+    unstable: &'s mut Vec<usize>,
+}
+
+/// After σ_j flipped: `h_i += 2σ_j (K − 2·popcount(x_i XOR x_j))` for every i ≠ j, and the
+/// unstable set rebuilt in the same pass. `W` words per unit are known at compile time (so the
+/// popcount loop unrolls), or `W = 0` for any word count.
 #[inline(always)]
-fn add_column_generic<const W: usize>(units: &[u64], words: usize, j: usize, k: i32, two_s: i32, h: &mut [i32]) {
+fn add_column_generic<const W: usize>(units: &[u64], words: usize, f: Flip) {
     let words = if W == 0 { words } else { W };
+    let (j, k) = (f.j, f.k);
+    let two_s = 2 * f.s[j] as i32;
+    // The loop adds C_jj = K too; the diagonal is zero, so take it off first.
+    f.h[j] -= two_s * k;
     let xj = &units[j * words..(j + 1) * words];
-    for (hi, xi) in h.iter_mut().zip(units.chunks_exact(words)) {
+    f.unstable.clear();
+    for (i, ((hi, xi), &si)) in f.h.iter_mut().zip(units.chunks_exact(words)).zip(f.s).enumerate() {
         let d: u32 = xi.iter().zip(xj).map(|(a, b)| (a ^ b).count_ones()).sum();
         *hi += two_s * (k - 2 * d as i32);
+        if si as i32 * *hi < 0 {
+            f.unstable.push(i);
+        }
     }
-    // The loop added C_jj = K; the diagonal is zero.
-    h[j] -= two_s * k;
 }
 
 #[inline(always)]
-fn add_column_any(units: &[u64], words: usize, j: usize, k: i32, two_s: i32, h: &mut [i32]) {
+fn add_column_any(units: &[u64], words: usize, f: Flip) {
     match words {
-        1 => add_column_generic::<1>(units, words, j, k, two_s, h),
-        2 => add_column_generic::<2>(units, words, j, k, two_s, h),
-        3 => add_column_generic::<3>(units, words, j, k, two_s, h),
-        4 => add_column_generic::<4>(units, words, j, k, two_s, h),
-        _ => add_column_generic::<0>(units, words, j, k, two_s, h),
+        1 => add_column_generic::<1>(units, words, f),
+        2 => add_column_generic::<2>(units, words, f),
+        3 => add_column_generic::<3>(units, words, f),
+        4 => add_column_generic::<4>(units, words, f),
+        _ => add_column_generic::<0>(units, words, f),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn add_column_popcnt(units: &[u64], words: usize, j: usize, k: i32, two_s: i32, h: &mut [i32]) {
-    add_column_any(units, words, j, k, two_s, h)
+fn add_column_popcnt(units: &[u64], words: usize, f: Flip) {
+    add_column_any(units, words, f)
 }
 
 impl<'a> ImplicitHebbian<'a> {
@@ -91,16 +107,15 @@ impl<'a> ImplicitHebbian<'a> {
         Ok(Self { p, words, units })
     }
 
-    /// Adds `2σ_j C[:, j]` (with C_jj = 0) to the scaled field.
-    fn add_column(&self, j: usize, s_j: i8, h: &mut [i32]) {
-        let (k, two_s) = (self.p.count() as i32, 2 * s_j as i32);
+    /// Adds `2σ_j C[:, j]` (with C_jj = 0) to the scaled field and rebuilds the unstable set.
+    fn add_column(&self, f: Flip) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: the CPU supports the `popcnt` feature the function was compiled for.
-            unsafe { add_column_popcnt(&self.units, self.words, j, k, two_s, h) };
+            unsafe { add_column_popcnt(&self.units, self.words, f) };
             return;
         }
-        add_column_any(&self.units, self.words, j, k, two_s, h)
+        add_column_any(&self.units, self.words, f)
     }
 
     /// Scaled local fields `N·h(σ)` (zero diagonal).
@@ -131,9 +146,8 @@ impl<'a> ImplicitHebbian<'a> {
         while !unstable.is_empty() && flips < flip_cap {
             let j = unstable[rng.random_range(0..unstable.len())];
             s[j] = -s[j];
-            self.add_column(j, s[j], &mut h);
-            unstable.clear();
-            unstable.extend(s.iter().zip(&h).enumerate().filter(|(_, (&x, &hi))| x as i32 * hi < 0).map(|(i, _)| i));
+            let k = self.p.count() as i32;
+            self.add_column(Flip { j, k, s: &s, h: &mut h, unstable: &mut unstable });
             flips += 1;
         }
         Ok(Relaxation { converged: unstable.is_empty(), state: s, flips })
