@@ -274,7 +274,7 @@ def main(argv=None) -> int:
     overrides = {v: os.environ[v] for v in OPENBLAS_OVERRIDES if v in os.environ}
     print(f"OpenBLAS overrides in this environment: {overrides or 'none'} "
           f"(removed for the numpy/hopfieldkit subprocesses)")
-    print(f"thread variables for the Python workers: "
+    print("thread variables for the Python workers: "
           + ", ".join(f"{v}={args.threads}" for v in THREAD_VARS))
     print()
 
@@ -298,7 +298,7 @@ def main(argv=None) -> int:
     failures = {i: [] for i in impls}
 
     def run_once(impl):
-        """One timed run; returns (seconds, process, error, foreign load, ok-json)."""
+        """One timed run: (seconds, process, error, foreign load, capacity.json seen)."""
         if impl == "ebdm":
             out_dir = tempfile.mkdtemp(prefix="ebdm-capacity-")
             cmd = cmds["ebdm"] + ["--out", out_dir, "--quiet"]
@@ -388,10 +388,10 @@ def main(argv=None) -> int:
     print()
 
     print("## Differences between the implementations")
-    print(f"- numpy reference and ebdm: same procedure (Appendix A): start at xi^1 "
-          f"(rho=0), flip one uniformly chosen unstable unit (s_i h_i < 0; h_i = 0 "
-          f"stable) at a time, cap 20N flips; observables mean m, P(m>0.9). The "
-          f"random streams differ, so only the statistics are comparable.")
+    print("- numpy reference and ebdm: same procedure (Appendix A): start at xi^1 "
+          "(rho=0), flip one uniformly chosen unstable unit (s_i h_i < 0; h_i = 0 "
+          "stable) at a time, cap 20N flips; observables mean m, P(m>0.9). The "
+          "random streams differ, so only the statistics are comparable.")
     print("- hopfieldkit: same N, K = round(alpha N) and trials per K, but it flips "
           "max(1, int(0*N)) = 1 bit of xi^1 (it cannot start uncorrupted); recall is "
           "full random-permutation sweeps with s_i = +1 if h_i >= 0 (ties -> +1), "
