@@ -26,7 +26,7 @@ pub fn registry() -> Vec<Entry> {
         Entry {
             id: "memory/E1",
             title: "Classical capacity curve, finite-size extrapolation of α_c (AGS 0.138)",
-            cost: "about 2–3 min on 2 cores (--quick: 5 s)",
+            cost: "about 10 s on 2 cores (--quick: 1 s)",
             run: |env, dir, quick| {
                 let cfg = if quick { CapacityConfig::e1_quick() } else { CapacityConfig::e1() };
                 experiments::capacity(env, &cfg, dir, "memory/E1: classical capacity")
