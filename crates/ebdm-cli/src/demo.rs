@@ -6,10 +6,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use ebdm::engine::rng::stream;
 use ebdm::memory::experiments::capacity::CapacityConfig;
-use ebdm::memory::patterns::corrupt;
 use ebdm::memory::{metrics, Hopfield, LearningRule, RetrieveParams};
 
-use crate::memory::mnist_digits;
+use crate::memory::{corrupted_cues, mnist_digits};
 use crate::output::{out_dir, Env};
 use crate::{experiments, plot};
 
@@ -17,8 +16,7 @@ pub fn run(env: &Env, data: &Path, out: &Path, rho: f64) -> Result<()> {
     let dir = out_dir(out)?;
     let (p, width) = mnist_digits(data, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 127)
         .with_context(|| format!("loading MNIST digits from {} (use --data DIR)", data.display()))?;
-    let cues: Vec<Vec<i8>> =
-        (0..p.count()).map(|mu| corrupt(p.row(mu), rho, &mut stream(env.seed, mu as u64))).collect::<Result<_, _>>()?;
+    let cues: Vec<Vec<i8>> = corrupted_cues(&p, rho, env.seed)?.rows().map(<[i8]>::to_vec).collect();
     let mut rows =
         vec![("stored".to_string(), p.rows().map(|r| r.to_vec()).collect()), (format!("cue ρ={rho}"), cues.clone())];
     println!("MNIST digits 0–9 (N = {}), cues with {:.0} % of pixels flipped", p.len(), 100.0 * rho);

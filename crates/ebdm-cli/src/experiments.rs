@@ -16,8 +16,14 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
-fn harness<'a>(env: &Env, progress: &'a (dyn Fn(u64) + Sync)) -> Harness<'a> {
-    Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(progress) }
+/// Runs an experiment under the session's seed and stop flag with a progress bar of `total`
+/// trials.
+fn tracked<T>(env: &Env, total: u64, label: &str, run: impl FnOnce(&Harness) -> ebdm::Result<T>) -> Result<T> {
+    let bar = progress(env, total, label);
+    let tick = |k: u64| bar.inc(k);
+    let result = run(&Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(&tick) });
+    bar.finish_and_clear();
+    Ok(result?)
 }
 
 fn plot_or_warn(env: &Env, stem: &Path, chart: &Chart) {
@@ -43,10 +49,7 @@ fn finish(env: &Env, dir: &Path, title: &str, checks: Vec<Check>, interrupted: b
 pub fn capacity(env: &Env, cfg: &capacity::CapacityConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
     let total: usize = cfg.trials.iter().map(|t| t * cfg.alphas.len()).sum();
-    let bar = progress(env, total as u64, "capacity");
-    let tick = |k: u64| bar.inc(k);
-    let r = capacity::run(cfg, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, total as u64, "capacity", |h| capacity::run(cfg, h))?;
     write_csv(
         &dir.join("capacity_trials.csv"),
         &[("experiment", "capacity".into()), ("seed", env.seed.to_string())],
@@ -110,10 +113,7 @@ pub fn capacity(env: &Env, cfg: &capacity::CapacityConfig, dir: &Path, title: &s
 /// E2 exact-recall scaling.
 pub fn recall(env: &Env, cfg: &recall::RecallConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let bar = progress(env, (cfg.patterns.len() * cfg.networks) as u64, "recall");
-    let tick = |k: u64| bar.inc(k);
-    let r = recall::run(cfg, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, (cfg.patterns.len() * cfg.networks) as u64, "recall", |h| recall::run(cfg, h))?;
     write_csv(
         &dir.join("recall_networks.csv"),
         &[("experiment", "recall".into()), ("seed", env.seed.to_string())],
@@ -150,10 +150,7 @@ pub fn recall(env: &Env, cfg: &recall::RecallConfig, dir: &Path, title: &str) ->
 /// E3 basins of attraction.
 pub fn basin(env: &Env, cfg: &basin::BasinConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let bar = progress(env, (cfg.alphas.len() * cfg.rhos.len() * cfg.trials) as u64, "basin");
-    let tick = |k: u64| bar.inc(k);
-    let r = basin::run(cfg, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, (cfg.alphas.len() * cfg.rhos.len() * cfg.trials) as u64, "basin", |h| basin::run(cfg, h))?;
     write_csv(
         &dir.join("basin_trials.csv"),
         &[("experiment", "basin".into()), ("seed", env.seed.to_string())],
@@ -194,10 +191,7 @@ pub fn basin(env: &Env, cfg: &basin::BasinConfig, dir: &Path, title: &str) -> Re
 /// E8 for the graded network.
 pub fn graded(env: &Env, cfg: &graded_limit::GradedConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let bar = progress(env, cfg.seeds as u64, "graded");
-    let tick = |k: u64| bar.inc(k);
-    let r = graded_limit::run(cfg, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, cfg.seeds as u64, "graded", |h| graded_limit::run(cfg, h))?;
     write_csv(
         &dir.join("graded_seeds.csv"),
         &[("experiment", "graded".into()), ("seed", env.seed.to_string())],
@@ -240,10 +234,7 @@ pub fn dense_snr(
 ) -> Result<Outcome> {
     let dir = out_dir(dir)?;
     let total: usize = networks * grid.iter().map(|g| g.2.iter().map(|&k| k.min(tests)).sum::<usize>()).sum::<usize>();
-    let bar = progress(env, total as u64, "dense SNR");
-    let tick = |k: u64| bar.inc(k);
-    let r = dense::run_snr(grid, tests, networks, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, total as u64, "dense SNR", |h| dense::run_snr(grid, tests, networks, h))?;
     write_csv(
         &dir.join("dense_snr.csv"),
         &[("experiment", "dense-snr".into()), ("seed", env.seed.to_string())],
@@ -288,10 +279,9 @@ pub fn dense_snr(
 /// E6: exponential DAM stability with K = e^{αN} patterns.
 pub fn dense_exp(env: &Env, cfg: &dense::ExpConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let bar = progress(env, (cfg.neurons.len() * cfg.log_loads.len() * cfg.tests) as u64, "exp DAM");
-    let tick = |k: u64| bar.inc(k);
-    let r = dense::run_exp(cfg, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, (cfg.neurons.len() * cfg.log_loads.len() * cfg.tests) as u64, "exp DAM", |h| {
+        dense::run_exp(cfg, h)
+    })?;
     write_csv(
         &dir.join("dense_exp.csv"),
         &[("experiment", "dense-exp".into()), ("seed", env.seed.to_string())],
@@ -329,10 +319,7 @@ pub fn dense_exp(env: &Env, cfg: &dense::ExpConfig, dir: &Path, title: &str) -> 
 /// E7: modern Hopfield one-step retrieval against the reference table.
 pub fn modern_table(env: &Env, cfg: &modern::ModernConfig, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let bar = progress(env, cfg.seeds as u64, "modern");
-    let tick = |k: u64| bar.inc(k);
-    let r = modern::run(cfg, &harness(env, &tick))?;
-    bar.finish_and_clear();
+    let r = tracked(env, cfg.seeds as u64, "modern", |h| modern::run(cfg, h))?;
     write_csv(
         &dir.join("modern_seeds.csv"),
         &[("experiment", "modern".into()), ("seed", env.seed.to_string())],

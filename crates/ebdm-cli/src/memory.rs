@@ -177,15 +177,20 @@ pub fn store(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, out: &Path
     Ok(())
 }
 
+/// Pattern μ with ⌊ρN⌋ bits flipped, drawn from `stream(seed, μ)`, for every μ.
+pub fn corrupted_cues(p: &Patterns, rho: f64, seed: u64) -> Result<Patterns> {
+    let mut flat = Vec::with_capacity(p.count() * p.len());
+    for mu in 0..p.count() {
+        flat.extend(corrupt(p.row(mu), rho, &mut stream(seed, mu as u64))?);
+    }
+    Ok(Patterns::new(p.count(), p.len(), flat)?)
+}
+
 /// `memory corrupt`: flip ⌊ρN⌋ random bits of every pattern.
 pub fn corrupt_cmd(env: &Env, src: &PatternSource, rho: f64, out: &Path) -> Result<()> {
     let (p, _) = src.load()?;
-    let mut flat = Vec::with_capacity(p.count() * p.len());
-    for mu in 0..p.count() {
-        let mut rng = stream(env.seed, mu as u64);
-        flat.extend(corrupt(p.row(mu), rho, &mut rng)?);
-    }
-    data::write_npy_i8(out, p.count(), p.len(), &flat)?;
+    let cues = corrupted_cues(&p, rho, env.seed)?;
+    data::write_npy_i8(out, p.count(), p.len(), cues.as_slice())?;
     if !env.quiet {
         println!("wrote {} cues with ⌊{rho}·{}⌋ flipped bits each to {}", p.count(), p.len(), out.display());
     }
@@ -332,13 +337,7 @@ fn retrieve_with(
             }
             (c, false)
         }
-        None => {
-            let mut flat = Vec::new();
-            for mu in 0..p.count() {
-                flat.extend(corrupt(p.row(mu), args.rho, &mut stream(env.seed, mu as u64))?);
-            }
-            (Patterns::new(p.count(), p.len(), flat)?, true)
-        }
+        None => (corrupted_cues(p, args.rho, env.seed)?, true),
     };
     // One stream per cue: the same seed gives the same states at any thread count.
     let outs: Vec<_> = (0..cues.count())

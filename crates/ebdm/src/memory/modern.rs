@@ -152,9 +152,12 @@ impl ModernHopfield {
         if q.len() != self.n {
             return Err(Error::Shape(format!("state has length {}, expected {}", q.len(), self.n)));
         }
-        let z: Vec<f64> =
-            self.xi.chunks_exact(self.n).map(|r| r.iter().zip(q).map(|(&a, &b)| a as f64 * b as f64).sum()).collect();
-        Ok(self.energy_from_scores(&z, q, beta))
+        Ok(self.energy_from_scores(&self.scores(q), q, beta))
+    }
+
+    /// Scores `z_μ = ξ^μ·q` in double precision.
+    fn scores(&self, q: &[f32]) -> Vec<f64> {
+        self.xi.chunks_exact(self.n).map(|r| r.iter().zip(q).map(|(&a, &b)| a as f64 * b as f64).sum()).collect()
     }
 
     fn energy_from_scores(&self, z: &[f64], q: &[f32], beta: f64) -> f64 {
@@ -171,8 +174,7 @@ impl ModernHopfield {
         if q.len() != self.n {
             return Err(Error::Shape(format!("state has length {}, expected {}", q.len(), self.n)));
         }
-        let z: Vec<f64> =
-            self.xi.chunks_exact(self.n).map(|r| r.iter().zip(q).map(|(&a, &b)| a as f64 * b as f64).sum()).collect();
+        let z = self.scores(q);
         let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut p: Vec<f64> = z.iter().map(|&x| (beta * (x - m)).exp()).collect();
         let s: f64 = p.iter().sum();
