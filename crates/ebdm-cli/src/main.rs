@@ -245,6 +245,13 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of standard output goes away
+    // (`ebdm … | head`) instead of failing on the next print.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let stop = ebdm::engine::StopFlag::new();
     {
