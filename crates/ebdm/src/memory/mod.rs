@@ -1,18 +1,23 @@
 //! Associative memories: the classical binary Hopfield network, the continuous-time graded
-//! Hopfield network, their metrics and their acceptance experiments.
+//! Hopfield network, dense associative memories, the modern Hopfield network, hierarchical
+//! (Lagrangian) memories, their metrics and their acceptance experiments.
 
 pub mod bits;
 pub mod dense;
 pub mod experiments;
 pub mod graded;
 pub mod hebbian;
+pub mod hierarchical;
 pub mod hopfield;
+pub mod lagrangian;
 pub mod metrics;
 pub mod modern;
 pub mod patterns;
 
 pub use dense::{DenseAM, FlipRule, Separation};
 pub use graded::{Gain, GradedHopfield};
+pub use hierarchical::{HierarchicalMemory, Layer, RelaxOptions, Synapse};
 pub use hopfield::{Hopfield, LearningRule, Order, Retrieval, RetrieveParams, Status, UpdateMode};
+pub use lagrangian::Lagrangian;
 pub use modern::{FixedPointKind, ModernHopfield, RetrieveOptions};
 pub use patterns::Patterns;
