@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use ebdm::experiment::{Check, Harness};
-use ebdm::memory::experiments::{basin, capacity, dense, graded_limit, modern, recall};
+use ebdm::memory::experiments::{basin, capacity, dense, graded_limit, lagrangian, modern, recall};
 use serde_json::json;
 
 use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
@@ -218,6 +218,49 @@ pub fn graded(env: &Env, cfg: &graded_limit::GradedConfig, dir: &Path, title: &s
             series: vec![Series::line("E(t), seed 0", r.trace.clone())],
             vlines: vec![],
             log_y: false,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E8 for Lagrangian (hierarchical) memories: descent, Lyapunov identity, modern limit.
+pub fn lagrangian(env: &Env, cfg: &lagrangian::LagrangianConfig, dir: &Path, title: &str) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let total = (3 * cfg.dts.len() * cfg.seeds + cfg.seeds.min(5)) as u64;
+    let r = tracked(env, total, "lagrangian", |h| lagrangian::run(cfg, h))?;
+    write_csv(
+        &dir.join("lagrangian_trajectories.csv"),
+        &[("experiment", "lagrangian".into()), ("seed", env.seed.to_string())],
+        &r.rows,
+    )?;
+    write_json(
+        &dir.join("lagrangian.json"),
+        &json!({
+            "experiment": "lagrangian", "meta": metadata(env), "config": r.config,
+            "modern_step_error": r.modern_step_error, "adiabatic_gap": r.adiabatic_gap,
+            "checks": r.checks, "interrupted": r.interrupted,
+        }),
+    )?;
+    // Energies are shifted to E(t) − E(end) so the three models share a log axis.
+    let series = r
+        .traces
+        .iter()
+        .map(|(model, trace)| {
+            let last = trace.last().map_or(0.0, |p| p.1);
+            let pts: Vec<(f64, f64)> = trace.iter().map(|&(t, e)| (t, e - last)).filter(|p| p.1 > 0.0).collect();
+            Series::line(model.name(), pts)
+        })
+        .collect();
+    plot_or_warn(
+        env,
+        &dir.join("lagrangian_energy"),
+        &Chart {
+            title: format!("Lagrangian memories: E(t) − E(T) along RK4 (dt = {})", cfg.dts[0]),
+            x_label: "time".into(),
+            y_label: "E(t) − E(T)".into(),
+            series,
+            vlines: vec![],
+            log_y: true,
         },
     );
     Ok(finish(env, &dir, title, r.checks, r.interrupted))

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use ebdm::memory::experiments::{
     basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
 };
-use ebdm::memory::experiments::{dense, modern};
+use ebdm::memory::experiments::{dense, lagrangian::LagrangianConfig, modern};
 
 use crate::experiments::{self, Outcome};
 use crate::output::Env;
@@ -91,11 +91,21 @@ pub fn registry() -> Vec<Entry> {
         },
         Entry {
             id: "memory/E8",
-            title: "Graded Hopfield network: energy descent, Lyapunov identity, high-gain limit",
-            cost: "seconds",
+            title: "ODE memories (graded Hopfield, KH2021 A/B, HAM): descent, Lyapunov identity, limits",
+            cost: "about 30 s (--quick: 5 s)",
             run: |env, dir, quick| {
                 let cfg = if quick { GradedConfig { seeds: 8, ..GradedConfig::e8() } } else { GradedConfig::e8() };
-                experiments::graded(env, &cfg, dir, "memory/E8: graded Hopfield network")
+                let graded = experiments::graded(env, &cfg, dir, "memory/E8: graded Hopfield network")?;
+                let cfg = if quick {
+                    LagrangianConfig { seeds: 4, horizon: 2.0, ..LagrangianConfig::e8() }
+                } else {
+                    LagrangianConfig::e8()
+                };
+                let lagr = experiments::lagrangian(env, &cfg, dir, "memory/E8: Lagrangian memories")?;
+                Ok(experiments::Outcome {
+                    checks: graded.checks.into_iter().chain(lagr.checks).collect(),
+                    interrupted: graded.interrupted || lagr.interrupted,
+                })
             },
         },
     ]

@@ -6,6 +6,7 @@ pub mod basin;
 pub mod capacity;
 pub mod dense;
 pub mod graded_limit;
+pub mod lagrangian;
 pub mod modern;
 pub mod recall;
 
@@ -18,4 +19,5 @@ pub(crate) mod ids {
     pub const DENSE_EXP: u64 = 6;
     pub const MODERN: u64 = 7;
     pub const GRADED: u64 = 8;
+    pub const LAGRANGIAN: u64 = 9;
 }
