@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use ebdm::experiment::{Check, Harness};
-use ebdm::memory::experiments::{basin, capacity, dense, graded_limit, lagrangian, modern, recall};
+use ebdm::memory::experiments::{basin, capacity, dense, dense_capacity, graded_limit, lagrangian, modern, recall};
 use serde_json::json;
 
 use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
@@ -354,6 +354,59 @@ pub fn dense_exp(env: &Env, cfg: &dense::ExpConfig, dir: &Path, title: &str) -> 
             series,
             vlines: vec![(std::f64::consts::LN_2 / 2.0, "ln2/2 (sufficient bound)".into())],
             log_y: false,
+        },
+    );
+    Ok(finish(env, &dir, title, r.checks, r.interrupted))
+}
+
+/// E5: capacity scaling of the polynomial DAM.
+pub fn dense_scaling(env: &Env, cfg: &dense_capacity::ScalingConfig, dir: &Path, title: &str) -> Result<Outcome> {
+    let dir = out_dir(dir)?;
+    let cells: usize = cfg.grid.iter().map(|g| g.1.len()).sum();
+    let r = tracked(env, cells as u64, "DAM capacity", |h| dense_capacity::run(cfg, h))?;
+    #[derive(serde::Serialize)]
+    struct Row {
+        degree: u32,
+        neurons: usize,
+        k_star: f64,
+        constant: f64,
+        k_snr: f64,
+    }
+    let rows: Vec<Row> = r
+        .cells
+        .iter()
+        .map(|c| Row { degree: c.degree, neurons: c.neurons, k_star: c.k_star, constant: c.constant, k_snr: c.k_snr })
+        .collect();
+    write_csv(
+        &dir.join("dense_capacity.csv"),
+        &[("experiment", "dense-capacity".into()), ("seed", env.seed.to_string())],
+        &rows,
+    )?;
+    write_json(
+        &dir.join("dense_capacity.json"),
+        &json!({
+            "experiment": "dense-capacity", "meta": metadata(env), "config": r.config, "cells": r.cells,
+            "slopes": r.slopes, "checks": r.checks, "interrupted": r.interrupted,
+        }),
+    )?;
+    let mut series = Vec::new();
+    for (i, &(degree, _)) in cfg.grid.iter().enumerate() {
+        let sel: Vec<_> = r.cells.iter().filter(|c| c.degree == degree).collect();
+        let measured = sel.iter().map(|c| ((c.neurons as f64).log2(), c.k_star)).collect();
+        let theory = sel.iter().map(|c| ((c.neurons as f64).log2(), c.k_snr)).collect();
+        series.push(Series::points(format!("n = {degree}, measured K*"), measured).colored(i));
+        series.push(Series::line(format!("n = {degree}, signal-to-noise prediction"), theory).colored(i));
+    }
+    plot_or_warn(
+        env,
+        &dir.join("dense_capacity"),
+        &Chart {
+            title: "Polynomial DAM: K* (half the patterns one-step stable) against N".into(),
+            x_label: "log2 N".into(),
+            y_label: "K*".into(),
+            series,
+            vlines: vec![],
+            log_y: true,
         },
     );
     Ok(finish(env, &dir, title, r.checks, r.interrupted))

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use ebdm::memory::experiments::{
     basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
 };
-use ebdm::memory::experiments::{dense, lagrangian::LagrangianConfig, modern};
+use ebdm::memory::experiments::{dense, dense_capacity::ScalingConfig, lagrangian::LagrangianConfig, modern};
 
 use crate::experiments::{self, Outcome};
 use crate::output::Env;
@@ -61,6 +61,16 @@ pub fn registry() -> Vec<Entry> {
                     dir,
                     "memory/E4: dense associative memory, SNR",
                 )
+            },
+        },
+        Entry {
+            id: "memory/E5",
+            title: "Polynomial dense associative memory: capacity scaling exponent K* ~ N^(n-1)/ln N",
+            cost: "about 10 s (--quick: 2 s)",
+            run: |env, dir, quick| {
+                let cfg =
+                    if quick { ScalingConfig { samples: 300, ..ScalingConfig::e5() } } else { ScalingConfig::e5() };
+                experiments::dense_scaling(env, &cfg, dir, "memory/E5: dense associative memory capacity scaling")
             },
         },
         Entry {

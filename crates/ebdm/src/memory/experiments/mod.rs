@@ -5,6 +5,7 @@
 pub mod basin;
 pub mod capacity;
 pub mod dense;
+pub mod dense_capacity;
 pub mod graded_limit;
 pub mod lagrangian;
 pub mod modern;
@@ -16,6 +17,7 @@ pub(crate) mod ids {
     pub const RECALL: u64 = 2;
     pub const BASIN: u64 = 3;
     pub const DENSE_SNR: u64 = 4;
+    pub const DENSE_CAPACITY: u64 = 5;
     pub const DENSE_EXP: u64 = 6;
     pub const MODERN: u64 = 7;
     pub const GRADED: u64 = 8;
