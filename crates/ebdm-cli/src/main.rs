@@ -5,6 +5,7 @@
 
 mod demo;
 mod experiments;
+mod lagrangian;
 mod memory;
 mod output;
 mod plot;
@@ -119,6 +120,12 @@ enum MemoryCommand {
         #[command(flatten)]
         args: memory::ModernArgs,
     },
+    /// Retrieval in a two-layer Lagrangian memory (Krotov–Hopfield 2021): feature and memory
+    /// neurons with chosen Lagrangians, dynamics integrated from corrupted cues.
+    Lagrangian {
+        #[command(flatten)]
+        args: lagrangian::LagrangianArgs,
+    },
     /// Draw patterns as images.
     Show {
         #[command(flatten)]
@@ -212,6 +219,7 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             MemoryCommand::Retrieve { src, dynamics, args } => memory::retrieve(env, &src, &dynamics, &args)?,
             MemoryCommand::Dam { src, dam, args } => memory::dam(env, &src, &dam, &args)?,
             MemoryCommand::Modern { args } => memory::modern(env, &args)?,
+            MemoryCommand::Lagrangian { args } => lagrangian::run(env, &args)?,
             MemoryCommand::Show { src, width, out } => memory::show(&src, width, &out)?,
             MemoryCommand::Capacity { neurons, alphas, trials, rho, out } => {
                 let trials = if trials.len() == 1 { vec![trials[0]; neurons.len()] } else { trials };

@@ -163,3 +163,26 @@ fn modern_hopfield_retrieves_generated_queries() {
     fails_with(&["memory", "modern", "--steps", "0"], "steps");
     fails_with(&["memory", "modern", "--dim", "0"], "neurons");
 }
+
+#[test]
+fn lagrangian_memory_retrieves_and_rejects_bad_lagrangians() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("l.json");
+    ebdm()
+        .args(["memory", "lagrangian", "--count", "20", "--dim", "32", "--flip", "0.1", "--json"])
+        .arg(&json)
+        .arg("--trace")
+        .arg(dir.path().join("trace"))
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["sign_recovered"], 20);
+    let energies = std::fs::read_to_string(dir.path().join("trace/energy_traces.csv")).unwrap();
+    assert!(energies.lines().count() > 20);
+    fails_with(&["memory", "lagrangian", "--hidden", "cosh"], "unknown Lagrangian");
+    fails_with(&["memory", "lagrangian", "--hidden", "softmax:beta=0"], "beta");
+    fails_with(&["memory", "lagrangian", "--visible", "repu:n=1"], "`n`");
+    fails_with(&["memory", "lagrangian", "--tau-visible", "0", "--tau-hidden", "0"], "tau");
+    fails_with(&["memory", "lagrangian", "--dt=-1"], "dt");
+    fails_with(&["memory", "lagrangian", "--count", "0"], "");
+}

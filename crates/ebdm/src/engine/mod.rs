@@ -8,6 +8,7 @@ pub mod integrators;
 pub mod observers;
 pub mod rng;
 pub mod run;
+pub mod simd;
 
 pub use integrators::{
     DormandPrince45, Euler, EulerMaruyama, Integrator, OdeSystem, Rk4, SdeIntegrator, SdeSystem, StochasticHeun,

@@ -23,9 +23,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
+
 use super::lagrangian::Lagrangian;
 use crate::engine::integrators::{Energy, Integrator, OdeSystem, Rk4};
 use crate::engine::run::StopFlag;
+use crate::engine::simd::clear_upper_registers;
 use crate::error::{check_finite, Error, Result};
 
 /// One layer of neurons.
@@ -175,97 +180,27 @@ impl HierarchicalMemory {
         x.iter().try_for_each(|&v| check_finite("state", v))
     }
 
-    /// Writes every layer's activation `x̂ₗ = ∇Lₗ(xₗ)` into `g`.
-    fn activations_into(&self, x: &[f64], g: &mut [f64]) {
-        for (l, layer) in self.layers.iter().enumerate() {
-            let r = self.range(l);
-            layer.lagrangian.activation(&x[r.clone()], &mut g[r]);
-        }
-    }
-
-    /// Adds the input of layer `l` given the activations `g` into `out` (length |l|).
-    fn input_into(&self, l: usize, g: &[f64], out: &mut [f64]) {
-        let layer = &self.layers[l];
-        if layer.bias.is_empty() {
-            out.fill(0.0);
-        } else {
-            out.copy_from_slice(&layer.bias);
-        }
-        for s in &self.synapses {
-            if s.a == l {
-                let gb = &g[self.range(s.b)];
-                for (o, row) in out.iter_mut().zip(s.weights.chunks_exact(gb.len())) {
-                    *o += row.iter().zip(gb).map(|(w, v)| w * v).sum::<f64>();
-                }
-            } else if s.b == l {
-                let ga = &g[self.range(s.a)];
-                for (row, &gi) in s.weights.chunks_exact(out.len()).zip(ga) {
-                    out.iter_mut().zip(row).for_each(|(o, w)| *o += w * gi);
-                }
-            }
-        }
-    }
-
-    /// Writes every layer's input `Iₗ` into `input`.
-    fn inputs_into(&self, g: &[f64], input: &mut [f64]) {
-        for l in 0..self.layers.len() {
-            let r = self.range(l);
-            self.input_into(l, g, &mut input[r]);
-        }
+    fn one(&self) -> Block<'_> {
+        Block { net: self, b: 1 }
     }
 
     /// Replaces the states of instantaneous layers by their equilibrium `xₗ = Iₗ`.
     pub fn settle(&self, x: &mut [f64]) {
-        if self.layers.iter().all(|l| l.tau > 0.0) {
-            return;
-        }
-        let mut g = vec![0.0; x.len()];
-        self.activations_into(x, &mut g);
-        for (l, layer) in self.layers.iter().enumerate() {
-            if layer.tau == 0.0 {
-                let r = self.range(l);
-                let mut inp = vec![0.0; layer.size];
-                self.input_into(l, &g, &mut inp);
-                x[r].copy_from_slice(&inp);
-            }
-        }
+        self.one().settle(x);
     }
 
     /// Every layer's activation, flat.
     pub fn activations(&self, x: &[f64]) -> Result<Vec<f64>> {
         self.check_state(x)?;
         let mut g = vec![0.0; x.len()];
-        self.activations_into(x, &mut g);
+        self.one().activations(x, &mut g);
         Ok(g)
     }
 
     /// The total energy at state `x` as given (instantaneous layers are not settled first).
     pub fn energy(&self, x: &[f64]) -> Result<f64> {
         self.check_state(x)?;
-        let e = self.energy_unchecked(x);
-        if e.is_finite() {
-            Ok(e)
-        } else {
-            Err(Error::Numerical(format!("the energy is {e}: a Lagrangian overflowed at this state")))
-        }
-    }
-
-    fn energy_unchecked(&self, x: &[f64]) -> f64 {
-        let mut g = vec![0.0; x.len()];
-        self.activations_into(x, &mut g);
-        let mut e = 0.0;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let r = self.range(l);
-            e += layer.lagrangian.layer_energy(&x[r.clone()], &g[r.clone()]);
-            e -= layer.bias.iter().zip(&g[r]).map(|(b, v)| b * v).sum::<f64>();
-        }
-        for s in &self.synapses {
-            let (ga, gb) = (&g[self.range(s.a)], &g[self.range(s.b)]);
-            for (row, &gi) in s.weights.chunks_exact(gb.len()).zip(ga) {
-                e -= gi * row.iter().zip(gb).map(|(w, v)| w * v).sum::<f64>();
-            }
-        }
-        e
+        finite_energy(self.one().energies(x)[0])
     }
 
     /// The energy after settling the instantaneous layers: the Lyapunov function of
@@ -281,10 +216,14 @@ impl HierarchicalMemory {
     /// (the quantity HAMUX calls `dEdact`).
     pub fn activation_gradient(&self, x: &[f64]) -> Result<Vec<f64>> {
         self.check_state(x)?;
+        let one = self.one();
         let mut g = vec![0.0; x.len()];
-        self.activations_into(x, &mut g);
+        one.activations(x, &mut g);
         let mut d = vec![0.0; x.len()];
-        self.inputs_into(&g, &mut d);
+        for l in 0..self.layers.len() {
+            let r = self.range(l);
+            one.input(l, &g, &mut d[r]);
+        }
         d.iter_mut().zip(x).for_each(|(di, xi)| *di = xi - *di);
         Ok(d)
     }
@@ -319,29 +258,255 @@ impl HierarchicalMemory {
     }
 
     /// Integrates the dynamics from `x` with RK4 steps of `dt` until `max_steps` steps, the
-    /// largest |ẋ| falls below `tol`, or `stop` is raised; instantaneous layers are settled at
-    /// the end. Returns the energy after each step (the first entry is the initial energy).
+    /// largest |ẋ| falls below `tol`, or `stop` is raised; instantaneous layers are settled
+    /// before and after every step. Returns the energy after each step (the first entry is the
+    /// initial energy).
     pub fn relax(&self, x: &mut [f64], opts: &RelaxOptions, stop: &StopFlag) -> Result<Relaxation> {
-        self.check_state(x)?;
+        Ok(self.relax_batch(x, opts, stop)?.pop().expect("one state"))
+    }
+
+    /// [`relax`](Self::relax) for a batch of states (`B × state_len`, row-major), processed in
+    /// fixed chunks of states with matrix products, chunks in parallel. Each state stops on its
+    /// own at its tolerance; results do not depend on the thread count.
+    pub fn relax_batch(&self, states: &mut [f64], opts: &RelaxOptions, stop: &StopFlag) -> Result<Vec<Relaxation>> {
         opts.check()?;
-        self.settle(x);
-        let mut energies = vec![self.energy(x)?];
+        let s = self.state_len();
+        if states.is_empty() || states.len() % s != 0 {
+            return Err(Error::Shape(format!(
+                "states have {} entries, not a positive multiple of the state length {s}",
+                states.len()
+            )));
+        }
+        if let Some(i) = states.iter().position(|v| !v.is_finite()) {
+            return Err(Error::param("state", format!("state {}, component {}: not finite", i / s, i % s)));
+        }
+        let chunks: Vec<Vec<Relaxation>> = states
+            .par_chunks_mut(RELAX_CHUNK * s)
+            .map(|chunk| self.relax_chunk(chunk, opts, stop))
+            .collect::<Result<_>>()?;
+        Ok(chunks.into_iter().flatten().collect())
+    }
+
+    fn relax_chunk(&self, rows: &mut [f64], opts: &RelaxOptions, stop: &StopFlag) -> Result<Vec<Relaxation>> {
+        let s = self.state_len();
+        let b = rows.len() / s;
+        let block = Block { net: self, b };
+        let mut x = block.to_layer_major(rows);
+        block.settle(&mut x);
+        let mut out: Vec<Relaxation> = block
+            .energies(&x)
+            .into_iter()
+            .map(|e| Relaxation { steps: 0, converged: false, energies: vec![e] })
+            .collect();
+        let mut active: Vec<bool> = vec![true; b];
         let mut rk = Rk4::default();
         let mut field = vec![0.0; x.len()];
-        let mut steps = 0;
-        let mut converged = false;
-        while steps < opts.max_steps && !stop.is_raised() {
-            rk.step(self, 0.0, x, opts.dt)?;
-            steps += 1;
-            self.settle(x);
-            energies.push(self.energy(x)?);
-            self.rhs(0.0, x, &mut field);
-            if field.iter().fold(0.0f64, |m, v| m.max(v.abs())) <= opts.tol {
-                converged = true;
+        for step in 1..=opts.max_steps {
+            if stop.is_raised() {
+                break;
+            }
+            rk.step(&block, 0.0, &mut x, opts.dt)?;
+            block.settle(&mut x);
+            let energies = block.energies(&x);
+            block.rhs(0.0, &x, &mut field);
+            let residual = block.row_max_abs(&field);
+            for r in 0..b {
+                if !active[r] {
+                    continue;
+                }
+                let e = finite_energy(energies[r])?;
+                out[r].energies.push(e);
+                out[r].steps = step;
+                if residual[r] <= opts.tol {
+                    out[r].converged = true;
+                    active[r] = false;
+                    block.copy_row_out(&x, r, &mut rows[r * s..(r + 1) * s]);
+                }
+            }
+            if active.iter().all(|a| !a) {
                 break;
             }
         }
-        Ok(Relaxation { steps, converged, energies })
+        for r in (0..b).filter(|&r| active[r]) {
+            block.copy_row_out(&x, r, &mut rows[r * s..(r + 1) * s]);
+        }
+        Ok(out)
+    }
+}
+
+/// States per chunk of [`HierarchicalMemory::relax_batch`]: fixed, so that results do not
+/// depend on the thread count.
+const RELAX_CHUNK: usize = 32;
+
+fn finite_energy(e: f64) -> Result<f64> {
+    if e.is_finite() {
+        Ok(e)
+    } else {
+        Err(Error::Numerical(format!("the energy is {e}: a Lagrangian overflowed at this state")))
+    }
+}
+
+/// `b` states of a network stored layer-major: layer ℓ of all states is one b × |ℓ| row-major
+/// block, so that every synapse acts on the batch as one matrix product. With b = 1 this is the
+/// flat state of a single network.
+#[derive(Clone, Copy)]
+struct Block<'a> {
+    net: &'a HierarchicalMemory,
+    b: usize,
+}
+
+impl Block<'_> {
+    fn range(&self, l: usize) -> std::ops::Range<usize> {
+        self.b * self.net.offsets[l]..self.b * self.net.offsets[l + 1]
+    }
+
+    fn to_layer_major(&self, rows: &[f64]) -> Vec<f64> {
+        let s = self.net.state_len();
+        let mut x = vec![0.0; rows.len()];
+        for l in 0..self.net.layers.len() {
+            let (lr, size) = (self.net.range(l), self.net.layers[l].size);
+            let dst = &mut x[self.range(l)];
+            for r in 0..self.b {
+                dst[r * size..(r + 1) * size].copy_from_slice(&rows[r * s + lr.start..r * s + lr.end]);
+            }
+        }
+        x
+    }
+
+    fn copy_row_out(&self, x: &[f64], r: usize, row: &mut [f64]) {
+        for l in 0..self.net.layers.len() {
+            let (lr, size) = (self.net.range(l), self.net.layers[l].size);
+            row[lr].copy_from_slice(&x[self.range(l)][r * size..(r + 1) * size]);
+        }
+    }
+
+    /// max |v| over each state's entries.
+    fn row_max_abs(&self, v: &[f64]) -> Vec<f64> {
+        let mut m = vec![0.0f64; self.b];
+        for l in 0..self.net.layers.len() {
+            let size = self.net.layers[l].size;
+            for (r, row) in v[self.range(l)].chunks_exact(size).enumerate() {
+                m[r] = row.iter().fold(m[r], |a, x| a.max(x.abs()));
+            }
+        }
+        m
+    }
+
+    fn activations(&self, x: &[f64], g: &mut [f64]) {
+        for (l, layer) in self.net.layers.iter().enumerate() {
+            let r = self.range(l);
+            for (xr, gr) in x[r.clone()].chunks_exact(layer.size).zip(g[r].chunks_exact_mut(layer.size)) {
+                layer.lagrangian.activation(xr, gr);
+            }
+        }
+    }
+
+    /// Writes the input `Iₗ` of layer `l` for every state into `out` (b × |l|).
+    fn input(&self, l: usize, g: &[f64], out: &mut [f64]) {
+        let layer = &self.net.layers[l];
+        if layer.bias.is_empty() {
+            out.fill(0.0);
+        } else {
+            out.chunks_exact_mut(layer.size).for_each(|row| row.copy_from_slice(&layer.bias));
+        }
+        for s in &self.net.synapses {
+            let (na, nb) = (self.net.layers[s.a].size, self.net.layers[s.b].size);
+            let w = MatRef::from_row_major_slice(&s.weights, na, nb);
+            if s.a == l {
+                let gb = MatRef::from_row_major_slice(&g[self.range(s.b)], self.b, nb);
+                let dst = MatMut::from_row_major_slice_mut(out, self.b, na);
+                matmul(dst, Accum::Add, gb, w.transpose(), 1.0, Par::Seq);
+                clear_upper_registers();
+            } else if s.b == l {
+                let ga = MatRef::from_row_major_slice(&g[self.range(s.a)], self.b, na);
+                let dst = MatMut::from_row_major_slice_mut(out, self.b, nb);
+                matmul(dst, Accum::Add, ga, w, 1.0, Par::Seq);
+                clear_upper_registers();
+            }
+        }
+    }
+
+    /// The energy of every state, as given.
+    fn energies(&self, x: &[f64]) -> Vec<f64> {
+        let mut g = vec![0.0; x.len()];
+        self.activations(x, &mut g);
+        let mut e = vec![0.0; self.b];
+        for (l, layer) in self.net.layers.iter().enumerate() {
+            let r = self.range(l);
+            let rows = x[r.clone()].chunks_exact(layer.size).zip(g[r].chunks_exact(layer.size));
+            for (er, (xr, gr)) in e.iter_mut().zip(rows) {
+                *er += layer.lagrangian.layer_energy(xr, gr);
+                *er -= layer.bias.iter().zip(gr).map(|(b, v)| b * v).sum::<f64>();
+            }
+        }
+        for s in &self.net.synapses {
+            let (na, nb) = (self.net.layers[s.a].size, self.net.layers[s.b].size);
+            let mut wg = vec![0.0; self.b * na];
+            let w = MatRef::from_row_major_slice(&s.weights, na, nb);
+            let gb = MatRef::from_row_major_slice(&g[self.range(s.b)], self.b, nb);
+            matmul(
+                MatMut::from_row_major_slice_mut(&mut wg, self.b, na),
+                Accum::Replace,
+                gb,
+                w.transpose(),
+                1.0,
+                Par::Seq,
+            );
+            clear_upper_registers();
+            let ga = &g[self.range(s.a)];
+            for (er, (wr, gr)) in e.iter_mut().zip(wg.chunks_exact(na).zip(ga.chunks_exact(na))) {
+                *er -= wr.iter().zip(gr).map(|(a, b)| a * b).sum::<f64>();
+            }
+        }
+        e
+    }
+
+    fn settle(&self, x: &mut [f64]) {
+        if self.net.layers.iter().all(|l| l.tau > 0.0) {
+            return;
+        }
+        let mut g = vec![0.0; x.len()];
+        self.activations(x, &mut g);
+        for (l, layer) in self.net.layers.iter().enumerate() {
+            if layer.tau == 0.0 {
+                let r = self.range(l);
+                self.input(l, &g, &mut x[r]);
+            }
+        }
+    }
+}
+
+impl OdeSystem for Block<'_> {
+    fn dim(&self) -> usize {
+        self.b * self.net.state_len()
+    }
+
+    fn rhs(&self, _t: f64, x: &[f64], dxdt: &mut [f64]) {
+        let mut g = vec![0.0; x.len()];
+        self.activations(x, &mut g);
+        // Instantaneous layers are evaluated at their equilibrium; they see only dynamic
+        // layers (checked at construction).
+        for (l, layer) in self.net.layers.iter().enumerate() {
+            if layer.tau == 0.0 {
+                let r = self.range(l);
+                let mut xs = vec![0.0; r.len()];
+                self.input(l, &g, &mut xs);
+                for (xr, gr) in xs.chunks_exact(layer.size).zip(g[r].chunks_exact_mut(layer.size)) {
+                    layer.lagrangian.activation(xr, gr);
+                }
+            }
+        }
+        for (l, layer) in self.net.layers.iter().enumerate() {
+            let r = self.range(l);
+            if layer.tau == 0.0 {
+                dxdt[r].fill(0.0);
+                continue;
+            }
+            self.input(l, &g, &mut dxdt[r.clone()]);
+            for (d, &xi) in dxdt[r.clone()].iter_mut().zip(&x[r]) {
+                *d = (*d - xi) / layer.tau;
+            }
+        }
     }
 }
 
@@ -367,7 +532,7 @@ impl RelaxOptions {
     }
 }
 
-/// The outcome of [`HierarchicalMemory::relax`].
+/// The outcome of [`HierarchicalMemory::relax`] for one state.
 #[derive(Clone, Debug, Serialize)]
 pub struct Relaxation {
     pub steps: usize,
@@ -383,31 +548,8 @@ impl OdeSystem for HierarchicalMemory {
 
     /// `ẋₗ = (Iₗ − xₗ)/τₗ` for dynamic layers; instantaneous layers are evaluated at their
     /// equilibrium and have zero velocity.
-    fn rhs(&self, _t: f64, x: &[f64], dxdt: &mut [f64]) {
-        let mut g = vec![0.0; x.len()];
-        self.activations_into(x, &mut g);
-        if self.layers.iter().any(|l| l.tau == 0.0) {
-            // Instantaneous layers see only dynamic layers (checked at construction).
-            for (l, layer) in self.layers.iter().enumerate() {
-                if layer.tau == 0.0 {
-                    let r = self.range(l);
-                    let mut xs = vec![0.0; layer.size];
-                    self.input_into(l, &g, &mut xs);
-                    layer.lagrangian.activation(&xs, &mut g[r]);
-                }
-            }
-        }
-        for (l, layer) in self.layers.iter().enumerate() {
-            let r = self.range(l);
-            if layer.tau == 0.0 {
-                dxdt[r].fill(0.0);
-                continue;
-            }
-            self.input_into(l, &g, &mut dxdt[r.clone()]);
-            for (d, &xi) in dxdt[r.clone()].iter_mut().zip(&x[r]) {
-                *d = (*d - xi) / layer.tau;
-            }
-        }
+    fn rhs(&self, t: f64, x: &[f64], dxdt: &mut [f64]) {
+        self.one().rhs(t, x, dxdt);
     }
 }
 
@@ -416,7 +558,7 @@ impl Energy for HierarchicalMemory {
     fn energy(&self, x: &[f64]) -> f64 {
         let mut y = x.to_vec();
         self.settle(&mut y);
-        self.energy_unchecked(&y)
+        self.one().energies(&y)[0]
     }
 }
 
@@ -711,6 +853,48 @@ mod tests {
         assert!(r.energies.windows(2).all(|w| w[1] <= w[0] + 1e-12 * w[0].abs().max(1.0)));
         let signs_ok = (0..n).all(|i| x[i].signum() == xi[i]);
         assert!(signs_ok, "did not retrieve memory 0: {:?}", &x[..n]);
+    }
+
+    #[test]
+    fn batch_relaxation_matches_single_states_at_any_thread_count() {
+        let (k, n) = (10, 12);
+        let xi = memories(k, n, 8);
+        let net = HierarchicalMemory::two_layer(
+            &xi,
+            k,
+            n,
+            Lagrangian::Tanh { beta: 1.0 },
+            Lagrangian::Softmax { beta: 2.0 },
+            1.0,
+            0.3,
+            Vec::new(),
+        )
+        .unwrap();
+        let s = net.state_len();
+        let b = 45; // two chunks, the second partial
+        let start = gaussian(b * s, 0.7, 9);
+        let opts = RelaxOptions { dt: 0.05, max_steps: 400, tol: 1e-7 };
+        let run_in = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut x = start.clone();
+            let r = pool.install(|| net.relax_batch(&mut x, &opts, &StopFlag::new())).unwrap();
+            (x, r)
+        };
+        let (x1, r1) = run_in(1);
+        let (x2, r2) = run_in(2);
+        assert_eq!(x1, x2);
+        assert!(r1.iter().zip(&r2).all(|(a, b)| a.energies == b.energies && a.steps == b.steps));
+        for i in 0..b {
+            let mut y = start[i * s..(i + 1) * s].to_vec();
+            let single = net.relax(&mut y, &opts, &StopFlag::new()).unwrap();
+            assert_eq!(single.steps, r1[i].steps, "state {i}");
+            assert_eq!(single.converged, r1[i].converged);
+            for (a, b) in y.iter().zip(&x1[i * s..(i + 1) * s]) {
+                assert!((a - b).abs() < 1e-12, "state {i}: {a} vs {b}");
+            }
+        }
+        assert!(r1.iter().filter(|r| r.converged).count() > b / 2);
+        assert!(net.relax_batch(&mut [0.0; 5], &opts, &StopFlag::new()).is_err());
     }
 
     #[test]

@@ -69,13 +69,37 @@ pub(crate) fn softplus(x: f64) -> f64 {
     }
 }
 
+/// `eˣ` for shifted arguments x ≤ 0, with every term below e⁻⁴⁰ ≈ 4·10⁻¹⁸ set to 0: next to
+/// the maximum term (e⁰ = 1) such terms are below half an ulp of the sum and cannot change it,
+/// and skipping them saves the exponential for most units of a softmax layer whose memories are
+/// well separated.
+#[inline]
+fn exp_shifted(x: f64) -> f64 {
+    if x < -40.0 {
+        0.0
+    } else {
+        x.exp()
+    }
+}
+
+/// `xᵖ` for x ≥ 0, with repeated multiplication when p is a small integer (the usual degrees
+/// of dense associative memories) and `powf` otherwise.
+#[inline]
+fn pow_nonneg(x: f64, p: f64) -> f64 {
+    if p == p.trunc() && (0.0..=64.0).contains(&p) {
+        x.powi(p as i32)
+    } else {
+        x.powf(p)
+    }
+}
+
 /// `log Σ exp(zᵢ)` with the maximum subtracted first; −∞ for an empty slice.
 pub fn log_sum_exp(z: impl Iterator<Item = f64> + Clone) -> f64 {
     let m = z.clone().fold(f64::NEG_INFINITY, f64::max);
     if !m.is_finite() {
         return m;
     }
-    m + z.map(|v| (v - m).exp()).sum::<f64>().ln()
+    m + z.map(|v| exp_shifted(v - m)).sum::<f64>().ln()
 }
 
 /// Mean and `√(Var + ε)` of a layer-norm layer.
@@ -140,7 +164,7 @@ impl Lagrangian {
     pub fn value(&self, x: &[f64]) -> f64 {
         match *self {
             Lagrangian::Identity => 0.5 * x.iter().map(|v| v * v).sum::<f64>(),
-            Lagrangian::RectifiedPower { n } => x.iter().map(|&v| v.max(0.0).powf(n)).sum::<f64>() / n,
+            Lagrangian::RectifiedPower { n } => x.iter().map(|&v| pow_nonneg(v.max(0.0), n)).sum::<f64>() / n,
             Lagrangian::Exp { beta } => x.iter().map(|&v| (beta * v).exp()).sum::<f64>() / beta,
             Lagrangian::Softmax { beta } => log_sum_exp(x.iter().map(|&v| beta * v)) / beta,
             Lagrangian::Tanh { beta } => x.iter().map(|&v| ln_cosh(beta * v)).sum::<f64>() / beta,
@@ -160,7 +184,7 @@ impl Lagrangian {
             Lagrangian::Identity => g.copy_from_slice(x),
             Lagrangian::RectifiedPower { n } => {
                 for (gi, &v) in g.iter_mut().zip(x) {
-                    *gi = if v > 0.0 { v.powf(n - 1.0) } else { 0.0 };
+                    *gi = if v > 0.0 { pow_nonneg(v, n - 1.0) } else { 0.0 };
                 }
             }
             Lagrangian::Exp { beta } => {
@@ -172,7 +196,7 @@ impl Lagrangian {
                 let m = x.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(beta * v));
                 let mut s = 0.0;
                 for (gi, &v) in g.iter_mut().zip(x) {
-                    *gi = (beta * v - m).exp();
+                    *gi = exp_shifted(beta * v - m);
                     s += *gi;
                 }
                 g.iter_mut().for_each(|gi| *gi /= s);
@@ -207,7 +231,9 @@ impl Lagrangian {
         match *self {
             // Closed forms that avoid cancelling two large terms.
             Lagrangian::Identity => self.value(x),
-            Lagrangian::RectifiedPower { n } => (1.0 - 1.0 / n) * x.iter().map(|&v| v.max(0.0).powf(n)).sum::<f64>(),
+            Lagrangian::RectifiedPower { n } => {
+                (1.0 - 1.0 / n) * x.iter().map(|&v| pow_nonneg(v.max(0.0), n)).sum::<f64>()
+            }
             // ⟨x, g⟩ − L is invariant under the shift δ; for γ(x − x̄)/s it is γ Σ(x − x̄)²/s − γ D s
             // = −γ D ε / s.
             Lagrangian::LayerNorm { gamma, eps, .. } => {
@@ -229,7 +255,7 @@ impl Lagrangian {
             Lagrangian::Identity => out.copy_from_slice(v),
             Lagrangian::RectifiedPower { n } => {
                 for ((o, &xi), &vi) in out.iter_mut().zip(x).zip(v) {
-                    *o = if xi > 0.0 { (n - 1.0) * xi.powf(n - 2.0) * vi } else { 0.0 };
+                    *o = if xi > 0.0 { (n - 1.0) * pow_nonneg(xi, n - 2.0) * vi } else { 0.0 };
                 }
             }
             Lagrangian::Exp { beta } => {
@@ -284,6 +310,64 @@ impl Lagrangian {
         let mut hv = vec![0.0; v.len()];
         self.hessian_times(x, v, &mut hv);
         hv.iter().zip(v).map(|(a, b)| a * b).sum()
+    }
+}
+
+impl std::str::FromStr for Lagrangian {
+    type Err = Error;
+
+    /// Parses `name[:key=value,…]`, for example `identity`, `repu:n=3`, `softmax:beta=0.1`,
+    /// `tanh`, `layernorm:gamma=1,eps=1e-5`, `spherical`. Missing β, γ are 1, δ is 0, ε is
+    /// 1e-5 and n is 2.
+    fn from_str(s: &str) -> Result<Self> {
+        let (name, rest) = s.split_once(':').unwrap_or((s, ""));
+        let mut params: Vec<(&str, f64)> = Vec::new();
+        for kv in rest.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| Error::param("lagrangian", format!("`{kv}` in `{s}` is not key=value")))?;
+            let v: f64 =
+                v.trim().parse().map_err(|_| Error::param("lagrangian", format!("`{v}` in `{s}` is not a number")))?;
+            params.push((k.trim(), v));
+        }
+        let allowed: &[&str] = match name.trim() {
+            "identity" | "linear" => &[],
+            "repu" | "relu" => &["n"],
+            "exp" | "softmax" | "lse" | "tanh" | "sigmoid" => &["beta"],
+            "layernorm" => &["gamma", "delta", "eps"],
+            "spherical" => &["gamma", "eps"],
+            other => {
+                return Err(Error::param(
+                    "lagrangian",
+                    format!(
+                        "unknown Lagrangian `{other}`; known: identity, repu, relu, exp, softmax, lse, tanh, sigmoid, \
+                         layernorm, spherical"
+                    ),
+                ))
+            }
+        };
+        if let Some((k, _)) = params.iter().find(|(k, _)| !allowed.contains(k)) {
+            return Err(Error::param(
+                "lagrangian",
+                format!("`{name}` takes no parameter `{k}` (it takes: {})", allowed.join(", ")),
+            ));
+        }
+        let get = |k: &str, default: f64| params.iter().rev().find(|p| p.0 == k).map_or(default, |p| p.1);
+        let lag = match name.trim() {
+            "identity" | "linear" => Lagrangian::Identity,
+            "repu" => Lagrangian::RectifiedPower { n: get("n", 2.0) },
+            "relu" => Lagrangian::RectifiedPower { n: 2.0 },
+            "exp" => Lagrangian::Exp { beta: get("beta", 1.0) },
+            "softmax" | "lse" => Lagrangian::Softmax { beta: get("beta", 1.0) },
+            "tanh" => Lagrangian::Tanh { beta: get("beta", 1.0) },
+            "sigmoid" => Lagrangian::Sigmoid { beta: get("beta", 1.0) },
+            "layernorm" => {
+                Lagrangian::LayerNorm { gamma: get("gamma", 1.0), delta: get("delta", 0.0), eps: get("eps", 1e-5) }
+            }
+            _ => Lagrangian::SphericalNorm { gamma: get("gamma", 1.0), eps: get("eps", 1e-5) },
+        };
+        lag.check()?;
+        Ok(lag)
     }
 }
 
@@ -402,6 +486,28 @@ mod tests {
             lag.activation(&x, &mut g);
             assert!(lag.value(&x).is_finite() && g.iter().all(|v| v.is_finite()), "{lag:?}");
             assert!(lag.layer_energy(&x, &g).is_finite(), "{lag:?}");
+        }
+    }
+
+    #[test]
+    fn parses_names_and_parameters() {
+        assert_eq!("identity".parse::<Lagrangian>().unwrap(), Lagrangian::Identity);
+        assert_eq!("repu:n=3".parse::<Lagrangian>().unwrap(), Lagrangian::RectifiedPower { n: 3.0 });
+        assert_eq!("softmax:beta=0.1".parse::<Lagrangian>().unwrap(), Lagrangian::Softmax { beta: 0.1 });
+        assert_eq!(
+            "layernorm:gamma=2, eps=1e-3".parse::<Lagrangian>().unwrap(),
+            Lagrangian::LayerNorm { gamma: 2.0, delta: 0.0, eps: 1e-3 }
+        );
+        for (bad, needle) in [
+            ("cosh", "unknown Lagrangian"),
+            ("tanh:n=2", "takes no parameter `n`"),
+            ("softmax:beta", "not key=value"),
+            ("softmax:beta=x", "not a number"),
+            ("softmax:beta=-1", "`beta`"),
+            ("repu:n=1", "`n`"),
+        ] {
+            let e = bad.parse::<Lagrangian>().unwrap_err().to_string();
+            assert!(e.contains(needle), "{bad}: {e}");
         }
     }
 
