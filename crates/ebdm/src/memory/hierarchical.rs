@@ -291,7 +291,7 @@ impl HierarchicalMemory {
         let s = self.state_len();
         let b = rows.len() / s;
         let block = Block { net: self, b };
-        let mut x = block.to_layer_major(rows);
+        let mut x = block.layer_major(rows);
         block.settle(&mut x);
         let mut out: Vec<Relaxation> = block
             .energies(&x)
@@ -360,7 +360,7 @@ impl Block<'_> {
         self.b * self.net.offsets[l]..self.b * self.net.offsets[l + 1]
     }
 
-    fn to_layer_major(&self, rows: &[f64]) -> Vec<f64> {
+    fn layer_major(&self, rows: &[f64]) -> Vec<f64> {
         let s = self.net.state_len();
         let mut x = vec![0.0; rows.len()];
         for l in 0..self.net.layers.len() {
