@@ -102,7 +102,7 @@ pub fn registry() -> Vec<Entry> {
         Entry {
             id: "memory/E8",
             title: "ODE memories (graded Hopfield, KH2021 A/B, HAM): descent, Lyapunov identity, limits",
-            cost: "about 30 s (--quick: 5 s)",
+            cost: "about 10 s (--quick: 3 s)",
             run: |env, dir, quick| {
                 let cfg = if quick { GradedConfig { seeds: 8, ..GradedConfig::e8() } } else { GradedConfig::e8() };
                 let graded = experiments::graded(env, &cfg, dir, "memory/E8: graded Hopfield network")?;
