@@ -13,6 +13,7 @@ mod errors;
 mod experiments;
 mod functions;
 mod graded;
+mod hierarchical;
 mod hopfield;
 mod modern;
 mod runtime;
@@ -22,7 +23,8 @@ mod runtime;
 /// Binary Hopfield networks (`Hopfield`, energy E(σ) = −½ σᵀWσ + bᵀσ), graded continuous-time
 /// Hopfield networks (`GradedHopfield`, C du/dt = T g(u) − u/R + I), dense associative memories
 /// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)), the modern continuous Hopfield network (`ModernHopfield`,
-/// `retrieve`: q ← Ξᵀ softmax(βΞq)), retrieval metrics, pattern generation, the acceptance
+/// `retrieve`: q ← Ξᵀ softmax(βΞq)), hierarchical Lagrangian memories (`HierarchicalMemory`),
+/// retrieval metrics, pattern generation, the acceptance
 /// experiments and dataset readers. Import the `ebdm` package
 /// rather than this module.
 #[pymodule]
@@ -35,6 +37,7 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<dense::PyDenseAM>()?;
     m.add_class::<dense::PyDenseRetrieval>()?;
     m.add_class::<modern::PyModernHopfield>()?;
+    m.add_class::<hierarchical::PyHierarchicalMemory>()?;
     m.add_function(wrap_pyfunction!(modern::retrieve, m)?)?;
     m.add_function(wrap_pyfunction!(functions::random_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(functions::corrupt, m)?)?;

@@ -14,6 +14,10 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :class:`ModernHopfield` and :func:`retrieve`: the modern continuous Hopfield network
   (Ramsauer et al. 2021), real-valued patterns and states, update q ← Ξᵀ softmax(βΞq),
   energy E(q) = −lse(β, Ξq) + ½ qᵀq + β⁻¹ ln K + ½ M²;
+- :class:`HierarchicalMemory`: layers of neurons with convex Lagrangians joined by dense
+  synapses (Krotov 2021), energy E = Σ_ℓ [⟨xₗ, x̂ₗ⟩ − Lₗ(xₗ)] − Σ_s x̂ₐᵀWx̂_b and dynamics
+  τ dx/dt = −∂E/∂x̂ along which E never increases; ``HierarchicalMemory.two_layer`` builds the
+  Krotov–Hopfield (2021) network whose limits are the dense and modern memories;
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
   memories, modern network, graded limit), returning dicts of columns that load into pandas;
@@ -38,6 +42,7 @@ from ._ebdm import (
     DenseAM,
     DenseRetrieval,
     GradedHopfield,
+    HierarchicalMemory,
     Hopfield,
     ModernHopfield,
     Retrieval,
@@ -53,6 +58,7 @@ __all__ = [
     "DenseAM",
     "DenseRetrieval",
     "GradedHopfield",
+    "HierarchicalMemory",
     "Hopfield",
     "ModernHopfield",
     "RNG_NAME",

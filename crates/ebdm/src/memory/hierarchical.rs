@@ -152,6 +152,9 @@ impl HierarchicalMemory {
         if memories.len() != k * n {
             return Err(Error::Shape(format!("memories have {} entries, expected K x N = {k} x {n}", memories.len())));
         }
+        if !input.is_empty() && input.len() != n {
+            return Err(Error::Shape(format!("input has length {}, expected N = {n}", input.len())));
+        }
         Self::new(
             vec![Layer::new(n, visible, tau_visible).with_bias(input), Layer::new(k, hidden, tau_hidden)],
             vec![Synapse { a: 1, b: 0, weights: memories.to_vec() }],
