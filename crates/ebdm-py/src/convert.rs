@@ -192,7 +192,12 @@ pub fn bipolar(obj: &Bound<'_, PyAny>, what: &str, row: &str, allowed: &[usize])
         let shape_ = view.shape().to_vec();
         check_ndim(&shape_, what, allowed)?;
         let cols = shape_.last().copied().unwrap_or(1);
-        let data: Vec<i8> = view.iter().copied().collect();
+        // A C-contiguous array is copied as one slice; element-wise iteration over a
+        // dynamic-rank view costs about as much as the whole one-step check of a large memory.
+        let data: Vec<i8> = match ro.as_slice() {
+            Ok(values) => values.to_vec(),
+            Err(_) => view.iter().copied().collect(),
+        };
         if let Some(pos) = data.iter().position(|&v| v != 1 && v != -1) {
             return Err(not_bipolar(pos, cols, data[pos] as f64));
         }

@@ -140,9 +140,13 @@ pub fn retrieve<'py>(
     let stop = StopFlag::new();
     let watch = is_big(rows, k, n, opts.steps).then_some(&stop);
     let r = run_released(py, threads, watch, || {
-        let net = ModernHopfield::new(&pv, k, n)?;
-        check_width(cols, n, "query")?;
-        net.retrieve(&qv, &opts, &stop)
+        if cols != n {
+            // Invalid patterns are reported first, as a stored network would.
+            ModernHopfield::new(&pv, k, n)?;
+            check_width(cols, n, "query")?;
+        }
+        // Reads the patterns in place: no copy per call.
+        ModernHopfield::retrieve_with(&pv, k, n, &qv, &opts, &stop)
     })?
     .or_raise()?;
     finish(py, r, q.is_batch(), return_energy)

@@ -185,12 +185,7 @@ impl DenseAM {
             return Err(Error::param("patterns", "at least one pattern is needed"));
         }
         let (k, n) = (patterns.count(), patterns.len());
-        let mut transposed = vec![0i8; k * n];
-        for (mu, row) in patterns.rows().enumerate() {
-            for (i, &x) in row.iter().enumerate() {
-                transposed[i * k + mu] = x;
-            }
-        }
+        let transposed = transpose(patterns.as_slice(), k, n);
         let scale = 1.0 / n as f64;
         let table = match separation.beta() {
             Some(_) => Vec::new(),
@@ -324,13 +319,7 @@ impl DenseAM {
             // One shift for all bits: the largest term is at least e^{−2β} ≥ e^{−128}, far from
             // underflow, so the per-pattern pair of terms is computed once and selected per bit.
             let top = a.iter().copied().max().unwrap_or(0) + 2;
-            for (row, &am) in self.patterns.rows().zip(&a) {
-                let agree = self.exp_table[(top - am) as usize];
-                let differ = -self.exp_table[(top - am - 2) as usize];
-                for ((acc, &x), &si) in sum.iter_mut().zip(row).zip(s) {
-                    *acc += if x == si { agree } else { differ };
-                }
-            }
+            exp_sums(self.patterns.as_slice(), n, s, &a, top, &self.exp_table, &mut sum);
         } else {
             // Per-bit shifts (two passes) so that the largest term of every bit is exactly 1.
             let mut shift = vec![i32::MIN; n];
@@ -385,6 +374,57 @@ impl DenseAM {
             energy,
             energy_trace: track_energy.then_some(trace.energies),
         })
+    }
+}
+
+/// The K×N ±1 matrix `p` transposed to N×K, in tiles so that reads and writes stay in cache.
+fn transpose(p: &[i8], k: usize, n: usize) -> Vec<i8> {
+    const TILE: usize = 64;
+    let mut t = vec![0i8; k * n];
+    for mu0 in (0..k).step_by(TILE) {
+        let mu1 = (mu0 + TILE).min(k);
+        for i0 in (0..n).step_by(TILE) {
+            let i1 = (i0 + TILE).min(n);
+            for i in i0..i1 {
+                let out = &mut t[i * k + mu0..i * k + mu1];
+                for (o, mu) in out.iter_mut().zip(mu0..mu1) {
+                    *o = p[mu * n + i];
+                }
+            }
+        }
+    }
+    t
+}
+
+/// `sum_i += Σ_μ [ξ_i^μ = σ_i ? e^{a_μ − top} : −e^{a_μ + 2 − top}]` over the patterns in order,
+/// every bit at once (the pattern-outer kernel of the exponential one-step check). The AVX2
+/// path is the same loop compiled for wider vectors: the same additions in the same order.
+fn exp_sums(patterns: &[i8], n: usize, s: &[i8], a: &[i32], top: i32, table: &[f64], sum: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { exp_sums_avx2(patterns, n, s, a, top, table, sum) };
+        return;
+    }
+    exp_sums_body(patterns, n, s, a, top, table, sum)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn exp_sums_avx2(patterns: &[i8], n: usize, s: &[i8], a: &[i32], top: i32, table: &[f64], sum: &mut [f64]) {
+    exp_sums_body(patterns, n, s, a, top, table, sum)
+}
+
+#[inline(always)]
+fn exp_sums_body(patterns: &[i8], n: usize, s: &[i8], a: &[i32], top: i32, table: &[f64], sum: &mut [f64]) {
+    let sum = &mut sum[..n];
+    let s = &s[..n];
+    for (row, &am) in patterns.chunks_exact(n).zip(a) {
+        let agree = table[(top - am) as usize];
+        let differ = -table[(top - am - 2) as usize];
+        for ((acc, &x), &si) in sum.iter_mut().zip(&row[..n]).zip(s) {
+            *acc += if x == si { agree } else { differ };
+        }
     }
 }
 
