@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::run::StopFlag;
+use crate::engine::simd::clear_upper_registers;
 use crate::error::{check_positive, Error, Result};
 
 /// Queries per chunk: a fixed size keeps results independent of the thread count.
@@ -371,7 +372,7 @@ impl Stored<'_> {
             1.0f32,
             Par::Seq,
         );
-        clear_upper_state();
+        clear_upper_registers();
     }
 
     /// New states `next` = PΞ (rows×N) from the softmax weights `p` (rows×K).
@@ -390,7 +391,7 @@ impl Stored<'_> {
             1.0f32,
             Par::Seq,
         );
-        clear_upper_state();
+        clear_upper_registers();
     }
 
     /// Updates one chunk of queries in place.
@@ -427,7 +428,7 @@ impl Stored<'_> {
                     1.0,
                     Par::Seq,
                 );
-                clear_upper_state();
+                clear_upper_registers();
                 for (r, er) in e.iter_mut().enumerate() {
                     er.push(net.energy_from_scores(&z64[r * k..(r + 1) * k], &q[r * n..(r + 1) * n], opts.beta));
                 }
@@ -467,22 +468,6 @@ impl Stored<'_> {
             }
         }
         ChunkOutcome { steps: done, energies, interrupted, screened_out: false }
-    }
-}
-
-/// Ends the dirty upper state of the vector registers after a matrix product.
-///
-/// The AVX-512 kernels of the matrix-product backend can return with the upper halves of the
-/// vector registers in use; until `vzeroupper`, every SSE instruction that follows (the
-/// softmax, the library's other scalar code) pays a state-transition penalty. Measured on an
-/// AVX-512 Xeon: the softmax after a 64×256×1024 product ran about 20× slower without it.
-#[inline]
-fn clear_upper_state() {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU supports AVX (checked just above); `vzeroupper` only zeroes the upper
-        // halves of the vector registers, which hold no live values between statements.
-        unsafe { std::arch::x86_64::_mm256_zeroupper() }
     }
 }
 
