@@ -2,6 +2,7 @@
 //! Hopfield network, their metrics and their acceptance experiments.
 
 pub mod bits;
+pub mod classifier;
 pub mod dense;
 pub mod experiments;
 pub mod graded;

@@ -4,6 +4,7 @@
 
 pub mod basin;
 pub mod capacity;
+pub mod classifier;
 pub mod dense;
 pub mod graded_limit;
 pub mod modern;
@@ -18,4 +19,5 @@ pub(crate) mod ids {
     pub const DENSE_EXP: u64 = 6;
     pub const MODERN: u64 = 7;
     pub const GRADED: u64 = 8;
+    pub const CLASSIFIER: u64 = 10;
 }
