@@ -553,6 +553,10 @@ impl DenseClassifier {
         );
         let label_sum: Vec<f64> =
             (0..k).map(|mu| self.memories[mu * width + n..(mu + 1) * width].iter().sum()).collect();
+        // 2 ξ^μ_{N+α} / T: the change of the scaled overlap when label α is switched on.
+        let offset: Vec<f64> = (0..k)
+            .flat_map(|mu| self.memories[mu * width + n..(mu + 1) * width].iter().map(move |v| 2.0 * v / t))
+            .collect();
 
         let mut loss = 0.0;
         let mut wrong = 0;
@@ -561,32 +565,41 @@ impl DenseClassifier {
         let mut g = if want_grad { vec![0.0f64; rows * k] } else { Vec::new() };
         let mut label_grad = if want_grad { vec![0.0f64; k * c] } else { Vec::new() };
         let mut a0 = vec![0.0f64; k];
+        // f(a/A) = max(a/A, 0)ⁿ⁻¹ for the all-off overlaps (K) and the label-on ones (K × C).
+        let mut p0 = vec![0.0f64; k];
+        let mut p_on = vec![0.0f64; k * c];
         let mut s = vec![0.0f64; c];
         let mut wts = vec![0.0f64; c];
         for r in 0..rows {
             // Scaled overlaps and the common scale A ≥ 1.
             let mut amax = 1.0f64;
-            for mu in 0..k {
+            for (mu, a0m) in a0.iter_mut().enumerate() {
                 let a = (h_t[r * k + mu].to_f64() - label_sum[mu]) / t;
-                a0[mu] = a;
-                amax = amax.max(a);
-                for al in 0..c {
-                    amax = amax.max(a + 2.0 * self.memories[mu * width + n + al] / t);
-                }
+                *a0m = a;
+                let top = offset[mu * c..(mu + 1) * c].iter().fold(0.0f64, |x, &o| x.max(o));
+                amax = amax.max(a + top);
             }
+            let inv = 1.0 / amax;
             let ln_a = amax.ln();
             s.iter_mut().for_each(|v| *v = 0.0);
             for mu in 0..k {
-                let f0 = rpow(a0[mu] / amax, deg);
-                let row = &self.memories[mu * width + n..(mu + 1) * width];
-                for (al, sv) in s.iter_mut().enumerate() {
-                    *sv += rpow((a0[mu] + 2.0 * row[al] / t) / amax, deg) - f0;
+                let u0 = a0[mu] * inv;
+                let q0 = rpow(u0, deg - 1);
+                p0[mu] = q0;
+                let f0 = q0 * u0.max(0.0);
+                let offs = &offset[mu * c..(mu + 1) * c];
+                let pons = &mut p_on[mu * c..(mu + 1) * c];
+                for ((sv, &o), pon) in s.iter_mut().zip(offs).zip(pons.iter_mut()) {
+                    let u = (a0[mu] + o) * inv;
+                    let q = rpow(u, deg - 1);
+                    *pon = q;
+                    *sv += q * u.max(0.0) - f0;
                 }
             }
             // S_α = Aⁿ s_α; prediction by the largest s_α (same order as S_α and c_α).
             let mut best = 0;
-            for al in 1..c {
-                if s[al] > s[best] {
+            for (al, &sv) in s.iter().enumerate() {
+                if sv > s[best] {
                     best = al;
                 }
             }
@@ -594,9 +607,8 @@ impl DenseClassifier {
             if best != labels[r] {
                 wrong += 1;
             }
-            for al in 0..c {
-                let big_s =
-                    if s[al] == 0.0 { 0.0 } else { s[al].signum() * (s[al].abs().ln() + deg as f64 * ln_a).exp() };
+            for (al, &sv) in s.iter().enumerate() {
+                let big_s = if sv == 0.0 { 0.0 } else { sv.signum() * (sv.abs().ln() + deg as f64 * ln_a).exp() };
                 outputs.push(big_s.tanh());
                 let gap = target_gap(al == labels[r], big_s);
                 loss += gap.powi(2 * m);
@@ -607,16 +619,12 @@ impl DenseClassifier {
             }
             if want_grad {
                 for mu in 0..k {
-                    let f0 = rpow(a0[mu] / amax, deg - 1);
-                    let row = &self.memories[mu * width + n..(mu + 1) * width];
+                    let pons = &p_on[mu * c..(mu + 1) * c];
+                    let lg = &mut label_grad[mu * c..(mu + 1) * c];
                     let mut gm = 0.0;
-                    for al in 0..c {
-                        if wts[al] == 0.0 {
-                            continue;
-                        }
-                        let fp = rpow((a0[mu] + 2.0 * row[al] / t) / amax, deg - 1);
-                        gm += wts[al] * (fp - f0);
-                        label_grad[mu * c + al] += 2.0 * wts[al] * fp;
+                    for ((&w, &pon), l) in wts.iter().zip(pons).zip(lg.iter_mut()) {
+                        gm += w * (pon - p0[mu]);
+                        *l += 2.0 * w * pon;
                     }
                     g[r * k + mu] = gm;
                 }
