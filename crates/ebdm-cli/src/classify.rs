@@ -352,7 +352,7 @@ pub fn reproduce_e10(env: &Env, cfg: &E10Config, dir: &Path, title: &str) -> Res
     plot_errors(
         env,
         &dir.join("e10_test_error"),
-        "E10: MNIST split 8k/2k (not comparable with 60k-train)".into(),
+        format!("E10: MNIST split {}/{} (not comparable with 60k-train)", r.train_count, r.test_count),
         &curves,
     );
     if !env.quiet {

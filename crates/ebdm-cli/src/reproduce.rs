@@ -103,7 +103,7 @@ pub fn registry() -> Vec<Entry> {
         Entry {
             id: "memory/E10",
             title: "DAM classifier, MNIST 8k/2k split of t10k, n = 2, 3, 20, 30 (not comparable with 60k-train)",
-            cost: "about 17 min on 2 busy cores, 4-5 min per n (--quick: about 1 min)",
+            cost: "about 17 min on 2 busy cores, 4-5 min per n (--quick: about 30 s)",
             run: |env, dir, quick| {
                 let cfg = if quick { E10Config::e10_quick() } else { E10Config::e10() };
                 classify::reproduce_e10(env, &cfg, dir, "memory/E10: dense associative memory classifier")
