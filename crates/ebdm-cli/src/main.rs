@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 an experiment ran but a check failed; 2 bad input (arguments,
 //! files, parameters); 130 interrupted by Ctrl-C (partial results are kept).
 
+mod classify;
 mod demo;
 mod experiments;
 mod lagrangian;
@@ -126,6 +127,10 @@ enum MemoryCommand {
         #[command(flatten)]
         args: lagrangian::LagrangianArgs,
     },
+    /// Dense associative memory trained as an image classifier (Krotov & Hopfield 2016):
+    /// train, evaluate.
+    #[command(subcommand)]
+    Classify(classify::ClassifyCommand),
     /// Draw patterns as images.
     Show {
         #[command(flatten)]
@@ -220,6 +225,12 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             MemoryCommand::Dam { src, dam, args } => memory::dam(env, &src, &dam, &args)?,
             MemoryCommand::Modern { args } => memory::modern(env, &args)?,
             MemoryCommand::Lagrangian { args } => lagrangian::run(env, &args)?,
+            MemoryCommand::Classify(c) => match c {
+                classify::ClassifyCommand::Train(a) => return check_ok(classify::train(env, &a)?),
+                classify::ClassifyCommand::Evaluate { model, data, heldout } => {
+                    classify::evaluate(env, &model, &data, heldout)?
+                }
+            },
             MemoryCommand::Show { src, width, out } => memory::show(&src, width, &out)?,
             MemoryCommand::Capacity { neurons, alphas, trials, rho, out } => {
                 let trials = if trials.len() == 1 { vec![trials[0]; neurons.len()] } else { trials };

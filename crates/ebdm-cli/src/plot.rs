@@ -213,3 +213,34 @@ pub fn image_grid(path: &Path, rows: &[(String, Vec<Vec<i8>>)], width: usize, he
     root.present().map_err(|e| anyhow!("{e}")).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
+
+/// A grid of real-valued images (`tiles`, each `width × height` values, row-major), `cols` per
+/// row, drawn with a blue–white–red map symmetric about zero: −max|v| blue, 0 white, +max|v|
+/// red (the colour scale is shared by all tiles).
+pub fn heatmap_grid(path: &Path, tiles: &[&[f64]], width: usize, height: usize, cols: usize) -> Result<()> {
+    let scale = 3usize;
+    let gap = 2usize;
+    let cols = cols.max(1);
+    let rows = tiles.len().div_ceil(cols).max(1);
+    let w = cols * (width * scale + gap) + gap;
+    let h = rows * (height * scale + gap) + gap;
+    let vmax = tiles.iter().flat_map(|t| t.iter()).fold(0.0f64, |a, v| a.max(v.abs())).max(f64::MIN_POSITIVE);
+    let root = BitMapBackend::new(path, (w as u32, h as u32)).into_drawing_area();
+    root.fill(&RGBColor(128, 128, 128)).map_err(|e| anyhow!("{e}"))?;
+    for (t, tile) in tiles.iter().enumerate() {
+        let (x0, y0) = (gap + (t % cols) * (width * scale + gap), gap + (t / cols) * (height * scale + gap));
+        for (i, &v) in tile.iter().enumerate().take(width * height) {
+            let u = (v / vmax).clamp(-1.0, 1.0);
+            let fade = |x: f64| (255.0 * (1.0 - x.abs())).round() as u8;
+            let color = if u >= 0.0 { RGBColor(255, fade(u), fade(u)) } else { RGBColor(fade(u), fade(u), 255) };
+            let (px, py) = (x0 + (i % width) * scale, y0 + (i / width) * scale);
+            root.draw(&Rectangle::new(
+                [(px as i32, py as i32), ((px + scale) as i32, (py + scale) as i32)],
+                color.filled(),
+            ))
+            .map_err(|e| anyhow!("{e}"))?;
+        }
+    }
+    root.present().map_err(|e| anyhow!("{e}")).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

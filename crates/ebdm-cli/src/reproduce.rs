@@ -4,11 +4,13 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
+use ebdm::memory::experiments::classifier::E10Config;
 use ebdm::memory::experiments::{
     basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
 };
 use ebdm::memory::experiments::{dense, dense_capacity::ScalingConfig, lagrangian::LagrangianConfig, modern};
 
+use crate::classify;
 use crate::experiments::{self, Outcome};
 use crate::output::Env;
 
@@ -116,6 +118,15 @@ pub fn registry() -> Vec<Entry> {
                     checks: graded.checks.into_iter().chain(lagr.checks).collect(),
                     interrupted: graded.interrupted || lagr.interrupted,
                 })
+            },
+        },
+        Entry {
+            id: "memory/E10",
+            title: "DAM classifier, MNIST 8k/2k split of t10k, n = 2, 3, 20, 30 (not comparable with 60k-train)",
+            cost: "about 17 min on 2 busy cores, 4-5 min per n (--quick: about 30 s)",
+            run: |env, dir, quick| {
+                let cfg = if quick { E10Config::e10_quick() } else { E10Config::e10() };
+                classify::reproduce_e10(env, &cfg, dir, "memory/E10: dense associative memory classifier")
             },
         },
     ]

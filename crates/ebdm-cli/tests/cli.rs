@@ -114,7 +114,7 @@ fn same_seed_same_output_at_any_thread_count() {
 fn reproduce_lists_namespaced_ids() {
     let out = ebdm().args(["reproduce", "--list"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for id in ["memory/E1", "memory/E2", "memory/E3", "memory/E4", "memory/E6", "memory/E8"] {
+    for id in ["memory/E1", "memory/E2", "memory/E3", "memory/E4", "memory/E6", "memory/E8", "memory/E10"] {
         assert!(text.contains(id));
     }
 }
@@ -185,4 +185,39 @@ fn lagrangian_memory_retrieves_and_rejects_bad_lagrangians() {
     fails_with(&["memory", "lagrangian", "--tau-visible", "0", "--tau-hidden", "0"], "tau");
     fails_with(&["memory", "lagrangian", "--dt=-1"], "dt");
     fails_with(&["memory", "lagrangian", "--count", "0"], "");
+}
+
+#[test]
+fn classify_trains_evaluates_and_rejects_bad_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json");
+    let m = model.to_str().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
+    let args = ["--data", root, "--train-count", "300", "--test-count", "100", "--epochs", "2", "--batch", "100"];
+    let out = ebdm().args(["memory", "classify", "train"]).args(args).args(["--n", "3", "--out", m]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in ["m.json", "m_history.csv"] {
+        assert!(dir.path().join(f).exists(), "{f} missing");
+    }
+    let history = std::fs::read_to_string(dir.path().join("m_history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 3);
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(text.contains("ebdm-dense-classifier") && text.contains("\"degree\": 3"));
+    let out = ebdm()
+        .args(["memory", "classify", "evaluate", "--model", m, "--data", root, "--heldout"])
+        .args(["--train-count", "300", "--test-count", "100"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!((0.0..=1.0).contains(&err));
+    let train = ["memory", "classify", "train", "--data", root, "--epochs", "1", "--out", m];
+    fails_with(&[&train[..], &["--n", "0"]].concat(), "degree");
+    fails_with(&[&train[..], &["--m", "0"]].concat(), "loss_power");
+    fails_with(&[&train[..], &["--memories", "0"]].concat(), "memories");
+    fails_with(&[&train[..], &["--temperature", "0"]].concat(), "temperature");
+    fails_with(&[&train[..], &["--momentum", "1.5"]].concat(), "momentum");
+    fails_with(&[&train[..], &["--precision", "f16"]].concat(), "precision");
+    fails_with(&["memory", "classify", "train", "--data", "/nonexistent", "--out", m], "nonexistent");
+    fails_with(&["memory", "classify", "evaluate", "--model", "/nonexistent/m.json"], "nonexistent");
 }

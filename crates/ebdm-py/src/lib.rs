@@ -7,6 +7,7 @@
 
 use pyo3::prelude::*;
 
+mod classifier;
 mod convert;
 mod dense;
 mod errors;
@@ -22,11 +23,11 @@ mod runtime;
 ///
 /// Binary Hopfield networks (`Hopfield`, energy E(σ) = −½ σᵀWσ + bᵀσ), graded continuous-time
 /// Hopfield networks (`GradedHopfield`, C du/dt = T g(u) − u/R + I), dense associative memories
-/// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)), the modern continuous Hopfield network (`ModernHopfield`,
-/// `retrieve`: q ← Ξᵀ softmax(βΞq)), hierarchical Lagrangian memories (`HierarchicalMemory`),
-/// retrieval metrics, pattern generation, the acceptance
-/// experiments and dataset readers. Import the `ebdm` package
-/// rather than this module.
+/// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)) and their use as classifiers (`DenseClassifier`), the
+/// modern continuous Hopfield network (`ModernHopfield`, `retrieve`: q ← Ξᵀ softmax(βΞq)),
+/// hierarchical Lagrangian memories (`HierarchicalMemory`), retrieval metrics, pattern
+/// generation, the acceptance experiments and dataset readers. Import the `ebdm` package rather
+/// than this module.
 #[pymodule]
 fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -35,6 +36,7 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<hopfield::PyRetrieval>()?;
     m.add_class::<graded::PyGradedHopfield>()?;
     m.add_class::<dense::PyDenseAM>()?;
+    m.add_class::<classifier::PyDenseClassifier>()?;
     m.add_class::<dense::PyDenseRetrieval>()?;
     m.add_class::<modern::PyModernHopfield>()?;
     m.add_class::<hierarchical::PyHierarchicalMemory>()?;

@@ -11,6 +11,8 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :class:`DenseAM`: the dense associative memory (Krotov & Hopfield 2016; Demircigil et al.
   2017), energy E(σ) = −Σ_μ F(ξ^μ·σ) with F = xⁿ, max(x, 0)ⁿ, eˣ or log-sum-exp, storing far
   more patterns than neurons; :meth:`DenseAM.retrieve` returns :class:`DenseRetrieval` results;
+- :class:`DenseClassifier`: a dense associative memory trained as a classifier (Krotov &
+  Hopfield 2016, the MNIST notebook's recipe): ``fit(images, labels)``, ``predict(images)``;
 - :class:`ModernHopfield` and :func:`retrieve`: the modern continuous Hopfield network
   (Ramsauer et al. 2021), real-valued patterns and states, update q ← Ξᵀ softmax(βΞq),
   energy E(q) = −lse(β, Ξq) + ½ qᵀq + β⁻¹ ln K + ½ M²;
@@ -40,6 +42,7 @@ for unreadable files) with the library's message.
 from ._ebdm import (
     RNG_NAME,
     DenseAM,
+    DenseClassifier,
     DenseRetrieval,
     GradedHopfield,
     HierarchicalMemory,
@@ -56,6 +59,7 @@ from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 
 __all__ = [
     "DenseAM",
+    "DenseClassifier",
     "DenseRetrieval",
     "GradedHopfield",
     "HierarchicalMemory",

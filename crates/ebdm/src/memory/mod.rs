@@ -3,6 +3,7 @@
 //! (Lagrangian) memories, their metrics and their acceptance experiments.
 
 pub mod bits;
+pub mod classifier;
 pub mod dense;
 pub mod experiments;
 pub mod graded;

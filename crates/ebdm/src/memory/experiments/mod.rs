@@ -4,6 +4,7 @@
 
 pub mod basin;
 pub mod capacity;
+pub mod classifier;
 pub mod dense;
 pub mod dense_capacity;
 pub mod graded_limit;
@@ -22,4 +23,5 @@ pub(crate) mod ids {
     pub const MODERN: u64 = 7;
     pub const GRADED: u64 = 8;
     pub const LAGRANGIAN: u64 = 9;
+    pub const CLASSIFIER: u64 = 10;
 }
