@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Args;
 use ebdm::data;
-use ebdm::engine::rng::stream;
 use ebdm::memory::hierarchical::Relaxation;
-use ebdm::memory::patterns::corrupt;
-use ebdm::memory::{HierarchicalMemory, Lagrangian, Patterns, RelaxOptions};
+use ebdm::memory::{HierarchicalMemory, Lagrangian, RelaxOptions};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::memory::real_patterns_and_cues;
 use crate::output::{metadata, write_csv, write_json, Env};
 use crate::plot::{self, Chart, Series};
 
@@ -84,30 +83,8 @@ pub fn run(env: &Env, a: &LagrangianArgs) -> Result<()> {
     if !(a.scale.is_finite() && a.scale != 0.0) {
         bail!("invalid parameter `scale`: must be finite and non-zero, got {}", a.scale);
     }
-    let (xi, k, n, cues, targets) = match &a.patterns {
-        Some(path) => {
-            let m = data::read_matrix(path)?;
-            let (cues, targets) = match &a.queries {
-                Some(qp) => {
-                    let q = data::read_matrix(qp)?;
-                    if q.cols != m.cols {
-                        bail!("{}: queries have width {} but the patterns have width {}", qp.display(), q.cols, m.cols);
-                    }
-                    (q.data, None)
-                }
-                None => (m.data.clone(), Some((0..m.rows).collect::<Vec<_>>())),
-            };
-            (m.data, m.rows, m.cols, cues, targets)
-        }
-        None => {
-            let p = Patterns::random(a.count, a.dim, &mut stream(env.seed, 0))?;
-            let mut q = Vec::with_capacity(a.count * a.dim);
-            for mu in 0..a.count {
-                q.extend(corrupt(p.row(mu), a.flip, &mut stream(env.seed, 1 + mu as u64))?.iter().map(|&x| x as f64));
-            }
-            (p.as_slice().iter().map(|&x| x as f64).collect(), a.count, a.dim, q, Some((0..a.count).collect()))
-        }
-    };
+    let set = real_patterns_and_cues(env, a.patterns.as_deref(), a.queries.as_deref(), a.count, a.dim, a.flip)?;
+    let (xi, k, n, cues, targets) = (set.patterns, set.count, set.width, set.cues, set.targets);
     let memories: Vec<f64> = xi.iter().map(|&x| x * a.scale).collect();
     let net = HierarchicalMemory::two_layer(&memories, k, n, visible, hidden, a.tau_visible, a.tau_hidden, Vec::new())?;
     let opts = RelaxOptions { dt: a.dt, max_steps: a.steps, tol: a.tol };

@@ -481,33 +481,57 @@ pub struct ModernArgs {
     pub json: Option<PathBuf>,
 }
 
+/// Real-valued stored patterns and cues for the continuous memories.
+pub struct RealSet {
+    /// K×N, row-major.
+    pub patterns: Vec<f64>,
+    pub count: usize,
+    pub width: usize,
+    /// B×N, row-major.
+    pub cues: Vec<f64>,
+    /// For generated cues, the pattern each came from.
+    pub targets: Option<Vec<usize>>,
+}
+
+/// Patterns from a file (cues from a file, or the patterns themselves), or `count` random ±1
+/// patterns of width `dim` with each cue a pattern with ⌊flip·N⌋ signs flipped.
+pub fn real_patterns_and_cues(
+    env: &Env,
+    patterns: Option<&Path>,
+    queries: Option<&Path>,
+    count: usize,
+    dim: usize,
+    flip: f64,
+) -> Result<RealSet> {
+    if let Some(path) = patterns {
+        let m = data::read_matrix(path)?;
+        let (cues, targets) = match queries {
+            Some(qp) => {
+                let q = data::read_matrix(qp)?;
+                if q.cols != m.cols {
+                    bail!("{}: queries have width {} but the patterns have width {}", qp.display(), q.cols, m.cols);
+                }
+                (q.data, None)
+            }
+            None => (m.data.clone(), Some((0..m.rows).collect())),
+        };
+        return Ok(RealSet { patterns: m.data, count: m.rows, width: m.cols, cues, targets });
+    }
+    let p = Patterns::random(count, dim, &mut stream(env.seed, 0))?;
+    let mut cues = Vec::with_capacity(count * dim);
+    for mu in 0..count {
+        cues.extend(corrupt(p.row(mu), flip, &mut stream(env.seed, 1 + mu as u64))?.iter().map(|&x| x as f64));
+    }
+    let patterns = p.as_slice().iter().map(|&x| x as f64).collect();
+    Ok(RealSet { patterns, count, width: dim, cues, targets: Some((0..count).collect()) })
+}
+
 /// `memory modern`: batched retrieval in a modern Hopfield network.
 pub fn modern(env: &Env, a: &ModernArgs) -> Result<()> {
-    let (xi, k, n, queries, targets) = match &a.patterns {
-        Some(path) => {
-            let m = data::read_matrix(path)?;
-            let xi: Vec<f32> = m.data.iter().map(|&x| x as f32).collect();
-            let (queries, targets) = match &a.queries {
-                Some(qp) => {
-                    let q = data::read_matrix(qp)?;
-                    if q.cols != m.cols {
-                        bail!("{}: queries have width {} but the patterns have width {}", qp.display(), q.cols, m.cols);
-                    }
-                    (q.data.iter().map(|&x| x as f32).collect(), None)
-                }
-                None => (xi.clone(), Some((0..m.rows).collect::<Vec<_>>())),
-            };
-            (xi, m.rows, m.cols, queries, targets)
-        }
-        None => {
-            let p = Patterns::random(a.count, a.dim, &mut stream(env.seed, 0))?;
-            let mut q = Vec::with_capacity(a.count * a.dim);
-            for mu in 0..a.count {
-                q.extend(corrupt(p.row(mu), a.flip, &mut stream(env.seed, 1 + mu as u64))?.iter().map(|&x| x as f32));
-            }
-            (p.as_slice().iter().map(|&x| x as f32).collect(), a.count, a.dim, q, Some((0..a.count).collect()))
-        }
-    };
+    let set = real_patterns_and_cues(env, a.patterns.as_deref(), a.queries.as_deref(), a.count, a.dim, a.flip)?;
+    let (k, n, targets) = (set.count, set.width, set.targets);
+    let xi: Vec<f32> = set.patterns.iter().map(|&x| x as f32).collect();
+    let queries: Vec<f32> = set.cues.iter().map(|&x| x as f32).collect();
     let net = ModernHopfield::new(&xi, k, n)?;
     let opts = RetrieveOptions { beta: a.beta, steps: a.steps, tol: a.tol, track_energy: false };
     let start = std::time::Instant::now();

@@ -40,19 +40,6 @@ fn lagrangian(s: &str) -> PyResult<Lagrangian> {
     s.parse::<Lagrangian>().or_raise()
 }
 
-fn lagrangian_string(l: &Lagrangian) -> String {
-    match *l {
-        Lagrangian::Identity => "identity".into(),
-        Lagrangian::RectifiedPower { n } => format!("repu:n={n}"),
-        Lagrangian::Exp { beta } => format!("exp:beta={beta}"),
-        Lagrangian::Softmax { beta } => format!("softmax:beta={beta}"),
-        Lagrangian::Tanh { beta } => format!("tanh:beta={beta}"),
-        Lagrangian::Sigmoid { beta } => format!("sigmoid:beta={beta}"),
-        Lagrangian::LayerNorm { gamma, delta, eps } => format!("layernorm:gamma={gamma},delta={delta},eps={eps}"),
-        Lagrangian::SphericalNorm { gamma, eps } => format!("spherical:gamma={gamma},eps={eps}"),
-    }
-}
-
 impl PyHierarchicalMemory {
     /// Reads one state or a batch; returns the states row-major and whether it was a batch.
     fn states(&self, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<f64>, usize, bool)> {
@@ -216,7 +203,7 @@ impl PyHierarchicalMemory {
             .map(|l| {
                 let d = PyDict::new(py);
                 d.set_item("size", l.size)?;
-                d.set_item("lagrangian", lagrangian_string(&l.lagrangian))?;
+                d.set_item("lagrangian", l.lagrangian.spec())?;
                 d.set_item("tau", l.tau)?;
                 d.set_item("bias", if l.bias.is_empty() { None } else { Some(vector(py, l.bias.clone())) })?;
                 Ok(d)
@@ -322,12 +309,8 @@ impl PyHierarchicalMemory {
     }
 
     fn __repr__(&self) -> String {
-        let layers: Vec<String> = self
-            .inner
-            .layers()
-            .iter()
-            .map(|l| format!("{}×{} (tau={})", l.size, lagrangian_string(&l.lagrangian), l.tau))
-            .collect();
+        let layers: Vec<String> =
+            self.inner.layers().iter().map(|l| format!("{}×{} (tau={})", l.size, l.lagrangian.spec(), l.tau)).collect();
         format!("HierarchicalMemory(layers=[{}], synapses={})", layers.join(", "), self.inner.synapses().len())
     }
 }

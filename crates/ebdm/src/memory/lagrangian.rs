@@ -138,19 +138,22 @@ impl Lagrangian {
         }
     }
 
-    /// A short name with the parameters, for reports.
+    /// A short name with the parameters, for reports (the parseable form).
     pub fn label(&self) -> String {
+        self.spec()
+    }
+
+    /// The parseable form `name:key=value,…` (see [`FromStr`](std::str::FromStr)).
+    pub fn spec(&self) -> String {
         match *self {
             Lagrangian::Identity => "identity".into(),
-            Lagrangian::RectifiedPower { n } => format!("repu(n={n})"),
-            Lagrangian::Exp { beta } => format!("exp(beta={beta})"),
-            Lagrangian::Softmax { beta } => format!("softmax(beta={beta})"),
-            Lagrangian::Tanh { beta } => format!("tanh(beta={beta})"),
-            Lagrangian::Sigmoid { beta } => format!("sigmoid(beta={beta})"),
-            Lagrangian::LayerNorm { gamma, delta, eps } => {
-                format!("layernorm(gamma={gamma}, delta={delta}, eps={eps})")
-            }
-            Lagrangian::SphericalNorm { gamma, eps } => format!("spherical(gamma={gamma}, eps={eps})"),
+            Lagrangian::RectifiedPower { n } => format!("repu:n={n}"),
+            Lagrangian::Exp { beta } => format!("exp:beta={beta}"),
+            Lagrangian::Softmax { beta } => format!("softmax:beta={beta}"),
+            Lagrangian::Tanh { beta } => format!("tanh:beta={beta}"),
+            Lagrangian::Sigmoid { beta } => format!("sigmoid:beta={beta}"),
+            Lagrangian::LayerNorm { gamma, delta, eps } => format!("layernorm:gamma={gamma},delta={delta},eps={eps}"),
+            Lagrangian::SphericalNorm { gamma, eps } => format!("spherical:gamma={gamma},eps={eps}"),
         }
     }
 
@@ -486,6 +489,13 @@ mod tests {
             lag.activation(&x, &mut g);
             assert!(lag.value(&x).is_finite() && g.iter().all(|v| v.is_finite()), "{lag:?}");
             assert!(lag.layer_energy(&x, &g).is_finite(), "{lag:?}");
+        }
+    }
+
+    #[test]
+    fn spec_round_trips_through_the_parser() {
+        for lag in all() {
+            assert_eq!(lag.spec().parse::<Lagrangian>().unwrap(), lag);
         }
     }
 
