@@ -198,7 +198,7 @@ pub fn bipolar(obj: &Bound<'_, PyAny>, what: &str, row: &str, allowed: &[usize])
             Ok(values) => values.to_vec(),
             Err(_) => view.iter().copied().collect(),
         };
-        if let Some(pos) = data.iter().position(|&v| v != 1 && v != -1) {
+        if let Some(pos) = ebdm::memory::patterns::first_non_bipolar(&data) {
             return Err(not_bipolar(pos, cols, data[pos] as f64));
         }
         return Ok(finish(shape_, data));

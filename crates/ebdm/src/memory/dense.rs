@@ -31,6 +31,7 @@
 //! discrete states.
 
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -142,8 +143,9 @@ impl FromStr for FlipRule {
 pub struct DenseAM {
     patterns: Patterns,
     bits: BitPatterns,
-    /// N×K transpose: column access ξ_i^μ for fixed i is contiguous.
-    transposed: Vec<i8>,
+    /// N×K transpose: column access ξ_i^μ for fixed i is contiguous. Built on first use (the
+    /// per-unit decisions need it; the one-step check of the exponential separations does not).
+    transposed: OnceLock<Vec<i8>>,
     separation: Separation,
     rule: FlipRule,
     /// For polynomials: per-overlap pair (g₊, g₋) = (F(a) − F(a−2), F(a) − F(a+2)) for
@@ -184,8 +186,7 @@ impl DenseAM {
         if patterns.is_empty() {
             return Err(Error::param("patterns", "at least one pattern is needed"));
         }
-        let (k, n) = (patterns.count(), patterns.len());
-        let transposed = transpose(patterns.as_slice(), k, n);
+        let n = patterns.len();
         let scale = 1.0 / n as f64;
         let table = match separation.beta() {
             Some(_) => Vec::new(),
@@ -210,11 +211,16 @@ impl DenseAM {
             None => Vec::new(),
         };
         let bits = BitPatterns::from_patterns(&patterns);
-        Ok(Self { patterns, bits, transposed, separation, rule, table, exp_table })
+        Ok(Self { patterns, bits, transposed: OnceLock::new(), separation, rule, table, exp_table })
     }
 
     pub fn patterns(&self) -> &Patterns {
         &self.patterns
+    }
+
+    /// The N×K transpose of the patterns (built on first use).
+    fn transposed(&self) -> &[i8] {
+        self.transposed.get_or_init(|| transpose(self.patterns.as_slice(), self.patterns.count(), self.patterns.len()))
     }
     pub fn separation(&self) -> Separation {
         self.separation
@@ -254,7 +260,7 @@ impl DenseAM {
     fn signed_drive(&self, i: usize, si: i8, a: &[i32]) -> f64 {
         let k = self.patterns.count();
         let n = self.patterns.len() as i32;
-        let col = &self.transposed[i * k..(i + 1) * k];
+        let col = &self.transposed()[i * k..(i + 1) * k];
         if self.separation.beta().is_some() {
             // Exponent offsets: agree → a, disagree → a + 2; shift by the largest.
             let s = col.iter().zip(a).map(|(&x, &am)| if x == si { am } else { am + 2 }).max().unwrap_or(0);
@@ -308,9 +314,57 @@ impl DenseAM {
         Ok(self.unstable_bits(s)?.into_iter().filter(|&b| b).count())
     }
 
-    /// Pattern-outer kernel for the exponential separations: per pattern one pair of terms,
-    /// accumulated over all bits at once, with per-bit maximum shifts (two passes).
+    /// One-step check for the exponential separations by grouping the patterns by overlap.
+    ///
+    /// Every overlap is `a = N − 2h` (h: Hamming distance to σ), so with
+    /// `A_{h,i} = #{μ : h_μ = h, ξ_i^μ = σ_i}` and `D_{h,i} = #{μ : h_μ = h, ξ_i^μ ≠ σ_i}`
+    /// the pattern-outer sum is `Σ_h A_{h,i} e^{β(a_h − top)} − D_{h,i} e^{β(a_h + 2 − top)}`.
+    /// Collecting equal exponents (`a_h + 2 = a_{h−1}`) gives
+    /// `Σ_g (A_{g,i} − D_{g+1,i}) e^{β(N − 2g − top)}`, g = h_min − 1 … N: exact integer
+    /// coefficients (exactly 0 when every coefficient is 0) and N + 2 terms per bit, largest first.
+    /// The counts come from one pass of XOR, popcount and byte-counter additions over the
+    /// bit-packed patterns. Same shift `top = max a + 2` as [`Self::exp_sums_direct`] for β ≤ 64,
+    /// so the per-bit sums are the same numbers up to the direct sums' rounding.
+    fn exp_sums_buckets(&self, s: &[i8]) -> Result<Vec<f64>> {
+        let n = self.patterns.len();
+        check_state(s, n)?;
+        let mut packed = vec![0u64; self.bits.words()];
+        pack_into(s, &mut packed);
+        let b = self.bits.hamming_buckets(&packed);
+        // Patterns exist, so some group is non-empty; top − (N − 2g) = 2(g − h_min + 1).
+        let h_min = b.total.iter().position(|&t| t > 0).unwrap_or(0);
+        let mut sum = vec![0.0f64; n];
+        for g in h_min.saturating_sub(1)..=n {
+            let e = self.exp_table[2 * (g + 1 - h_min)];
+            let agree = (g + 1 > h_min).then(|| (b.total[g], b.differ(g)));
+            let differ_next = (g < n).then(|| b.differ(g + 1));
+            for (i, acc) in sum.iter_mut().enumerate() {
+                let a = agree.map_or(0, |(t, d)| (t - d[i]) as i64);
+                let d = differ_next.map_or(0, |d| d[i] as i64);
+                let c = a - d;
+                if c != 0 {
+                    *acc += c as f64 * e;
+                }
+            }
+        }
+        Ok(sum)
+    }
+
+    /// The exponential one-step check: per-bit sums grouped by overlap
+    /// ([`Self::exp_sums_buckets`]) where one shift serves every bit (β ≤ 64) and the groups'
+    /// counters are no larger than the patterns; otherwise [`Self::exp_sums_direct`]. Bit i
+    /// changes when its sum is < 0 (σ_i = +1) or ≤ 0 (σ_i = −1).
     fn one_step_errors_exp(&self, s: &[i8]) -> Result<usize> {
+        let (k, n) = (self.patterns.count(), self.patterns.len());
+        let beta = self.separation.beta().unwrap_or(1.0);
+        let sum =
+            if beta <= 64.0 && (n <= 256 || n <= k) { self.exp_sums_buckets(s)? } else { self.exp_sums_direct(s)? };
+        Ok(unstable_count(s, &sum))
+    }
+
+    /// Pattern-outer kernel for the exponential separations: per pattern one pair of terms,
+    /// accumulated over all bits at once, with per-bit maximum shifts (two passes) when β > 64.
+    fn exp_sums_direct(&self, s: &[i8]) -> Result<Vec<f64>> {
         let a = self.overlaps(s)?;
         let n = s.len();
         let beta = self.separation.beta().unwrap_or(1.0);
@@ -338,7 +392,7 @@ impl DenseAM {
                 }
             }
         }
-        Ok(s.iter().zip(&sum).filter(|&(&si, &d)| if si > 0 { d < 0.0 } else { d <= 0.0 }).count())
+        Ok(sum)
     }
 
     /// Runs asynchronous sweeps (random permutation order) from `cue` until no unit changes or
@@ -375,6 +429,12 @@ impl DenseAM {
             energy_trace: track_energy.then_some(trace.energies),
         })
     }
+}
+
+/// Bits that one update changes, from the per-bit sums `σ_i Δ_i` (up to a positive factor):
+/// σ_i = +1 changes when the sum is < 0, σ_i = −1 when it is ≤ 0 (ties → +1).
+fn unstable_count(s: &[i8], sum: &[f64]) -> usize {
+    s.iter().zip(sum).filter(|&(&si, &d)| if si > 0 { d < 0.0 } else { d <= 0.0 }).count()
 }
 
 /// The K×N ±1 matrix `p` transposed to N×K, in tiles so that reads and writes stay in cache.
@@ -460,7 +520,7 @@ impl Dynamics for DenseDynamics<'_> {
             if new != s[i] {
                 s[i] = new;
                 // a_μ changes by 2 ξ_i^μ σ_i^new.
-                let col = &self.am.transposed[i * k..(i + 1) * k];
+                let col = &self.am.transposed()[i * k..(i + 1) * k];
                 let two = 2 * new as i32;
                 self.a.iter_mut().zip(col).for_each(|(am, &x)| *am += two * x as i32);
                 changed += 1;
@@ -627,6 +687,78 @@ mod tests {
                 assert_eq!(am.one_step_errors(&s).unwrap(), slow);
             }
         }
+    }
+
+    /// Unstable bits of σ by comparing, for every bit, the two energies
+    /// −β⁻¹ lse(β a) with the bit +1 and −1 directly (log-sum-exp with the maximum shifted out);
+    /// near-ties are returned as `None`.
+    fn unstable_by_energies(p: &Patterns, beta: f64, s: &[i8]) -> Option<usize> {
+        let a: Vec<i32> = p.rows().map(|r| r.iter().zip(s).map(|(&x, &y)| (x * y) as i32).sum()).collect();
+        let mut changed = 0;
+        for i in 0..s.len() {
+            // Overlaps with bit i flipped: a − 2 ξ_i σ_i.
+            let flipped: Vec<i32> = p.rows().zip(&a).map(|(r, &am)| am - 2 * (r[i] * s[i]) as i32).collect();
+            let (keep, flip) = (lse(beta, &a), lse(beta, &flipped));
+            if (keep - flip).abs() < 1e-9 * keep.abs().max(1.0) {
+                return None;
+            }
+            // Lower energy = larger lse; the bit changes when the flipped value is lower.
+            changed += usize::from(flip > keep);
+        }
+        Some(changed)
+    }
+
+    #[test]
+    fn grouped_exp_check_matches_the_direct_sums_and_the_energies() {
+        let mut rng = stream(35, 0);
+        let cells = [(16usize, 0.6f64, 40usize), (24, 0.5, 12), (70, 0.1, 10), (5, 0.9, 30), (40, 0.2, 20)];
+        let seps = [
+            Separation::Exponential,
+            Separation::LogSumExp(0.5),
+            Separation::LogSumExp(2.5),
+            Separation::LogSumExp(5.0),
+        ];
+        let (mut unstable, mut near_ties, mut checks) = (0, 0, 0);
+        for (n, alpha, tests) in cells {
+            let k = (alpha * n as f64).exp().round() as usize;
+            let p = Patterns::random(k, n, &mut rng).unwrap();
+            for sep in seps {
+                let am = DenseAM::new(p.clone(), sep, FlipRule::Exact).unwrap();
+                let beta = sep.beta().unwrap();
+                for t in 0..tests {
+                    // Stored patterns, and (every third test) a random state.
+                    let s: Vec<i8> = if t % 3 == 2 {
+                        (0..n).map(|_| if rng.random::<bool>() { 1 } else { -1 }).collect()
+                    } else {
+                        p.row(t).to_vec()
+                    };
+                    let (fast, direct) = (am.exp_sums_buckets(&s).unwrap(), am.exp_sums_direct(&s).unwrap());
+                    let grouped = unstable_count(&s, &fast);
+                    assert_eq!(am.one_step_errors(&s).unwrap(), grouped);
+                    // The direct sums carry rounding errors up to about K·ε (largest term ≤ 1);
+                    // the grouped ones have exact coefficients. They must agree to that, and
+                    // so must the decisions wherever the direct sum is not within it of 0.
+                    let tol = 1e-12 * k as f64;
+                    for (i, (&f, &d)) in fast.iter().zip(&direct).enumerate() {
+                        assert!((f - d).abs() <= tol, "N = {n}, {sep:?}, test {t}, bit {i}: {f} vs {d}");
+                    }
+                    if direct.iter().all(|d| d.abs() > tol) {
+                        assert_eq!(grouped, unstable_count(&s, &direct), "N = {n}, {sep:?}, test {t}");
+                    } else {
+                        near_ties += 1;
+                    }
+                    if t < 6 {
+                        if let Some(e) = unstable_by_energies(&p, beta, &s) {
+                            assert_eq!(grouped, e, "N = {n}, {sep:?}, test {t}: energies");
+                        }
+                    }
+                    unstable += grouped;
+                    checks += 1;
+                }
+            }
+        }
+        assert!(unstable > 100, "only {unstable} unstable bits: the comparison would not notice a sign slip");
+        assert!(near_ties * 4 < checks, "{near_ties} of {checks} states had a near-tie");
     }
 
     #[test]
