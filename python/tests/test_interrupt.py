@@ -1,6 +1,7 @@
 """Long computations release the GIL and stop promptly on Ctrl-C."""
 
 import _thread
+import signal
 import threading
 import time
 
@@ -9,6 +10,16 @@ import pytest
 
 import ebdm
 from ebdm import experiments
+
+
+@pytest.fixture(autouse=True)
+def python_handles_sigint():
+    # A process started in the background of a non-interactive shell inherits SIGINT as
+    # ignored, and then Python installs no handler and `interrupt_main` does nothing; Ctrl-C
+    # handling is what is under test, so make sure Python's own handler is in place.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def interrupt_after(seconds):
