@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_VENV_PYTHON = Path("/work/venvs/bench/bin/python")
@@ -51,17 +53,6 @@ IMPLS = ("numpy", "ebdm", "hopfieldkit")
 
 # --------------------------------------------------------------------------
 # machine description
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 def core_counts() -> str:
     logical = os.cpu_count()

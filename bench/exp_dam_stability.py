@@ -43,6 +43,8 @@ import statistics
 import sys
 import time
 
+from machine import cpu_model
+
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
                "RAYON_NUM_THREADS")
@@ -161,17 +163,6 @@ def blas_info() -> str:
         parts.append(f"{lib.get('internal_api')} {lib.get('version')} "
                      f"threads={lib.get('num_threads')} kernel={lib.get('architecture')}")
     return "; ".join(parts) or "none found"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(args) -> int:

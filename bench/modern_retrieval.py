@@ -61,6 +61,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model
+
 HERE = Path(__file__).resolve()
 DEFAULT_VENV_PYTHON = Path("/work/venvs/bench/bin/python")
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -263,17 +265,6 @@ def worker(args) -> int:
 # ==========================================================================
 # driver side
 # ==========================================================================
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 def worker_env(threads: int) -> dict:
     env = dict(os.environ)

@@ -193,16 +193,10 @@ fn modern_limit(cfg: &LagrangianConfig, seed: u64, s: usize) -> Result<(f64, f64
     let (k, n) = (cfg.memories, cfg.features);
     let xi = Model::B.memories(k, n, &mut rng);
     let beta = 0.1;
-    let fast = HierarchicalMemory::two_layer(
-        &xi,
-        k,
-        n,
-        Lagrangian::Identity,
-        Lagrangian::Softmax { beta },
-        1.0,
-        0.0,
-        Vec::new(),
-    )?;
+    let model_b = |tau_h: f64| {
+        HierarchicalMemory::two_layer(&xi, k, n, Lagrangian::Identity, Lagrangian::Softmax { beta }, 1.0, tau_h, vec![])
+    };
+    let fast = model_b(0.0)?;
     // A query: memory 0 with a quarter of its signs flipped, in f32 so both models see it exactly.
     let q: Vec<f32> = (0..n).map(|i| if rng.random::<f64>() < 0.25 { -xi[i] as f32 } else { xi[i] as f32 }).collect();
     let mut x = vec![0.0; n + k];
@@ -214,16 +208,7 @@ fn modern_limit(cfg: &LagrangianConfig, seed: u64, s: usize) -> Result<(f64, f64
     let updated = modern.retrieve(&q, &RetrieveOptions::new(beta, 1), &StopFlag::new())?;
     let step_err = (0..n).map(|i| (x[i] + f[i] - updated.states[i] as f64).abs()).fold(0.0, f64::max);
 
-    let slow = HierarchicalMemory::two_layer(
-        &xi,
-        k,
-        n,
-        Lagrangian::Identity,
-        Lagrangian::Softmax { beta },
-        1.0,
-        1e-3,
-        Vec::new(),
-    )?;
+    let slow = model_b(1e-3)?;
     let mut xf = x.clone();
     fast.settle(&mut xf);
     let mut xs = xf.clone();
