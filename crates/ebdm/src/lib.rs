@@ -6,6 +6,8 @@
 //!
 //! - [`memory`]: classical binary Hopfield networks (1982) and continuous-time graded Hopfield
 //!   networks (1984), their metrics and acceptance experiments;
+//! - [`proximal`]: proximal operators, proximal gradient and LCA dynamics, ISTA/FISTA,
+//!   coordinate descent and sparse recovery;
 //! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
 //!
 //! The library never prints, never reads a terminal and never touches Python; the `ebdm`
@@ -16,5 +18,6 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod memory;
+pub mod proximal;
 
 pub use error::{Error, Result};

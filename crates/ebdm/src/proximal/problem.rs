@@ -1,0 +1,539 @@
+//! Smooth data terms `f`, linear operators, and the certificates of composite problems
+//! `min F(x) = f(x) + g(x)`: duality gap, KKT violation and fixed-point residual.
+//!
+//! Least-squares terms come in two explicitly named conventions (spec §1.1):
+//!
+//! - [`Convention::Ml`]: `f(w) = ‖y − Xw‖²/(2n)`, `∇f = Xᵀ(Xw − y)/n`, `λ_max = ‖Xᵀy‖_∞/n`
+//!   (scikit-learn, glmnet, celer);
+//! - [`Convention::Sp`]: `f(w) = ½‖y − Xw‖²`, `λ_max = ‖Xᵀy‖_∞`, so `λ_Sp = n·λ_Ml`
+//!   (Rozell's LCA, Beck–Teboulle, SPAMS).
+//!
+//! The factor `n` appears only in [`LeastSquares::new`]; everything downstream sees the scale
+//! `s` of `f = (s/2)‖y − Ax‖² + (ρ/2)‖x‖²`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+
+use super::fixture::SplitMix64;
+use super::prox::Prox;
+use crate::engine::simd::clear_upper_registers;
+use crate::error::{Error, Result};
+
+/// A linear operator `A: ℝᵖ → ℝⁿ` with its adjoint. Image and transform problems rarely have
+/// an explicit matrix, so solvers take operators, not only dense matrices.
+pub trait LinOp: Sync {
+    /// `n`, the output dimension.
+    fn rows(&self) -> usize;
+    /// `p`, the input dimension.
+    fn cols(&self) -> usize;
+    /// `y = A x`.
+    fn apply(&self, x: &[f64], y: &mut [f64]);
+    /// `x = Aᵀ y`.
+    fn apply_t(&self, y: &[f64], x: &mut [f64]);
+    /// Column `j` of an explicit matrix (coordinate descent needs it); `None` for operators.
+    fn column(&self, _j: usize) -> Option<&[f64]> {
+        None
+    }
+}
+
+/// A dense `n × p` matrix stored column by column.
+#[derive(Clone, Debug)]
+pub struct DenseMatrix {
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+}
+
+impl DenseMatrix {
+    /// From column-major data (`data[j·n + i] = A_ij`).
+    pub fn from_column_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self> {
+        if rows == 0 || cols == 0 || data.len() != rows * cols {
+            return Err(Error::Shape(format!("a {rows}×{cols} matrix needs {} entries, got {}", rows * cols, data.len())));
+        }
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::param("matrix", format!("entry ({}, {}) is {}", i % rows, i / rows, data[i])));
+        }
+        Ok(Self { rows, cols, data })
+    }
+
+    /// From row-major data (`data[i·p + j] = A_ij`), as `.npy` files in C order store it.
+    pub fn from_row_major(rows: usize, cols: usize, data: &[f64]) -> Result<Self> {
+        if data.len() != rows * cols {
+            return Err(Error::Shape(format!("a {rows}×{cols} matrix needs {} entries, got {}", rows * cols, data.len())));
+        }
+        let mut cm = vec![0.0; data.len()];
+        for i in 0..rows {
+            for j in 0..cols {
+                cm[j * rows + i] = data[i * cols + j];
+            }
+        }
+        Self::from_column_major(rows, cols, cm)
+    }
+
+    pub fn from_mat(m: &Mat<f64>) -> Result<Self> {
+        let (r, c) = (m.nrows(), m.ncols());
+        let mut data = Vec::with_capacity(r * c);
+        for j in 0..c {
+            data.extend((0..r).map(|i| m[(i, j)]));
+        }
+        Self::from_column_major(r, c, data)
+    }
+
+    pub fn view(&self) -> MatRef<'_, f64> {
+        MatRef::from_column_major_slice(&self.data, self.rows, self.cols)
+    }
+
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        self.data[j * self.rows + i]
+    }
+
+    /// The largest eigenvalue of `AᵀA` (= `‖A‖₂²`) from a dense symmetric eigensolver on the
+    /// smaller of `AᵀA` and `AAᵀ`: exact to rounding, for tests and small problems.
+    pub fn spectral_norm_sq(&self) -> Result<f64> {
+        let a = self.view();
+        let gram = if self.rows <= self.cols { a * a.transpose() } else { a.transpose() * a };
+        clear_upper_registers();
+        let eig = gram
+            .self_adjoint_eigenvalues(Side::Lower)
+            .map_err(|e| Error::Numerical(format!("eigenvalues of the Gram matrix: {e:?}")))?;
+        Ok(eig.iter().cloned().fold(0.0, f64::max))
+    }
+
+    /// Smallest and largest eigenvalues of `A_SᵀA_S` for the columns in `support`.
+    pub fn support_gram_extremes(&self, support: &[usize]) -> Result<(f64, f64)> {
+        let k = support.len();
+        let mut g = Mat::<f64>::zeros(k, k);
+        for (a, &i) in support.iter().enumerate() {
+            for (b, &j) in support.iter().enumerate() {
+                g[(a, b)] = dot(self.col(i), self.col(j));
+            }
+        }
+        let eig = g
+            .self_adjoint_eigenvalues(Side::Lower)
+            .map_err(|e| Error::Numerical(format!("eigenvalues of the support Gram matrix: {e:?}")))?;
+        let lo = eig.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = eig.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        Ok((lo, hi))
+    }
+
+    fn col(&self, j: usize) -> &[f64] {
+        &self.data[j * self.rows..(j + 1) * self.rows]
+    }
+}
+
+impl LinOp for DenseMatrix {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        let dst = MatMut::from_column_major_slice_mut(y, self.rows, 1);
+        matmul(dst, Accum::Replace, self.view(), MatRef::from_column_major_slice(x, self.cols, 1), 1.0, Par::Seq);
+        clear_upper_registers();
+    }
+    fn apply_t(&self, y: &[f64], x: &mut [f64]) {
+        // Column-major storage: Aᵀy is one contiguous dot product per column.
+        for (j, xj) in x.iter_mut().enumerate() {
+            *xj = dot(self.col(j), y);
+        }
+    }
+    fn column(&self, j: usize) -> Option<&[f64]> {
+        Some(self.col(j))
+    }
+}
+
+/// An operator given by two closures `x ↦ Ax` and `y ↦ Aᵀy`.
+pub struct FnOp<F, G> {
+    rows: usize,
+    cols: usize,
+    forward: F,
+    adjoint: G,
+}
+
+impl<F, G> FnOp<F, G>
+where
+    F: Fn(&[f64], &mut [f64]) + Sync,
+    G: Fn(&[f64], &mut [f64]) + Sync,
+{
+    pub fn new(rows: usize, cols: usize, forward: F, adjoint: G) -> Self {
+        Self { rows, cols, forward, adjoint }
+    }
+}
+
+impl<F, G> LinOp for FnOp<F, G>
+where
+    F: Fn(&[f64], &mut [f64]) + Sync,
+    G: Fn(&[f64], &mut [f64]) + Sync,
+{
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        (self.forward)(x, y)
+    }
+    fn apply_t(&self, y: &[f64], x: &mut [f64]) {
+        (self.adjoint)(y, x)
+    }
+}
+
+/// Dot product with eight independent accumulators, so that it vectorises without reordering
+/// a single running sum; the order is fixed, so results are reproducible.
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// `y += a·x`.
+#[inline]
+pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// A differentiable convex function with a Lipschitz gradient.
+pub trait Smooth: Sync {
+    fn dim(&self) -> usize;
+    /// `f(x)`. `work` is scratch space the implementation may resize.
+    fn value(&self, x: &[f64], work: &mut Vec<f64>) -> f64;
+    /// Writes `∇f(x)` into `grad` and returns `f(x)`.
+    fn value_grad(&self, x: &[f64], grad: &mut [f64], work: &mut Vec<f64>) -> f64;
+    /// A Lipschitz constant `L` of `∇f`.
+    fn lipschitz(&self) -> f64;
+    /// The strong-convexity modulus `μ` when known (0 otherwise).
+    fn strong_convexity(&self) -> f64 {
+        0.0
+    }
+    /// The duality gap of `f + g` at `x` when `f` and `g` have a closed-form dual; `None`
+    /// otherwise.
+    fn duality_gap(&self, _x: &[f64], _g: &dyn Prox, _work: &mut Vec<f64>) -> Option<f64> {
+        None
+    }
+}
+
+/// The least-squares conventions of spec §1.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Convention {
+    /// `‖y − Xw‖²/(2n)` (scikit-learn, glmnet, celer).
+    Ml,
+    /// `½‖y − Xw‖²` (LCA, Beck–Teboulle, SPAMS).
+    Sp,
+}
+
+impl Convention {
+    /// The scale `s` of `(s/2)‖y − Xw‖²` for `n` samples.
+    pub fn scale(self, n: usize) -> f64 {
+        match self {
+            Convention::Ml => 1.0 / n as f64,
+            Convention::Sp => 1.0,
+        }
+    }
+}
+
+impl FromStr for Convention {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "ml" => Ok(Convention::Ml),
+            "sp" => Ok(Convention::Sp),
+            _ => Err(Error::param("convention", format!("`{s}` is not one of ml, sp"))),
+        }
+    }
+}
+
+impl fmt::Display for Convention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Convention::Ml => "ml",
+            Convention::Sp => "sp",
+        })
+    }
+}
+
+/// Power iteration for `‖A‖₂²` (the largest eigenvalue of `AᵀA`): at most `max_iter`
+/// iterations, stopped when the estimate changes by less than `rtol` relative. Starts from a
+/// fixed SplitMix64 vector, so the estimate is reproducible.
+pub fn power_iteration<A: LinOp + ?Sized>(a: &A, max_iter: usize, rtol: f64) -> f64 {
+    let (n, p) = (a.rows(), a.cols());
+    let mut rng = SplitMix64::new(0x5eed);
+    let mut v: Vec<f64> = (0..p).map(|_| rng.unit_variance()).collect();
+    let mut av = vec![0.0; n];
+    let mut estimate = 0.0;
+    for _ in 0..max_iter {
+        let norm = dot(&v, &v).sqrt();
+        if norm == 0.0 {
+            return 0.0;
+        }
+        v.iter_mut().for_each(|x| *x /= norm);
+        a.apply(&v, &mut av);
+        a.apply_t(&av, &mut v);
+        let next = dot(&av, &av);
+        let done = (next - estimate).abs() <= rtol * next;
+        estimate = next;
+        if done {
+            break;
+        }
+    }
+    estimate
+}
+
+/// The safety factor applied to a power-iteration estimate of `L` (spec §3.2).
+pub const LIPSCHITZ_SAFETY: f64 = 1.02;
+
+/// `f(x) = (s/2)‖y − Ax‖² + (ρ/2)‖x‖²`: a least-squares data term in a named convention, with
+/// an optional ridge part `ρ` (which makes `f` `ρ`-strongly convex).
+pub struct LeastSquares<A> {
+    a: A,
+    y: Vec<f64>,
+    convention: Convention,
+    scale: f64,
+    ridge: f64,
+    /// `‖A‖₂²`.
+    norm_sq: f64,
+}
+
+impl<A: LinOp> LeastSquares<A> {
+    /// Estimates `‖A‖₂²` by power iteration (200 iterations, relative change 1e-6) times 1.02.
+    pub fn new(a: A, y: Vec<f64>, convention: Convention) -> Result<Self> {
+        if y.len() != a.rows() {
+            return Err(Error::Shape(format!("the operator has {} rows but y has {} entries", a.rows(), y.len())));
+        }
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(Error::param("y", format!("entry {i} is {}", y[i])));
+        }
+        let norm_sq = LIPSCHITZ_SAFETY * power_iteration(&a, 200, 1e-6);
+        let scale = convention.scale(a.rows());
+        Ok(Self { a, y, convention, scale, ridge: 0.0, norm_sq })
+    }
+
+    /// Uses a known `‖A‖₂²` instead of the power-iteration estimate.
+    pub fn with_norm_sq(mut self, norm_sq: f64) -> Result<Self> {
+        if !(norm_sq.is_finite() && norm_sq > 0.0) {
+            return Err(Error::param("norm_sq", format!("‖A‖² must be finite and > 0, got {norm_sq}")));
+        }
+        self.norm_sq = norm_sq;
+        Ok(self)
+    }
+
+    /// Adds `(ρ/2)‖x‖²` to `f`.
+    pub fn with_ridge(mut self, ridge: f64) -> Result<Self> {
+        if !(ridge.is_finite() && ridge >= 0.0) {
+            return Err(Error::param("ridge", format!("must be finite and ≥ 0, got {ridge}")));
+        }
+        self.ridge = ridge;
+        Ok(self)
+    }
+
+    pub fn operator(&self) -> &A {
+        &self.a
+    }
+
+    pub fn targets(&self) -> &[f64] {
+        &self.y
+    }
+
+    pub fn convention(&self) -> Convention {
+        self.convention
+    }
+
+    /// The scale `s` (1/n or 1).
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    pub fn ridge(&self) -> f64 {
+        self.ridge
+    }
+
+    pub fn norm_sq(&self) -> f64 {
+        self.norm_sq
+    }
+
+    /// `λ_max = s‖Aᵀy‖_∞`: the smallest ℓ1 weight for which `x = 0` is optimal (without ridge).
+    pub fn lambda_max(&self) -> f64 {
+        self.correlation(&self.y).iter().fold(0.0f64, |m, v| m.max(v.abs()))
+    }
+
+    /// `s·Aᵀv`.
+    pub fn correlation(&self, v: &[f64]) -> Vec<f64> {
+        let mut c = vec![0.0; self.a.cols()];
+        self.a.apply_t(v, &mut c);
+        c.iter_mut().for_each(|c| *c *= self.scale);
+        c
+    }
+
+    /// The residual `r = y − Ax`.
+    pub fn residual(&self, x: &[f64]) -> Vec<f64> {
+        let mut r = vec![0.0; self.a.rows()];
+        self.a.apply(x, &mut r);
+        r.iter_mut().zip(&self.y).for_each(|(r, y)| *r = y - *r);
+        r
+    }
+
+    /// The duality gap from a given residual `r = y − Ax` (spec §3.4, generalised to any
+    /// gauge penalty with a ridge part): the dual point `θ = α r` with
+    /// `α = min(1, 1/g₁°(sAᵀr − ρx))` and
+    /// `D = s(‖y‖² − ‖y − αr‖²)/2 − α²(ρ/2)‖x‖²`.
+    pub fn gap_from_residual(&self, x: &[f64], r: &[f64], g: &dyn Prox) -> Option<f64> {
+        let rho = self.ridge + g.ridge();
+        let mut u = self.correlation(r);
+        u.iter_mut().zip(x).for_each(|(u, x)| *u -= rho * x);
+        let polar = g.polar(&u)?;
+        let alpha = if polar > 1.0 { 1.0 / polar } else { 1.0 };
+        let xx = dot(x, x);
+        let primal = 0.5 * self.scale * dot(r, r) + g.value(x) + 0.5 * self.ridge * xx;
+        let yy = dot(&self.y, &self.y);
+        let dist: f64 = self.y.iter().zip(r).map(|(y, r)| (y - alpha * r).powi(2)).sum();
+        let dual = 0.5 * self.scale * (yy - dist) - 0.5 * alpha * alpha * rho * xx;
+        Some(primal - dual)
+    }
+}
+
+impl<A: LinOp> Smooth for LeastSquares<A> {
+    fn dim(&self) -> usize {
+        self.a.cols()
+    }
+    fn value(&self, x: &[f64], work: &mut Vec<f64>) -> f64 {
+        work.resize(self.a.rows(), 0.0);
+        self.a.apply(x, work);
+        let rr: f64 = work.iter().zip(&self.y).map(|(ax, y)| (y - ax) * (y - ax)).sum();
+        0.5 * self.scale * rr + 0.5 * self.ridge * dot(x, x)
+    }
+    fn value_grad(&self, x: &[f64], grad: &mut [f64], work: &mut Vec<f64>) -> f64 {
+        work.resize(self.a.rows(), 0.0);
+        self.a.apply(x, work);
+        // work ← Ax − y.
+        work.iter_mut().zip(&self.y).for_each(|(w, y)| *w -= y);
+        let rr = dot(work, work);
+        self.a.apply_t(work, grad);
+        if self.ridge > 0.0 {
+            grad.iter_mut().zip(x).for_each(|(g, x)| *g = self.scale * *g + self.ridge * x);
+            0.5 * self.scale * rr + 0.5 * self.ridge * dot(x, x)
+        } else {
+            grad.iter_mut().for_each(|g| *g *= self.scale);
+            0.5 * self.scale * rr
+        }
+    }
+    fn lipschitz(&self) -> f64 {
+        self.scale * self.norm_sq + self.ridge
+    }
+    fn strong_convexity(&self) -> f64 {
+        self.ridge
+    }
+    fn duality_gap(&self, x: &[f64], g: &dyn Prox, _work: &mut Vec<f64>) -> Option<f64> {
+        let r = self.residual(x);
+        self.gap_from_residual(x, &r, g)
+    }
+}
+
+/// `f(x) = ½xᵀWx − cᵀx` with `W` symmetric positive semidefinite.
+#[derive(Clone, Debug)]
+pub struct Quadratic {
+    w: Mat<f64>,
+    c: Vec<f64>,
+    lo: f64,
+    hi: f64,
+}
+
+impl Quadratic {
+    pub fn new(w: Mat<f64>, c: Vec<f64>) -> Result<Self> {
+        let n = w.nrows();
+        if w.ncols() != n || c.len() != n || n == 0 {
+            return Err(Error::Shape(format!("W is {}×{} and c has {} entries", w.nrows(), w.ncols(), c.len())));
+        }
+        for i in 0..n {
+            for j in 0..n {
+                let (a, b) = (w[(i, j)], w[(j, i)]);
+                if !a.is_finite() || (a - b).abs() > 1e-10 * (a.abs() + b.abs()).max(1.0) {
+                    return Err(Error::param("W", format!("must be finite and symmetric; W[{i},{j}] = {a}, W[{j},{i}] = {b}")));
+                }
+            }
+        }
+        let eig = w
+            .self_adjoint_eigenvalues(Side::Lower)
+            .map_err(|e| Error::Numerical(format!("eigenvalues of W: {e:?}")))?;
+        let lo = eig.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = eig.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if lo < -1e-10 * hi.abs().max(1.0) {
+            return Err(Error::param("W", format!("must be positive semidefinite; smallest eigenvalue {lo}")));
+        }
+        Ok(Self { w, c, lo: lo.max(0.0), hi })
+    }
+
+    pub fn matrix(&self) -> &Mat<f64> {
+        &self.w
+    }
+}
+
+impl Smooth for Quadratic {
+    fn dim(&self) -> usize {
+        self.c.len()
+    }
+    fn value(&self, x: &[f64], work: &mut Vec<f64>) -> f64 {
+        let mut g = vec![0.0; x.len()];
+        self.value_grad(x, &mut g, work)
+    }
+    fn value_grad(&self, x: &[f64], grad: &mut [f64], _work: &mut Vec<f64>) -> f64 {
+        let dst = MatMut::from_column_major_slice_mut(grad, x.len(), 1);
+        matmul(dst, Accum::Replace, self.w.as_ref(), MatRef::from_column_major_slice(x, x.len(), 1), 1.0, Par::Seq);
+        clear_upper_registers();
+        let quad = 0.5 * dot(x, grad);
+        grad.iter_mut().zip(&self.c).for_each(|(g, c)| *g -= c);
+        quad - dot(&self.c, x)
+    }
+    fn lipschitz(&self) -> f64 {
+        self.hi
+    }
+    fn strong_convexity(&self) -> f64 {
+        self.lo
+    }
+}
+
+/// The fixed-point residual `‖x − prox_{γg}(x − γ∇f(x))‖₂/γ`, zero exactly at minimisers.
+pub fn fixed_point_residual<F: Smooth + ?Sized, G: Prox + ?Sized>(f: &F, g: &G, x: &[f64], gamma: f64) -> f64 {
+    let mut grad = vec![0.0; x.len()];
+    let mut work = Vec::new();
+    f.value_grad(x, &mut grad, &mut work);
+    let v: Vec<f64> = x.iter().zip(&grad).map(|(x, g)| x - gamma * g).collect();
+    let mut p = vec![0.0; x.len()];
+    g.prox(&v, gamma, &mut p);
+    x.iter().zip(&p).map(|(x, p)| (x - p).powi(2)).sum::<f64>().sqrt() / gamma
+}
+
+/// The KKT violation `dist_∞(−∇f(x), ∂g(x))` when `g` can measure it.
+pub fn kkt_violation<F: Smooth + ?Sized, G: Prox + ?Sized>(f: &F, g: &G, x: &[f64]) -> Option<f64> {
+    let mut grad = vec![0.0; x.len()];
+    let mut work = Vec::new();
+    f.value_grad(x, &mut grad, &mut work);
+    grad.iter_mut().for_each(|v| *v = -*v);
+    g.subgradient_distance(x, &grad)
+}
+
+/// Checks that every entry of `data` is finite, naming the first that is not.
+pub fn check_all_finite(name: &'static str, data: &[f64]) -> Result<()> {
+    match data.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::param(name, format!("entry {i} is {}", data[i]))),
+        None => Ok(()),
+    }
+}
