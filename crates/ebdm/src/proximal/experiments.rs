@@ -10,6 +10,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use super::cd::{coordinate_descent, CdPenalty};
+use super::coding::{encode, Codes, CodingOptions, CodingSolver, Dictionary};
+use super::reconstruction::{inpaint, mnist_patches, psnr, random_dictionary};
+use crate::data::idx::Images;
 use super::fixture::{sm_lasso, LassoFixture};
 use super::phase::{self, PhaseConfig, PhasePoint};
 use super::pi_pgd::{pi_pgd, PiPgdOptions};
@@ -44,6 +47,8 @@ mod ids {
     pub const PI_PGD: u64 = 114;
     pub const CONTRACTION: u64 = 115;
     pub const TV: u64 = 113;
+    pub const PATCHES: u64 = 111;
+    pub const INPAINT: u64 = 112;
 }
 
 /// A curve for a figure.
@@ -71,6 +76,9 @@ pub struct Outcome {
     pub figures: Vec<Figure>,
     /// Grid points of the empirical phase transition (A10 only).
     pub phase: Vec<PhasePoint>,
+    /// Image rows to draw (A12: original, masked, reconstructed), each a list of tiles.
+    #[serde(skip)]
+    pub tiles: Vec<(String, Vec<Vec<f64>>)>,
     pub interrupted: bool,
 }
 
@@ -467,7 +475,68 @@ pub fn a10(cfg: &PhaseConfig, harness: &Harness) -> Result<Outcome> {
         log_y: false,
         curves,
     };
-    Ok(Outcome { checks, figures: vec![figure], phase: points, interrupted })
+    Ok(Outcome { checks, figures: vec![figure], phase: points, interrupted, ..Outcome::default() })
+}
+
+/// A11: batched sparse coding of 2000 MNIST patches with 128 random unit-norm atoms, α = 0.1:
+/// FISTA and LCA (300 iterations) against a coordinate-descent reference at gap 1e-12.
+pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> Result<Outcome> {
+    let mut rng = stream_path(seed, &[ids::PATCHES]);
+    let m = 2000;
+    let x = mnist_patches(images, m, &mut rng)?;
+    let dict = Dictionary::new(128, 64, random_dictionary(128, 64, seed))?;
+    let alpha = 0.1;
+    let base = CodingOptions { stop: stop.clone(), ..CodingOptions::default() };
+    let reference = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Cd, tol: 1e-12, iterations: 100_000, ..base.clone() })?;
+    let fista = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 300, ..base.clone() })?;
+    let lca = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 300, h: 1.0, ..base })?;
+    let worst = |c: &Codes| c.objectives.iter().zip(&reference.objectives).map(|(a, b)| (a - b) / b).fold(f64::NEG_INFINITY, f64::max);
+    let (wf, wl) = (worst(&fista), worst(&lca));
+    let ref_gap = reference.gaps.iter().zip(&reference.objectives).map(|(g, p)| g / p).fold(0.0, f64::max);
+    let mean_res = reference.residuals.iter().sum::<f64>() / m as f64;
+    Ok(Outcome {
+        checks: vec![
+            Check::new("reference (CD): largest relative gap", "≤ 1e-12", format!("{ref_gap:.1e}"), ref_gap <= 1e-12),
+            Check::new("batched FISTA, 300 iterations: worst (P − P_ref)/P_ref", "≤ 1e-5", format!("{wf:.2e}"), wf <= 1e-5),
+            Check::new("batched LCA (h = 1), 300 steps: worst (P − P_ref)/P_ref", "≤ 2e-2", format!("{wl:.2e}"), wl <= 2e-2),
+            Check::new("mean nnz, mean ‖x − cD‖ (reference codes)", "reported", format!("{:.2}, {mean_res:.3}", reference.mean_nnz()), true),
+        ],
+        interrupted: reference.interrupted || fista.interrupted || lca.interrupted,
+        ..Outcome::default()
+    })
+}
+
+/// A12: inpainting of the first 50 MNIST digits from 50 % of their pixels by ℓ1 on the 2-D DCT
+/// (FISTA, L = 1, 500 iterations, λ = 0.005), against zero fill.
+pub fn a12(images: &Images, seed: u64) -> Result<Outcome> {
+    use rand::Rng;
+    let (h, w) = (images.rows, images.cols);
+    if h != w {
+        return Err(crate::error::Error::Shape(format!("inpainting needs square images, got {h}×{w}")));
+    }
+    let count = images.count.min(50);
+    let mut rng = stream_path(seed, &[ids::INPAINT]);
+    let (mut rec_sum, mut zero_sum) = (0.0, 0.0);
+    let mut rows: Vec<(String, Vec<Vec<f64>>)> = vec![("original".into(), vec![]), ("50 % of pixels".into(), vec![]), ("ℓ1-DCT inpainting".into(), vec![])];
+    for i in 0..count {
+        let img: Vec<f64> = images.image(i).iter().map(|&p| p as f64 / 255.0).collect();
+        let mask: Vec<bool> = (0..h * w).map(|_| rng.random_bool(0.5)).collect();
+        let rec = inpaint(&img, &mask, h, 0.005, 500)?;
+        let zero: Vec<f64> = img.iter().zip(&mask).map(|(&v, &m)| if m { v } else { 0.0 }).collect();
+        rec_sum += psnr(&img, &rec);
+        zero_sum += psnr(&img, &zero);
+        if i < 10 {
+            rows[0].1.push(img);
+            rows[1].1.push(zero);
+            rows[2].1.push(rec);
+        }
+    }
+    let (rec, zero) = (rec_sum / count as f64, zero_sum / count as f64);
+    Ok(Outcome {
+        checks: vec![Check::new(format!("mean PSNR over {count} digits, inpainted vs zero fill"), "≥ zero fill + 4 dB", format!("{rec:.2} dB vs {zero:.2} dB (+{:.2})", rec - zero), rec >= zero + 4.0)],
+        tiles: rows,
+        ..Outcome::default()
+    })
 }
 
 /// A13: the TV-1D prox on 5 pieces × 200 samples with noise σ = 0.3.
@@ -649,6 +718,23 @@ mod tests {
     #[test]
     fn a15_contraction() {
         assert_all(&a15(0).unwrap());
+    }
+
+    fn mnist() -> Option<Images> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist/t10k-images-idx3-ubyte.gz");
+        crate::data::idx::read_images(&path).ok()
+    }
+
+    #[test]
+    fn a11_batched_sparse_coding_of_mnist_patches() {
+        let images = mnist().expect("bundled MNIST images");
+        assert_all(&a11(&images, 0, &crate::engine::run::StopFlag::new()).unwrap());
+    }
+
+    #[test]
+    fn a12_inpainting() {
+        let images = mnist().expect("bundled MNIST images");
+        assert_all(&a12(&images, 0).unwrap());
     }
 
     /// A small version of A10 that still separates easy from hopeless sparsities.

@@ -5,11 +5,13 @@
 //! sparse coding, and the sparse-recovery phase transition.
 
 pub mod cd;
+pub mod coding;
 pub mod experiments;
 pub mod fixture;
 pub mod phase;
 pub mod pi_pgd;
 pub mod problem;
+pub mod reconstruction;
 pub mod prox;
 pub mod solvers;
 
