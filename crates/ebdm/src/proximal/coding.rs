@@ -272,7 +272,7 @@ fn fista_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f6
         }
         batch_gradient(dict, &y, b, &mut grad, nr);
         prev.copy_from_slice(c);
-        for i in 0..nr {
+        for (i, ti) in t.iter_mut().enumerate() {
             let rows = i * k..(i + 1) * k;
             let (yi, gi, ci, pi) = (&mut y[rows.clone()], &grad[rows.clone()], &mut c[rows.clone()], &prev[rows]);
             let mut restart = 0.0;
@@ -281,15 +281,15 @@ fn fista_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f6
                 restart += (yi[j] - ci[j]) * (ci[j] - pi[j]);
             }
             if restart > 0.0 {
-                t[i] = 1.0;
+                *ti = 1.0;
                 yi.copy_from_slice(ci);
             } else {
-                let t_next = 0.5 * (1.0 + (1.0 + 4.0 * t[i] * t[i]).sqrt());
-                let beta = (t[i] - 1.0) / t_next;
+                let t_next = 0.5 * (1.0 + (1.0 + 4.0 * *ti * *ti).sqrt());
+                let beta = (*ti - 1.0) / t_next;
                 for j in 0..k {
                     yi[j] = ci[j] + beta * (ci[j] - pi[j]);
                 }
-                t[i] = t_next;
+                *ti = t_next;
             }
         }
     }
