@@ -11,6 +11,7 @@ mod memory;
 mod output;
 mod plot;
 mod reproduce;
+mod sparse;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ use ebdm::memory::experiments::{
 
 use crate::output::Env;
 
-/// ebdm: energy-based dynamical models (Hopfield networks and associative memories).
+/// ebdm: energy-based dynamical models (associative memories, proximal-descent dynamics).
 #[derive(Parser, Debug)]
 #[command(name = "ebdm", version, about, long_about = None, propagate_version = true)]
 struct Cli {
@@ -46,6 +47,11 @@ enum Command {
     /// associative memories (dam), pictures and experiments.
     #[command(subcommand)]
     Memory(Box<MemoryCommand>),
+    /// Proximal-descent dynamics and sparse reconstruction: Lasso-type problems (coordinate
+    /// descent, ISTA, FISTA, PGD and LCA dynamics), proximal operators, batched sparse coding,
+    /// PI-PGD for equality constraints, phase transitions.
+    #[command(subcommand)]
+    Sparse(Box<sparse::SparseCommand>),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -250,6 +256,11 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
                 return check_ok(experiments::graded(env, &cfg, &out, "graded Hopfield network")?);
             }
         },
+        Command::Sparse(cmd) => {
+            if let Some(outcome) = sparse::run(env, &cmd)? {
+                return check_ok(outcome);
+            }
+        }
         Command::Reproduce { id, list, quick, out } => {
             if list || id.is_none() {
                 reproduce::list();

@@ -21,3 +21,5 @@ pub mod memory;
 pub mod proximal;
 
 pub use error::{Error, Result};
+/// The linear-algebra crate whose matrix types appear in the public API.
+pub use faer;

@@ -1,0 +1,713 @@
+//! `ebdm sparse`: proximal operators, Lasso-type problems by coordinate descent, ISTA/FISTA and
+//! the proximal gradient and LCA dynamics, batched sparse coding, PI-PGD, and the phase
+//! transition of sparse recovery.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
+use ebdm::experiment::Harness;
+use ebdm::proximal::cd::{coordinate_descent, CdPenalty};
+use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
+use ebdm::proximal::experiments::{self as px, Figure};
+use ebdm::proximal::fixture::sm_lasso;
+use ebdm::proximal::phase::{self, PhaseConfig};
+use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
+use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic, Smooth};
+use ebdm::proximal::prox::{self, Prox};
+use ebdm::proximal::solvers::{solve, Method, Options, SolveReport};
+use serde_json::json;
+
+use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
+use crate::plot::{self, Chart, Series};
+
+#[derive(Subcommand, Debug)]
+pub enum SparseCommand {
+    /// Write the cross-language SM-LASSO fixture (X.npy, y.npy, w_true.npy, meta.json).
+    Fixture(FixtureArgs),
+    /// Solve min f(w) + g(w) with a least-squares f (default data: the SM-LASSO fixture) by
+    /// coordinate descent, ISTA, FISTA or Euler steps of the PGD / LCA dynamics.
+    Lasso(LassoArgs),
+    /// Sparse-code many signals against one dictionary (batched CD, FISTA or LCA).
+    Code(CodeArgs),
+    /// Apply a proximal operator or projection to every row of a matrix.
+    Prox(ProxArgs),
+    /// Proportional–integral PGD for min ½xᵀWx + λ‖x‖₁ subject to Ax = b.
+    PiPgd(PiPgdArgs),
+    /// Print the state-evolution phase curve ρ_SE(δ) (Donoho–Maleki–Montanari 2009).
+    PhaseCurve(PhaseCurveArgs),
+    /// Empirical phase transition of ℓ1 recovery over a δ × sparsity grid.
+    Phase(PhaseArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FixtureArgs {
+    #[arg(long, default_value_t = 42)]
+    pub fixture_seed: u64,
+    #[arg(long, default_value_t = 500)]
+    pub n: usize,
+    #[arg(long, default_value_t = 2000)]
+    pub p: usize,
+    #[arg(long, default_value_t = 50)]
+    pub k: usize,
+    #[arg(long, default_value = "results/sm-lasso")]
+    pub out_dir: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+pub enum PenaltyKind {
+    L1,
+    L1Nonneg,
+    ElasticNet,
+    GroupL2,
+    Box,
+    Nonneg,
+    Simplex,
+    L2Ball,
+    L1Ball,
+    Tv1d,
+    L0,
+    Mcp,
+}
+
+/// The penalty g and its parameters.
+#[derive(Args, Debug, Clone)]
+pub struct PenaltyArgs {
+    /// The penalty or constraint g.
+    #[arg(long = "penalty", visible_alias = "g", value_enum, default_value = "l1")]
+    pub kind: PenaltyKind,
+    /// Weight λ of the penalty (ℓ1, group, TV, ℓ0, MCP; for the elastic net its total α).
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
+    pub lambda: f64,
+    /// Read --lambda relative to λ_max (the smallest weight with w = 0 optimal).
+    #[arg(long)]
+    pub lambda_rel: bool,
+    /// Elastic net: share of ℓ1 in α (scikit-learn's l1_ratio).
+    #[arg(long, default_value_t = 0.5)]
+    pub l1_ratio: f64,
+    /// Group lasso: size of consecutive groups (weights √size).
+    #[arg(long, default_value_t = 5)]
+    pub group_size: usize,
+    /// Box: lower and upper bounds.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub lo: f64,
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub hi: f64,
+    /// Simplex total z, or the radius of the ℓ1 / ℓ2 ball.
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub radius: f64,
+    /// MCP concavity γ_m (> step); the prox is firm thresholding at (γλ, γ_mλ).
+    #[arg(long, default_value_t = 3.0)]
+    pub gamma_m: f64,
+}
+
+impl PenaltyArgs {
+    /// Builds g with the absolute weight `lambda`.
+    fn build(&self, lambda: f64, dim: usize) -> Result<Box<dyn Prox>> {
+        Ok(match self.kind {
+            PenaltyKind::L1 => Box::new(prox::L1::new(lambda)?),
+            PenaltyKind::L1Nonneg => Box::new(prox::L1Nonneg::new(lambda)?),
+            PenaltyKind::ElasticNet => Box::new(prox::ElasticNet::from_alpha(lambda, self.l1_ratio)?),
+            PenaltyKind::GroupL2 => Box::new(prox::GroupL2::consecutive(lambda, dim, self.group_size)?),
+            PenaltyKind::Box => Box::new(prox::BoxSet::new(self.lo, self.hi)?),
+            PenaltyKind::Nonneg => Box::new(prox::Nonneg),
+            PenaltyKind::Simplex => Box::new(prox::Simplex::new(self.radius)?),
+            PenaltyKind::L2Ball => Box::new(prox::L2Ball::new(self.radius)?),
+            PenaltyKind::L1Ball => Box::new(prox::L1Ball::new(self.radius)?),
+            PenaltyKind::Tv1d => Box::new(prox::Tv1d::new(lambda)?),
+            PenaltyKind::L0 => Box::new(prox::L0::new(lambda)?),
+            PenaltyKind::Mcp => Box::new(prox::Mcp::new(lambda, self.gamma_m)?),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+pub enum SolverKind {
+    /// Coordinate descent with working sets (ℓ1, nonnegative ℓ1, elastic net).
+    Cd,
+    Ista,
+    Fista,
+    /// Euler steps of the proximal gradient dynamics τẋ = −x + prox(x − γ∇f(x)).
+    Pgd,
+    /// Euler steps of the LCA τu̇ = −u + a − γ∇f(a), a = prox(u).
+    Lca,
+}
+
+#[derive(Args, Debug)]
+pub struct LassoArgs {
+    /// Design matrix X (n × p, .npy or text). Default: the SM-LASSO fixture.
+    #[arg(long, requires = "target")]
+    pub data: Option<PathBuf>,
+    /// Targets y (n values, .npy or text).
+    #[arg(long, requires = "data")]
+    pub target: Option<PathBuf>,
+    #[command(flatten)]
+    pub penalty: PenaltyArgs,
+    /// Least-squares convention: ml = ‖y − Xw‖²/(2n) (scikit-learn), sp = ½‖y − Xw‖² (LCA, SPAMS).
+    #[arg(long, default_value = "ml")]
+    pub convention: String,
+    /// Solver (default: cd for ℓ1, nonnegative ℓ1 and elastic net, fista --restart otherwise).
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverKind>,
+    /// FISTA adaptive restart.
+    #[arg(long)]
+    pub restart: bool,
+    /// Beck–Teboulle backtracking (ISTA, FISTA).
+    #[arg(long)]
+    pub backtracking: bool,
+    /// Step γ (default 1/L, L from power iteration × 1.02).
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Euler step dt of the dynamics, in the units of τ.
+    #[arg(long, default_value_t = 1.0)]
+    pub dt: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub tau: f64,
+    /// End time of the dynamics (sets the step budget to t_end/dt).
+    #[arg(long)]
+    pub t_end: Option<f64>,
+    /// Allow Euler steps 1 < dt/τ < 2.
+    #[arg(long)]
+    pub allow_overrelaxation: bool,
+    /// Relative duality gap (P − D)/P to stop at (relative fixed-point residual for penalties
+    /// without a closed-form dual). 0 runs the whole budget.
+    #[arg(long, default_value_t = 1e-8)]
+    pub tol: f64,
+    #[arg(long, default_value_t = 10_000)]
+    pub max_iter: usize,
+    /// Write the solution as an .npy column.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the per-iteration trace (iter, t, objective, gap, nnz) as CSV.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Plot the objective against iteration (PNG + SVG stem).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Write the summary JSON here (`-` for standard output).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+fn read_design(data: &Path, target: &Path) -> Result<(DenseMatrix, Vec<f64>)> {
+    let x = read_matrix(data).with_context(|| format!("reading the design matrix {}", data.display()))?;
+    let y = read_matrix(target).with_context(|| format!("reading the targets {}", target.display()))?;
+    let y = column(&y).with_context(|| format!("{}", target.display()))?;
+    if y.len() != x.rows {
+        bail!("{} has {} rows but {} has {} values", data.display(), x.rows, target.display(), y.len());
+    }
+    Ok((DenseMatrix::from_row_major(x.rows, x.cols, &x.data)?, y))
+}
+
+/// A matrix with one row or one column as a vector.
+fn column(m: &Matrix) -> Result<Vec<f64>> {
+    if m.rows == 1 || m.cols == 1 {
+        Ok(m.data.clone())
+    } else {
+        bail!("expected a vector, got a {}×{} matrix", m.rows, m.cols)
+    }
+}
+
+fn summary_json(env: &Env, r: &SolveReport, f: &LeastSquares<DenseMatrix>, g: &dyn Prox, lambda: f64, lambda_max: f64, wall: f64) -> serde_json::Value {
+    json!({
+        "meta": metadata(env),
+        "problem": {"rows": ebdm::proximal::LinOp::rows(f.operator()), "cols": f.dim(), "convention": f.convention(), "penalty": g.describe()},
+        "lambda_abs": lambda,
+        "lambda_rel": lambda / lambda_max,
+        "lambda_max": lambda_max,
+        "solver": r.solver,
+        "L": r.lipschitz,
+        "gamma": r.gamma,
+        "iterations": r.iterations,
+        "converged": r.converged,
+        "interrupted": r.interrupted,
+        "objective": r.objective,
+        "duality_gap": r.gap,
+        "kkt_violation": r.kkt,
+        "fixed_point_residual": r.residual,
+        "nnz": r.nnz,
+        "restarts": r.restarts,
+        "wall_seconds": wall,
+        "threads": 1,
+    })
+}
+
+fn emit_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    if path == Path::new("-") {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    } else {
+        write_json(path, value)
+    }
+}
+
+pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
+    let convention: Convention = a.convention.parse()?;
+    let (x, y, source) = match (&a.data, &a.target) {
+        (Some(d), Some(t)) => {
+            let (x, y) = read_design(d, t)?;
+            (x, y, d.display().to_string())
+        }
+        _ => {
+            let fx = sm_lasso(42, 500, 2000, 50)?;
+            (DenseMatrix::from_mat(&fx.x)?, fx.y, "SM-LASSO fixture (seed 42, 500 × 2000)".into())
+        }
+    };
+    let p = ebdm::proximal::LinOp::cols(&x);
+    let f = LeastSquares::new(x, y, convention)?;
+    // λ_max for the penalty family: ℓ∞ of the correlations, or the group norm for groups.
+    let c0 = f.correlation(f.targets());
+    let lambda_max = match a.penalty.kind {
+        PenaltyKind::GroupL2 => prox::GroupL2::consecutive(1.0, p, a.penalty.group_size)?.lambda_max(&c0),
+        PenaltyKind::L1Nonneg => c0.iter().fold(0.0f64, |m, &v| m.max(v)),
+        _ => c0.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+    };
+    let lambda = if a.penalty.lambda_rel { a.penalty.lambda * lambda_max } else { a.penalty.lambda };
+    let g = a.penalty.build(lambda, p)?;
+    let separable = matches!(a.penalty.kind, PenaltyKind::L1 | PenaltyKind::L1Nonneg | PenaltyKind::ElasticNet);
+    let solver = a.solver.unwrap_or(if separable { SolverKind::Cd } else { SolverKind::Fista });
+    let restart = a.restart || (a.solver.is_none() && !separable);
+    if !(a.tau.is_finite() && a.tau > 0.0) {
+        bail!("--tau must be finite and > 0, got {}", a.tau);
+    }
+    let h = a.dt / a.tau;
+    let max_iter = match a.t_end {
+        Some(t) if matches!(solver, SolverKind::Pgd | SolverKind::Lca) => {
+            if !(t.is_finite() && t > 0.0) {
+                bail!("--t-end must be finite and > 0, got {t}");
+            }
+            (t / a.dt).round().max(1.0) as usize
+        }
+        _ => a.max_iter,
+    };
+    let opts = Options {
+        max_iter,
+        tol: a.tol,
+        gamma: a.gamma,
+        backtracking: a.backtracking,
+        trace: a.trace.is_some() || a.plot.is_some(),
+        allow_overrelaxation: a.allow_overrelaxation,
+        stop: env.stop.clone(),
+        ..Options::default()
+    };
+    let start = Instant::now();
+    let r = match solver {
+        SolverKind::Cd => {
+            if !separable {
+                bail!("--solver cd supports the l1, l1-nonneg and elastic-net penalties; use ista, fista, pgd or lca for {:?}", a.penalty.kind);
+            }
+            let (l1, l2) = match a.penalty.kind {
+                PenaltyKind::ElasticNet => (lambda * a.penalty.l1_ratio, lambda * (1.0 - a.penalty.l1_ratio)),
+                _ => (lambda, 0.0),
+            };
+            coordinate_descent(&f, CdPenalty { l1, l2, nonneg: a.penalty.kind == PenaltyKind::L1Nonneg }, None, &opts)?
+        }
+        SolverKind::Ista => solve(&f, g.as_ref(), None, Method::Ista, &opts)?,
+        SolverKind::Fista => solve(&f, g.as_ref(), None, Method::Fista { restart }, &opts)?,
+        SolverKind::Pgd => solve(&f, g.as_ref(), None, Method::Pgd { h }, &opts)?,
+        SolverKind::Lca => solve(&f, g.as_ref(), None, Method::Lca { h }, &opts)?,
+    };
+    let wall = start.elapsed().as_secs_f64();
+    if !r.converged && !r.interrupted && a.tol > 0.0 && !env.quiet {
+        eprintln!("warning: the budget of {} iterations ran out before the tolerance {} was met", opts.max_iter, a.tol);
+    }
+    let summary = summary_json(env, &r, &f, g.as_ref(), lambda, lambda_max, wall);
+    if let Some(out) = &a.out {
+        write_npy_f64(out, r.x.len(), 1, &r.x)?;
+    }
+    if let Some(t) = &a.trace {
+        write_csv(t, &[], &r.trace)?;
+    }
+    if let Some(stem) = &a.plot {
+        let pts = r.trace.iter().map(|t| (t.t, t.objective)).collect();
+        let chart = Chart {
+            title: format!("{} on {}", r.solver, g.describe()),
+            x_label: if matches!(solver, SolverKind::Pgd | SolverKind::Lca) { "t/τ".into() } else { "iteration".into() },
+            y_label: "objective F".into(),
+            series: vec![Series::line(r.solver.clone(), pts)],
+            vlines: vec![],
+            log_y: true,
+        };
+        plot::chart(stem, &chart)?;
+    }
+    if let Some(j) = &a.json {
+        emit_json(j, &summary)?;
+    }
+    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+        println!("{source}: {} with {} ({} convention)", r.solver, g.describe(), convention);
+        println!(
+            "  λ = {lambda:.6e} (λ/λ_max = {:.4}), L = {:.6}, γ = {:.6e}",
+            lambda / lambda_max,
+            r.lipschitz,
+            r.gamma
+        );
+        println!(
+            "  objective {:.15}, duality gap {}, KKT {}, nnz {}, {} iterations{}, {:.3} s",
+            r.objective,
+            r.gap.map_or("n/a".into(), |g| format!("{g:.2e}")),
+            r.kkt.map_or("n/a".into(), |k| format!("{k:.2e}")),
+            r.nnz,
+            r.iterations,
+            if r.converged { "" } else { " (not converged)" },
+            wall
+        );
+    }
+    if r.interrupted {
+        bail!("interrupted after {} iterations; the last iterate was written", r.iterations);
+    }
+    Ok(())
+}
+
+pub fn fixture(a: &FixtureArgs) -> Result<()> {
+    let fx = sm_lasso(a.fixture_seed, a.n, a.p, a.k)?;
+    let dir = out_dir(&a.out_dir)?;
+    let mut rm = Vec::with_capacity(a.n * a.p);
+    for i in 0..a.n {
+        rm.extend((0..a.p).map(|j| fx.x[(i, j)]));
+    }
+    write_npy_f64(&dir.join("X.npy"), a.n, a.p, &rm)?;
+    write_npy_f64(&dir.join("y.npy"), a.n, 1, &fx.y)?;
+    write_npy_f64(&dir.join("w_true.npy"), a.p, 1, &fx.w_true)?;
+    write_json(
+        &dir.join("meta.json"),
+        &json!({"fixture": "SM-LASSO", "generator": "SplitMix64", "seed": a.fixture_seed, "n": a.n, "p": a.p, "k": a.k,
+                "recipe": "X_ij = sqrt(3)(2u - 1) row-major, then noise e_i = 0.1 sqrt(3)(2u - 1); w_true[40j] = (-1)^j (1 + j/(k-1)); y = X w_true + e"}),
+    )?;
+    println!("wrote X.npy, y.npy, w_true.npy, meta.json to {}", dir.display());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct CodeArgs {
+    /// Dictionary D (atoms × features, .npy or text). Default: random unit-norm atoms.
+    #[arg(long)]
+    pub dict: Option<PathBuf>,
+    /// Number of random atoms when no dictionary is given.
+    #[arg(long, default_value_t = 256)]
+    pub atoms: usize,
+    /// Signals (rows × features).
+    #[arg(long, conflicts_with = "mnist")]
+    pub data: Option<PathBuf>,
+    /// Code the MNIST t10k digits of this directory (pixels / 255).
+    #[arg(long)]
+    pub mnist: Option<PathBuf>,
+    /// With --mnist: how many digits.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: usize,
+    /// ℓ1 weight α of ½‖x − cD‖² + α‖c‖₁ (scikit-learn's sparse_encode alpha).
+    #[arg(long, default_value_t = 0.1)]
+    pub lambda: f64,
+    #[arg(long, value_enum, default_value = "cd")]
+    pub solver: CodeSolverKind,
+    /// Iterations (FISTA, LCA) or epoch budget per signal (CD).
+    #[arg(long, default_value_t = 300)]
+    pub steps: usize,
+    /// Relative duality gap per signal (CD).
+    #[arg(long, default_value_t = 1e-8)]
+    pub tol: f64,
+    /// LCA Euler step dt/τ.
+    #[arg(long, default_value_t = 1.0)]
+    pub dt: f64,
+    #[arg(long)]
+    pub nonneg: bool,
+    /// Signals per parallel chunk.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Write the codes (rows × atoms) as .npy.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+pub enum CodeSolverKind {
+    Cd,
+    Fista,
+    Lca,
+}
+
+pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
+    let (signals, rows, dim) = match (&a.data, &a.mnist) {
+        (Some(p), None) => {
+            let m = read_matrix(p)?;
+            (m.data, m.rows, m.cols)
+        }
+        (None, Some(dir)) => {
+            let images = ebdm::data::idx::read_images(&dir.join("t10k-images-idx3-ubyte.gz"))
+                .or_else(|_| ebdm::data::idx::read_images(&dir.join("t10k-images-idx3-ubyte")))?;
+            let count = a.count.min(images.count);
+            let d = images.pixels_per_image();
+            (images.pixels[..count * d].iter().map(|&p| p as f64 / 255.0).collect(), count, d)
+        }
+        _ => bail!("give the signals with --data FILE or --mnist DIR"),
+    };
+    let dict = match &a.dict {
+        Some(p) => {
+            let m = read_matrix(p)?;
+            if m.cols != dim {
+                bail!("the dictionary atoms have {} features but the signals have {dim}", m.cols);
+            }
+            Dictionary::new(m.rows, m.cols, m.data)?
+        }
+        None => Dictionary::new(a.atoms, dim, ebdm::proximal::reconstruction::random_dictionary(a.atoms, dim, env.seed))?,
+    };
+    let solver = match a.solver {
+        CodeSolverKind::Cd => CodingSolver::Cd,
+        CodeSolverKind::Fista => CodingSolver::Fista,
+        CodeSolverKind::Lca => CodingSolver::Lca,
+    };
+    let opts = CodingOptions { solver, iterations: a.steps, tol: a.tol, h: a.dt, nonneg: a.nonneg, chunk: a.batch, stop: env.stop.clone() };
+    let start = Instant::now();
+    let codes = encode(&dict, &signals, rows, a.lambda, &opts)?;
+    let wall = start.elapsed().as_secs_f64();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let worst_gap = codes.gaps.iter().zip(&codes.objectives).map(|(g, p)| g / p).fold(0.0, f64::max);
+    if let Some(out) = &a.out {
+        write_npy_f64(out, rows, dict.atoms(), &codes.codes)?;
+    }
+    let summary = json!({
+        "meta": metadata(env), "signals": rows, "features": dim, "atoms": dict.atoms(), "alpha": a.lambda,
+        "solver": solver, "steps": a.steps, "mean_objective": mean(&codes.objectives), "worst_relative_gap": worst_gap,
+        "mean_nnz": codes.mean_nnz(), "mean_residual": mean(&codes.residuals), "wall_seconds": wall, "threads": env.threads,
+        "interrupted": codes.interrupted,
+    });
+    if let Some(j) = &a.json {
+        emit_json(j, &summary)?;
+    }
+    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+        println!(
+            "{rows} signals × {} atoms, α = {}: mean objective {:.6}, worst relative gap {worst_gap:.1e}, mean nnz {:.2}, mean residual {:.4}, {wall:.3} s",
+            dict.atoms(),
+            a.lambda,
+            mean(&codes.objectives),
+            codes.mean_nnz(),
+            mean(&codes.residuals)
+        );
+    }
+    if codes.interrupted {
+        bail!("interrupted; the codes computed so far were written");
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct ProxArgs {
+    #[command(flatten)]
+    pub penalty: PenaltyArgs,
+    /// Step γ.
+    #[arg(long, default_value_t = 1.0)]
+    pub gamma: f64,
+    /// Input vectors, one per row (.npy or text).
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    #[arg(long, default_value = "prox.npy")]
+    pub out: PathBuf,
+}
+
+pub fn prox_cmd(a: &ProxArgs) -> Result<()> {
+    if !(a.gamma.is_finite() && a.gamma > 0.0) {
+        bail!("--gamma must be finite and > 0, got {}", a.gamma);
+    }
+    let m = read_matrix(&a.input)?;
+    ebdm::proximal::problem::check_all_finite("input", &m.data)?;
+    let g = a.penalty.build(a.penalty.lambda, m.cols)?;
+    let mut out = vec![0.0; m.data.len()];
+    for (v, o) in m.data.chunks(m.cols).zip(out.chunks_mut(m.cols)) {
+        g.prox(v, a.gamma, o);
+    }
+    write_npy_f64(&a.out, m.rows, m.cols, &out)?;
+    println!("applied prox of {} (γ = {}) to {} rows; wrote {}", g.describe(), a.gamma, m.rows, a.out.display());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct PiPgdArgs {
+    /// W (n × n, symmetric PSD). Default: the spec's 10 × 10 problem drawn from --seed.
+    #[arg(long, requires_all = ["eq_a", "eq_b"])]
+    pub quad: Option<PathBuf>,
+    #[arg(long)]
+    pub eq_a: Option<PathBuf>,
+    #[arg(long)]
+    pub eq_b: Option<PathBuf>,
+    #[arg(long, default_value_t = 1.0)]
+    pub lambda: f64,
+    #[arg(long, default_value_t = 20.0)]
+    pub kp: f64,
+    #[arg(long, default_value_t = 20.0)]
+    pub ki: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub dt: f64,
+    #[arg(long, default_value_t = 30.0)]
+    pub t_end: f64,
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub fn pi_pgd_cmd(env: &Env, a: &PiPgdArgs) -> Result<()> {
+    let (f, am, b) = match (&a.quad, &a.eq_a, &a.eq_b) {
+        (Some(w), Some(am), Some(b)) => {
+            let w = read_matrix(w)?;
+            let am = read_matrix(am)?;
+            let b = column(&read_matrix(b)?)?;
+            let wm = ebdm::faer::Mat::<f64>::from_fn(w.rows, w.cols, |i, j| w.data[i * w.cols + j]);
+            let amat = ebdm::faer::Mat::<f64>::from_fn(am.rows, am.cols, |i, j| am.data[i * am.cols + j]);
+            (Quadratic::new(wm, vec![0.0; w.rows])?, amat, b)
+        }
+        _ => px::pi_pgd_problem(env.seed)?,
+    };
+    let opts = PiPgdOptions { gamma: a.gamma, kp: a.kp, ki: a.ki, dt: a.dt, t_end: a.t_end, stop: env.stop.clone(), ..PiPgdOptions::default() };
+    let r = pi_pgd(&f, &prox::L1::new(a.lambda)?, &am, &b, &opts)?;
+    let summary = json!({"meta": metadata(env), "gamma": r.gamma, "steps": r.steps, "objective": r.objective,
+        "constraint_violation": r.violation, "stationarity_residual": r.residual, "x": r.x, "nu": r.nu, "interrupted": r.interrupted});
+    if let Some(j) = &a.json {
+        emit_json(j, &summary)?;
+    }
+    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+        println!(
+            "PI-PGD, γ = {:.5}, {} steps: objective {:.8}, ‖Ax − b‖ = {:.2e}, stationarity residual {:.2e}",
+            r.gamma, r.steps, r.objective, r.violation, r.residual
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct PhaseCurveArgs {
+    /// Nonnegative signals (ζ = 1) instead of signed (ζ = 2).
+    #[arg(long)]
+    pub nonneg: bool,
+    /// δ values: a list `0.1,0.25` or a range `start:stop:step`.
+    #[arg(long, default_value = "0.05:0.95:0.05")]
+    pub delta: String,
+}
+
+fn parse_grid(s: &str) -> Result<Vec<f64>> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() == 3 {
+        let v: Vec<f64> = parts.iter().map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().with_context(|| format!("bad range `{s}`"))?;
+        if !(v[2] > 0.0 && v[1] >= v[0]) {
+            bail!("range `{s}` needs start ≤ stop and step > 0");
+        }
+        let n = ((v[1] - v[0]) / v[2] + 1e-9).floor() as usize;
+        return Ok((0..=n).map(|i| v[0] + i as f64 * v[2]).collect());
+    }
+    s.split(',').map(|p| p.trim().parse::<f64>().with_context(|| format!("bad number `{p}` in `{s}`"))).collect()
+}
+
+pub fn phase_curve(a: &PhaseCurveArgs) -> Result<()> {
+    println!("delta,rho_se_{}", if a.nonneg { "nonneg" } else { "signed" });
+    for d in parse_grid(&a.delta)? {
+        println!("{d:.4},{:.6}", phase::rho_se(d, !a.nonneg)?);
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct PhaseArgs {
+    /// Signal length N.
+    #[arg(long = "signal", default_value_t = 400)]
+    pub signal: usize,
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5")]
+    pub deltas: Vec<f64>,
+    /// Sparsity k as multiples of ρ_SE(δ)·n.
+    #[arg(long, value_delimiter = ',', default_value = "0.7,0.85,1,1.15,1.3")]
+    pub fractions: Vec<f64>,
+    #[arg(long, default_value_t = 20)]
+    pub trials: usize,
+    #[arg(long)]
+    pub nonneg: bool,
+    #[arg(long, default_value = "results/phase")]
+    pub out: PathBuf,
+}
+
+pub fn phase_cmd(env: &Env, a: &PhaseArgs) -> Result<crate::experiments::Outcome> {
+    let cfg = PhaseConfig { signal: a.signal, deltas: a.deltas.clone(), fractions: a.fractions.clone(), trials: a.trials, nonneg: a.nonneg, ..PhaseConfig::a10() };
+    if cfg.signal < 2 || cfg.trials == 0 {
+        bail!("need --signal ≥ 2 and --trials ≥ 1");
+    }
+    let dir = out_dir(&a.out)?;
+    let title = "sparse recovery phase transition";
+    run_outcome(env, &dir, title, |h| px::a10(&cfg, h), (cfg.deltas.len() * cfg.fractions.len() * cfg.trials) as u64)
+}
+
+/// Runs a library experiment with a progress bar and writes its checks, figures and tables.
+pub fn run_outcome(
+    env: &Env,
+    dir: &Path,
+    title: &str,
+    run: impl FnOnce(&Harness) -> ebdm::Result<px::Outcome>,
+    total: u64,
+) -> Result<crate::experiments::Outcome> {
+    let dir = out_dir(dir)?;
+    let bar = progress(env, total, "trials");
+    let tick = |k: u64| bar.inc(k);
+    let o = run(&Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(&tick) })?;
+    bar.finish_and_clear();
+    write_json(&dir.join("summary.json"), &json!({"experiment": title, "meta": metadata(env), "checks": o.checks, "phase": o.phase, "interrupted": o.interrupted}))?;
+    if !o.phase.is_empty() {
+        write_csv(&dir.join("phase.csv"), &[], &o.phase)?;
+    }
+    for fig in &o.figures {
+        write_figure(env, &dir, fig)?;
+    }
+    if !o.tiles.is_empty() {
+        let side = (o.tiles[0].1.first().map_or(0, |t| t.len()) as f64).sqrt() as usize;
+        if let Err(e) = plot::grey_grid(&dir.join("inpainting.png"), &o.tiles, side, side) {
+            if !env.quiet {
+                eprintln!("warning: image grid skipped: {e:#}");
+            }
+        }
+    }
+    if !env.quiet {
+        print_checks(title, &o.checks);
+        if o.interrupted {
+            println!("  interrupted: partial results kept");
+        }
+        println!("  results in {}", dir.display());
+    }
+    Ok(crate::experiments::Outcome { checks: o.checks, interrupted: o.interrupted })
+}
+
+#[derive(serde::Serialize)]
+struct CurveRow<'a> {
+    curve: &'a str,
+    x: f64,
+    y: f64,
+}
+
+fn write_figure(env: &Env, dir: &Path, fig: &Figure) -> Result<()> {
+    let rows: Vec<CurveRow> = fig.curves.iter().flat_map(|c| c.points.iter().map(move |&(x, y)| CurveRow { curve: &c.name, x, y })).collect();
+    write_csv(&dir.join(format!("{}.csv", fig.stem)), &[], &rows)?;
+    let chart = Chart {
+        title: fig.title.clone(),
+        x_label: fig.x_label.clone(),
+        y_label: fig.y_label.clone(),
+        series: fig.curves.iter().map(|c| Series::line(c.name.clone(), c.points.clone())).collect(),
+        vlines: vec![],
+        log_y: fig.log_y,
+    };
+    if let Err(e) = plot::chart(&dir.join(&fig.stem), &chart) {
+        if !env.quiet {
+            eprintln!("warning: plot {} skipped: {e:#}", fig.stem);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(env: &Env, cmd: &SparseCommand) -> Result<Option<crate::experiments::Outcome>> {
+    match cmd {
+        SparseCommand::Fixture(a) => fixture(a)?,
+        SparseCommand::Lasso(a) => lasso(env, a)?,
+        SparseCommand::Code(a) => code(env, a)?,
+        SparseCommand::Prox(a) => prox_cmd(a)?,
+        SparseCommand::PiPgd(a) => pi_pgd_cmd(env, a)?,
+        SparseCommand::PhaseCurve(a) => phase_curve(a)?,
+        SparseCommand::Phase(a) => return Ok(Some(phase_cmd(env, a)?)),
+    }
+    Ok(None)
+}
