@@ -9,15 +9,15 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
 use ebdm::experiment::Harness;
-use ebdm::proximal::cd::{coordinate_descent, CdPenalty};
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
 use ebdm::proximal::experiments::{self as px, Figure};
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::{self, PhaseConfig};
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
 use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic, Smooth};
-use ebdm::proximal::prox::{self, Prox};
-use ebdm::proximal::solvers::{solve, Method, Options, SolveReport};
+use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
+use ebdm::proximal::prox;
+use ebdm::proximal::solvers::{Method, Options, SolveReport};
 use serde_json::json;
 
 use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
@@ -57,7 +57,7 @@ pub struct FixtureArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
-pub enum PenaltyKind {
+pub enum PenaltyArg {
     L1,
     L1Nonneg,
     ElasticNet,
@@ -77,7 +77,7 @@ pub enum PenaltyKind {
 pub struct PenaltyArgs {
     /// The penalty or constraint g.
     #[arg(long = "penalty", visible_alias = "g", value_enum, default_value = "l1")]
-    pub kind: PenaltyKind,
+    pub kind: PenaltyArg,
     /// Weight λ of the penalty (ℓ1, group, TV, ℓ0, MCP; for the elastic net its total α).
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
     pub lambda: f64,
@@ -104,22 +104,31 @@ pub struct PenaltyArgs {
 }
 
 impl PenaltyArgs {
-    /// Builds g with the absolute weight `lambda`.
-    fn build(&self, lambda: f64, dim: usize) -> Result<Box<dyn Prox>> {
-        Ok(match self.kind {
-            PenaltyKind::L1 => Box::new(prox::L1::new(lambda)?),
-            PenaltyKind::L1Nonneg => Box::new(prox::L1Nonneg::new(lambda)?),
-            PenaltyKind::ElasticNet => Box::new(prox::ElasticNet::from_alpha(lambda, self.l1_ratio)?),
-            PenaltyKind::GroupL2 => Box::new(prox::GroupL2::consecutive(lambda, dim, self.group_size)?),
-            PenaltyKind::Box => Box::new(prox::BoxSet::new(self.lo, self.hi)?),
-            PenaltyKind::Nonneg => Box::new(prox::Nonneg),
-            PenaltyKind::Simplex => Box::new(prox::Simplex::new(self.radius)?),
-            PenaltyKind::L2Ball => Box::new(prox::L2Ball::new(self.radius)?),
-            PenaltyKind::L1Ball => Box::new(prox::L1Ball::new(self.radius)?),
-            PenaltyKind::Tv1d => Box::new(prox::Tv1d::new(lambda)?),
-            PenaltyKind::L0 => Box::new(prox::L0::new(lambda)?),
-            PenaltyKind::Mcp => Box::new(prox::Mcp::new(lambda, self.gamma_m)?),
-        })
+    fn spec(&self) -> PenaltySpec {
+        let kind = match self.kind {
+            PenaltyArg::L1 => PenaltyKind::L1,
+            PenaltyArg::L1Nonneg => PenaltyKind::L1Nonneg,
+            PenaltyArg::ElasticNet => PenaltyKind::ElasticNet,
+            PenaltyArg::GroupL2 => PenaltyKind::GroupL2,
+            PenaltyArg::Box => PenaltyKind::Box,
+            PenaltyArg::Nonneg => PenaltyKind::Nonneg,
+            PenaltyArg::Simplex => PenaltyKind::Simplex,
+            PenaltyArg::L2Ball => PenaltyKind::L2Ball,
+            PenaltyArg::L1Ball => PenaltyKind::L1Ball,
+            PenaltyArg::Tv1d => PenaltyKind::Tv1d,
+            PenaltyArg::L0 => PenaltyKind::L0,
+            PenaltyArg::Mcp => PenaltyKind::Mcp,
+        };
+        PenaltySpec {
+            kind,
+            lambda: self.lambda,
+            l1_ratio: self.l1_ratio,
+            group_size: self.group_size,
+            lo: self.lo,
+            hi: self.hi,
+            radius: self.radius,
+            gamma_m: self.gamma_m,
+        }
     }
 }
 
@@ -210,10 +219,10 @@ fn column(m: &Matrix) -> Result<Vec<f64>> {
     }
 }
 
-fn summary_json(env: &Env, r: &SolveReport, f: &LeastSquares<DenseMatrix>, g: &dyn Prox, lambda: f64, lambda_max: f64, wall: f64) -> serde_json::Value {
+fn summary_json(env: &Env, r: &SolveReport, f: &LeastSquares<DenseMatrix>, penalty: &str, lambda: f64, lambda_max: f64, wall: f64) -> serde_json::Value {
     json!({
         "meta": metadata(env),
-        "problem": {"rows": ebdm::proximal::LinOp::rows(f.operator()), "cols": f.dim(), "convention": f.convention(), "penalty": g.describe()},
+        "problem": {"rows": ebdm::proximal::LinOp::rows(f.operator()), "cols": f.dim(), "convention": f.convention(), "penalty": penalty},
         "lambda_abs": lambda,
         "lambda_rel": lambda / lambda_max,
         "lambda_max": lambda_max,
@@ -255,26 +264,22 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
             (DenseMatrix::from_mat(&fx.x)?, fx.y, "SM-LASSO fixture (seed 42, 500 × 2000)".into())
         }
     };
-    let p = ebdm::proximal::LinOp::cols(&x);
     let f = LeastSquares::new(x, y, convention)?;
-    // λ_max for the penalty family: ℓ∞ of the correlations, or the group norm for groups.
-    let c0 = f.correlation(f.targets());
-    let lambda_max = match a.penalty.kind {
-        PenaltyKind::GroupL2 => prox::GroupL2::consecutive(1.0, p, a.penalty.group_size)?.lambda_max(&c0),
-        PenaltyKind::L1Nonneg => c0.iter().fold(0.0f64, |m, &v| m.max(v)),
-        _ => c0.iter().fold(0.0f64, |m, v| m.max(v.abs())),
-    };
-    let lambda = if a.penalty.lambda_rel { a.penalty.lambda * lambda_max } else { a.penalty.lambda };
-    let g = a.penalty.build(lambda, p)?;
-    let separable = matches!(a.penalty.kind, PenaltyKind::L1 | PenaltyKind::L1Nonneg | PenaltyKind::ElasticNet);
-    let solver = a.solver.unwrap_or(if separable { SolverKind::Cd } else { SolverKind::Fista });
-    let restart = a.restart || (a.solver.is_none() && !separable);
+    let spec = a.penalty.spec();
     if !(a.tau.is_finite() && a.tau > 0.0) {
         bail!("--tau must be finite and > 0, got {}", a.tau);
     }
     let h = a.dt / a.tau;
+    let solver = a.solver.map(|s| match s {
+        SolverKind::Cd => Solver::Cd,
+        SolverKind::Ista => Solver::Generic(Method::Ista),
+        SolverKind::Fista => Solver::Generic(Method::Fista { restart: a.restart }),
+        SolverKind::Pgd => Solver::Generic(Method::Pgd { h }),
+        SolverKind::Lca => Solver::Generic(Method::Lca { h }),
+    });
+    let dynamics = matches!(a.solver, Some(SolverKind::Pgd | SolverKind::Lca));
     let max_iter = match a.t_end {
-        Some(t) if matches!(solver, SolverKind::Pgd | SolverKind::Lca) => {
+        Some(t) if dynamics => {
             if !(t.is_finite() && t > 0.0) {
                 bail!("--t-end must be finite and > 0, got {t}");
             }
@@ -293,27 +298,13 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         ..Options::default()
     };
     let start = Instant::now();
-    let r = match solver {
-        SolverKind::Cd => {
-            if !separable {
-                bail!("--solver cd supports the l1, l1-nonneg and elastic-net penalties; use ista, fista, pgd or lca for {:?}", a.penalty.kind);
-            }
-            let (l1, l2) = match a.penalty.kind {
-                PenaltyKind::ElasticNet => (lambda * a.penalty.l1_ratio, lambda * (1.0 - a.penalty.l1_ratio)),
-                _ => (lambda, 0.0),
-            };
-            coordinate_descent(&f, CdPenalty { l1, l2, nonneg: a.penalty.kind == PenaltyKind::L1Nonneg }, None, &opts)?
-        }
-        SolverKind::Ista => solve(&f, g.as_ref(), None, Method::Ista, &opts)?,
-        SolverKind::Fista => solve(&f, g.as_ref(), None, Method::Fista { restart }, &opts)?,
-        SolverKind::Pgd => solve(&f, g.as_ref(), None, Method::Pgd { h }, &opts)?,
-        SolverKind::Lca => solve(&f, g.as_ref(), None, Method::Lca { h }, &opts)?,
-    };
+    let fitted = fit(&f, &spec, a.penalty.lambda_rel, solver, &opts)?;
+    let (r, lambda, lambda_max) = (&fitted.report, fitted.lambda, fitted.lambda_max);
     let wall = start.elapsed().as_secs_f64();
     if !r.converged && !r.interrupted && a.tol > 0.0 && !env.quiet {
         eprintln!("warning: the budget of {} iterations ran out before the tolerance {} was met", opts.max_iter, a.tol);
     }
-    let summary = summary_json(env, &r, &f, g.as_ref(), lambda, lambda_max, wall);
+    let summary = summary_json(env, r, &f, &fitted.penalty, lambda, lambda_max, wall);
     if let Some(out) = &a.out {
         write_npy_f64(out, r.x.len(), 1, &r.x)?;
     }
@@ -323,8 +314,8 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     if let Some(stem) = &a.plot {
         let pts = r.trace.iter().map(|t| (t.t, t.objective)).collect();
         let chart = Chart {
-            title: format!("{} on {}", r.solver, g.describe()),
-            x_label: if matches!(solver, SolverKind::Pgd | SolverKind::Lca) { "t/τ".into() } else { "iteration".into() },
+            title: format!("{} on {}", r.solver, fitted.penalty),
+            x_label: if dynamics { "t/τ".into() } else { "iteration".into() },
             y_label: "objective F".into(),
             series: vec![Series::line(r.solver.clone(), pts)],
             vlines: vec![],
@@ -336,7 +327,7 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         emit_json(j, &summary)?;
     }
     if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
-        println!("{source}: {} with {} ({} convention)", r.solver, g.describe(), convention);
+        println!("{source}: {} with {} ({} convention)", r.solver, fitted.penalty, convention);
         println!(
             "  λ = {lambda:.6e} (λ/λ_max = {:.4}), L = {:.6}, γ = {:.6e}",
             lambda / lambda_max,
@@ -513,7 +504,7 @@ pub fn prox_cmd(a: &ProxArgs) -> Result<()> {
     }
     let m = read_matrix(&a.input)?;
     ebdm::proximal::problem::check_all_finite("input", &m.data)?;
-    let g = a.penalty.build(a.penalty.lambda, m.cols)?;
+    let g = a.penalty.spec().build(a.penalty.lambda, m.cols)?;
     let mut out = vec![0.0; m.data.len()];
     for (v, o) in m.data.chunks(m.cols).zip(out.chunks_mut(m.cols)) {
         g.prox(v, a.gamma, o);

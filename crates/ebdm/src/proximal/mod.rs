@@ -6,6 +6,7 @@
 
 pub mod cd;
 pub mod coding;
+pub mod estimator;
 pub mod experiments;
 pub mod fixture;
 pub mod phase;
