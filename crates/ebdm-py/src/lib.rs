@@ -18,6 +18,7 @@ mod hierarchical;
 mod hopfield;
 mod modern;
 mod runtime;
+mod sparse;
 
 /// ebdm: energy-based dynamical models (compiled core).
 ///
@@ -26,7 +27,8 @@ mod runtime;
 /// (`DenseAM`, E(σ) = −Σ_μ F(ξ^μ·σ)) and their use as classifiers (`DenseClassifier`), the
 /// modern continuous Hopfield network (`ModernHopfield`, `retrieve`: q ← Ξᵀ softmax(βΞq)),
 /// hierarchical Lagrangian memories (`HierarchicalMemory`), retrieval metrics, pattern
-/// generation, the acceptance experiments and dataset readers. Import the `ebdm` package rather
+/// generation, the acceptance experiments, dataset readers, and the proximal-descent solvers
+/// behind `ebdm.sparse`. Import the `ebdm` package rather
 /// than this module.
 #[pymodule]
 fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -58,5 +60,12 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiments::dense_snr, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::dense_exp, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::modern_table, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_lasso, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_prox, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_penalty_value, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_phase_curve, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_fixture, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparse_pi_pgd, m)?)?;
     Ok(())
 }

@@ -23,6 +23,9 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
   memories, modern network, graded limit), returning dicts of columns that load into pandas;
+- :mod:`ebdm.sparse`: proximal-descent dynamics and sparse reconstruction (Lasso-type
+  problems by coordinate descent, ISTA/FISTA and the PGD/LCA dynamics, batched sparse coding,
+  proximal operators, PI-PGD, the ℓ1 phase curve);
 - :mod:`ebdm.data`: IDX (MNIST) and pattern-file readers;
 - :func:`random_patterns`, :func:`corrupt`: seeded pattern generation and corruption.
 
@@ -54,7 +57,7 @@ from ._ebdm import (
     random_patterns,
     retrieve,
 )
-from . import data, experiments, metrics
+from . import data, experiments, metrics, sparse
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 
 __all__ = [
@@ -78,4 +81,5 @@ __all__ = [
     "overlap",
     "random_patterns",
     "retrieve",
+    "sparse",
 ]
