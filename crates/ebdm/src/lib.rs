@@ -6,6 +6,8 @@
 //!
 //! - [`memory`]: classical binary Hopfield networks (1982) and continuous-time graded Hopfield
 //!   networks (1984), their metrics and acceptance experiments;
+//! - [`ising`]: Ising, QUBO and MaxCut models, G-set files, annealing, simulated bifurcation
+//!   and oscillator Ising machines;
 //! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
 //!
 //! The library never prints, never reads a terminal and never touches Python; the `ebdm`
@@ -15,6 +17,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod ising;
 pub mod memory;
 
 pub use error::{Error, Result};
