@@ -12,6 +12,7 @@ use ebdm::memory::experiments::{dense, dense_capacity::ScalingConfig, lagrangian
 
 use crate::classify;
 use crate::experiments::{self, Outcome};
+use crate::ising;
 use crate::output::Env;
 
 /// One registered experiment.
@@ -128,6 +129,18 @@ pub fn registry() -> Vec<Entry> {
                 let cfg = if quick { E10Config::e10_quick() } else { E10Config::e10() };
                 classify::reproduce_e10(env, &cfg, dir, "memory/E10: dense associative memory classifier")
             },
+        },
+        Entry {
+            id: "ising/E4",
+            title: "Every Ising solver against exhaustive ground states, N = 4…20, four families",
+            cost: "about 10 s on 2 cores (--quick: 3 s)",
+            run: |env, dir, quick| ising::reproduce_e4(env, dir, quick, "ising/E4: exact ground states"),
+        },
+        Entry {
+            id: "ising/E5",
+            title: "Same seed, same result at 1 and 2 threads, for every Ising solver",
+            cost: "seconds",
+            run: |env, dir, _| ising::reproduce_e5(env, dir, "ising/E5: determinism"),
         },
     ]
 }

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod exact;
+pub mod experiments;
 pub mod greedy;
 pub mod io;
 pub mod model;

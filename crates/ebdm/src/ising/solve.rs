@@ -232,6 +232,11 @@ pub fn sign(x: f64) -> i8 {
 pub trait Solver: Sync {
     /// Name written into results.
     fn name(&self) -> &'static str;
+    /// The solver with every model-dependent default resolved, computed once per solve
+    /// (`None`: nothing to resolve).
+    fn prepared(&self, _model: &IsingModel) -> Result<Option<Box<dyn Solver>>> {
+        Ok(None)
+    }
     /// Runs one replica of at most `steps` steps from the stream `rng`, offering every readout
     /// it wants kept to `tracker` (at least the initial and the final one) and returning early
     /// when `tracker.should_stop()` says so.
@@ -251,6 +256,8 @@ struct ReplicaOut {
 /// Runs `solver` on `model` under `opts`.
 pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Result<SolveResult> {
     opts.check()?;
+    let prepared = solver.prepared(model)?;
+    let solver = prepared.as_deref().unwrap_or(solver);
     let start = Instant::now();
     let shared = Shared {
         start,
