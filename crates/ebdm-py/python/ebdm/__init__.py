@@ -51,8 +51,11 @@ from ._ebdm import (
     Retrieval,
     __version__,
     corrupt,
+    maxcut,
     random_patterns,
+    read_gset,
     retrieve,
+    solve_ising,
 )
 from . import data, experiments, metrics
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
@@ -74,8 +77,11 @@ __all__ = [
     "exact_recall",
     "experiments",
     "hebbian_stability",
+    "maxcut",
     "metrics",
     "overlap",
     "random_patterns",
+    "read_gset",
     "retrieve",
+    "solve_ising",
 ]
