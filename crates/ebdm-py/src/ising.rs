@@ -21,6 +21,7 @@ pub fn read_gset(py: Python<'_>, path: PathBuf) -> PyResult<(usize, Bound<'_, nu
     Ok((g.n, matrix(py, g.edges.len(), 3, flat)?))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn options(
     replicas: usize,
     steps: usize,
