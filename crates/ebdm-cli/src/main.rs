@@ -6,6 +6,7 @@
 mod classify;
 mod demo;
 mod experiments;
+mod ising;
 mod lagrangian;
 mod memory;
 mod output;
@@ -52,6 +53,16 @@ enum Command {
     /// PI-PGD for equality constraints, phase transitions.
     #[command(subcommand)]
     Sparse(Box<sparse::SparseCommand>),
+    /// MaxCut on a G-set/rudy graph with an Ising-machine solver (annealing, simulated
+    /// bifurcation, oscillator Ising machine, greedy): best cut, time to best, gap to best known.
+    Maxcut(Box<ising::SolveArgs>),
+    /// Minimise an Ising energy H = −½ sᵀJs − hᵀs + c given in the ebdm text format.
+    Ising(Box<ising::SolveArgs>),
+    /// Minimise a QUBO f(x) = Σ Q_ii x_i + Σ_{i<j} Q_ij x_i x_j + q0 given in the ebdm text format.
+    Qubo(Box<ising::SolveArgs>),
+    /// Generate instances.
+    #[command(subcommand)]
+    Gen(GenCommand),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -78,6 +89,20 @@ enum Command {
         /// Fraction of pixels flipped in each cue.
         #[arg(long, default_value_t = 0.2)]
         rho: f64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GenCommand {
+    /// A complete graph with ±1 weights drawn from the seeded stream (like K2000, not K2000),
+    /// written as a rudy file.
+    K2000Like {
+        /// Number of vertices.
+        #[arg(long, default_value_t = 2000)]
+        n: usize,
+        /// Output file.
+        #[arg(short, long)]
+        out: PathBuf,
     },
 }
 
@@ -222,6 +247,10 @@ fn check_ok(outcome: experiments::Outcome) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn interrupted_code(interrupted: bool) -> Result<ExitCode> {
+    Ok(if interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
+}
+
 fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
     match cli.command {
         Command::Memory(cmd) => match *cmd {
@@ -270,6 +299,10 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,
+        Command::Maxcut(args) => return interrupted_code(ising::solve_cmd(env, "maxcut", &args)?),
+        Command::Ising(args) => return interrupted_code(ising::solve_cmd(env, "ising", &args)?),
+        Command::Qubo(args) => return interrupted_code(ising::solve_cmd(env, "qubo", &args)?),
+        Command::Gen(GenCommand::K2000Like { n, out }) => ising::gen_k2000_like(n, cli.seed, &out)?,
     }
     Ok(ExitCode::SUCCESS)
 }

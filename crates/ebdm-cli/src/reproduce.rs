@@ -16,6 +16,7 @@ use ebdm::proximal::phase::PhaseConfig;
 use crate::classify;
 use crate::sparse;
 use crate::experiments::{self, Outcome};
+use crate::ising;
 use crate::output::Env;
 
 /// One registered experiment.
@@ -158,6 +159,18 @@ pub fn registry() -> Vec<Entry> {
         Entry { id: "proximal/A13", title: "TV-1D prox (Condat): optimality certificate and denoising", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A13: TV-1D", |h| px::a13(h.seed)) },
         Entry { id: "proximal/A14", title: "PI-PGD on the equality-constrained Lasso: feasibility and stationarity at T = 30", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A14: PI-PGD", |h| px::a14(h.seed)) },
         Entry { id: "proximal/A15", title: "Contraction of PGD trajectories at the predicted rate", cost: "about 3 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A15: contraction", |h| px::a15(h.seed)) },
+        Entry {
+            id: "ising/E4",
+            title: "Every Ising solver against exhaustive ground states, N = 4…20, four families",
+            cost: "about 10 s on 2 cores (--quick: 3 s)",
+            run: |env, dir, quick| ising::reproduce_e4(env, dir, quick, "ising/E4: exact ground states"),
+        },
+        Entry {
+            id: "ising/E5",
+            title: "Same seed, same result at 1 and 2 threads, for every Ising solver",
+            cost: "seconds",
+            run: |env, dir, _| ising::reproduce_e5(env, dir, "ising/E5: determinism"),
+        },
     ]
 }
 

@@ -16,6 +16,7 @@ mod functions;
 mod graded;
 mod hierarchical;
 mod hopfield;
+mod ising;
 mod modern;
 mod runtime;
 mod sparse;
@@ -43,6 +44,9 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<modern::PyModernHopfield>()?;
     m.add_class::<hierarchical::PyHierarchicalMemory>()?;
     m.add_function(wrap_pyfunction!(modern::retrieve, m)?)?;
+    m.add_function(wrap_pyfunction!(ising::read_gset, m)?)?;
+    m.add_function(wrap_pyfunction!(ising::maxcut, m)?)?;
+    m.add_function(wrap_pyfunction!(ising::solve_ising, m)?)?;
     m.add_function(wrap_pyfunction!(functions::random_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(functions::corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(functions::overlap, m)?)?;

@@ -8,6 +8,8 @@
 //!   networks (1984), their metrics and acceptance experiments;
 //! - [`proximal`]: proximal operators, proximal gradient and LCA dynamics, ISTA/FISTA,
 //!   coordinate descent and sparse recovery;
+//! - [`ising`]: Ising, QUBO and MaxCut models, G-set files, annealing, simulated bifurcation
+//!   and oscillator Ising machines;
 //! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
 //!
 //! The library never prints, never reads a terminal and never touches Python; the `ebdm`
@@ -17,6 +19,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod ising;
 pub mod memory;
 pub mod proximal;
 

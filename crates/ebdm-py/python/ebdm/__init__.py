@@ -54,8 +54,11 @@ from ._ebdm import (
     Retrieval,
     __version__,
     corrupt,
+    maxcut,
     random_patterns,
+    read_gset,
     retrieve,
+    solve_ising,
 )
 from . import data, experiments, metrics, sparse
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
@@ -77,9 +80,12 @@ __all__ = [
     "exact_recall",
     "experiments",
     "hebbian_stability",
+    "maxcut",
     "metrics",
     "overlap",
     "random_patterns",
+    "read_gset",
     "retrieve",
     "sparse",
+    "solve_ising",
 ]

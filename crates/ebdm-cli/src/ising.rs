@@ -1,0 +1,381 @@
+//! `ebdm maxcut | ising | qubo FILE`: solve a MaxCut, Ising or QUBO instance with one of the
+//! ising solvers and report the result (text, or JSON with `--json`); `ebdm gen k2000-like`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use ebdm::ising::{self, io, Backend, IsingModel, MaxCutGraph, SolveOptions, SolveResult};
+use serde_json::{json, Value};
+
+use crate::output::{metadata, Env};
+
+/// Options shared by `maxcut`, `ising` and `qubo`.
+#[derive(Args, Debug, Clone)]
+pub struct SolveArgs {
+    /// Instance file: G-set/rudy graph for `maxcut`; the ebdm text format (`ising N` / `qubo N`
+    /// header, then `i j value` lines, 1-based) for `ising` and `qubo`.
+    pub file: PathBuf,
+    /// Solver: sa (simulated annealing, dwave-samplers β range), greedy (1-flip steepest
+    /// descent from random states), asb / bsb / dsb (alias sb) / hbsb / hdsb (simulated
+    /// bifurcation: adiabatic, ballistic, discrete, heated), oim (oscillator Ising machine).
+    #[arg(long, default_value = "sa")]
+    pub solver: String,
+    /// Replicas per run, solved in parallel; replica r of run b uses stream (seed, b·R + r).
+    #[arg(long, default_value_t = 16)]
+    pub replicas: usize,
+    /// Steps per replica and run: sweeps (sa), descents (greedy), integration steps (sb, oim).
+    #[arg(long, alias = "sweeps", default_value_t = 1000)]
+    pub steps: usize,
+    /// Number of runs (batches of replicas). Default: 1, or as many as fit in --time-limit.
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Wall-clock limit for the solve, e.g. 500ms, 10s, 2m (a plain number means seconds).
+    #[arg(long, value_parser = parse_duration)]
+    pub time_limit: Option<Duration>,
+    /// Stop when this objective is reached: a number (cut for maxcut, energy or QUBO value
+    /// otherwise), `best-known`, or a percentage of the best-known cut such as `99.9%`.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Best-known table (TSV: instance, nodes, edges, best_known_cut); matched by file stem and
+    /// size. Default: data/gset/best_known.tsv when it exists.
+    #[arg(long)]
+    pub best_known: Option<PathBuf>,
+    /// Coupling storage: auto (dense at ≥ 25 % density), csr or dense.
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Finish every replica's best state with greedy 1-flip descent.
+    #[arg(long)]
+    pub polish: bool,
+    /// Write the JSON result to this file (`-`: standard output, instead of the text summary).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Leave the spin vector out of the JSON result.
+    #[arg(long)]
+    pub no_spins: bool,
+    /// Write the best spins, one ±1 per line, to this file.
+    #[arg(long)]
+    pub spins: Option<PathBuf>,
+}
+
+/// Parses `500ms`, `10s`, `2m`, `1h` or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(p) => (&s[..p], &s[p..]),
+        None => (s, "s"),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a duration such as 500ms, 10s or 2m"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" => v,
+        "m" | "min" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}` (use ms, s, m or h)")),
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("duration `{s}` must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The problem being solved, with the map from canonical energy to the user's objective.
+enum Problem {
+    MaxCut { graph: MaxCutGraph, best_known: Option<f64> },
+    Ising,
+    Qubo(ising::QuboModel),
+}
+
+impl Problem {
+    /// The user's objective of spins s (cut, Ising energy, or QUBO value at x = (1 + s)/2).
+    fn objective(&self, model: &IsingModel, s: &[i8]) -> f64 {
+        match self {
+            Problem::MaxCut { graph, .. } => graph.cut(s),
+            Problem::Ising => model.energy(s),
+            Problem::Qubo(q) => q.value(&s.iter().map(|&v| u8::from(v > 0)).collect::<Vec<_>>()),
+        }
+    }
+    /// The objective of a canonical energy (exact affine map).
+    fn objective_of_energy(&self, energy: f64) -> f64 {
+        match self {
+            Problem::MaxCut { graph, .. } => graph.cut_from_energy(energy),
+            _ => energy,
+        }
+    }
+    /// The canonical energy of an objective value (inverse map).
+    fn energy_of_objective(&self, v: f64) -> f64 {
+        match self {
+            Problem::MaxCut { graph, .. } => graph.total_weight() - 2.0 * v,
+            _ => v,
+        }
+    }
+    fn maximise(&self) -> bool {
+        matches!(self, Problem::MaxCut { .. })
+    }
+}
+
+fn default_best_known() -> Option<PathBuf> {
+    let p = PathBuf::from("data/gset/best_known.tsv");
+    p.exists().then_some(p)
+}
+
+/// The resolved parameters of a solver on a model, for the JSON result.
+fn solver_params(name: &str, model: &IsingModel) -> Value {
+    match name {
+        "sa" => {
+            let (hot, cold) = ising::sa::default_beta_range(model);
+            json!({"schedule": "geometric, one sweep per beta", "beta_hot": hot, "beta_cold": cold,
+                   "order": "sequential", "rule": "dwave-samplers default range"})
+        }
+        "greedy" => json!({"move": "steepest 1-flip", "start": "uniform random spins"}),
+        "oim" => {
+            let o = ising::Oim::default();
+            let k = ising::oim::OimNetwork::new(model).k;
+            json!({"dt": o.dt, "ks_max": o.ks_max, "noise": o.noise, "K": k,
+                   "schedule": "K_s linear 0→ks_max, noise linear noise→0"})
+        }
+        _ => {
+            let sb = match ising::solver_by_name(name) {
+                Ok(_) => match name {
+                    "asb" => ising::Sb::new(ising::SbMode::Adiabatic, false),
+                    "bsb" => ising::Sb::new(ising::SbMode::Ballistic, false),
+                    "hbsb" => ising::Sb::new(ising::SbMode::Ballistic, true),
+                    "hdsb" => ising::Sb::new(ising::SbMode::Discrete, true),
+                    _ => ising::Sb::new(ising::SbMode::Discrete, false),
+                },
+                Err(_) => return Value::Null,
+            };
+            let sb = sb.resolved(model);
+            json!({"mode": sb.mode, "dt": sb.dt, "c0": sb.c0, "a0": sb.a0, "heat": sb.heat,
+                   "init": sb.init, "pump": "a(t) linear 0→a0 over the steps of a run"})
+        }
+    }
+}
+
+/// `ebdm maxcut | ising | qubo`.
+/// Returns whether the solve was interrupted (the partial result is still reported).
+pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
+    let backend: Backend = args.backend.parse()?;
+    let solver = ising::solver_by_name(&args.solver)?;
+    let t0 = Instant::now();
+    let (problem, instance_info, ising_model) = match kind {
+        "maxcut" => {
+            let graph = io::read_gset(&args.file)?;
+            let table = match args.best_known.clone().or_else(default_best_known) {
+                Some(p) => io::read_best_known(&p)?,
+                None => Vec::new(),
+            };
+            let best_known = io::lookup_best_known(&table, &args.file, &graph).map(|r| r.cut);
+            let info = json!({"n": graph.n, "m": graph.edges.len(), "total_weight": graph.total_weight(),
+                              "best_known": best_known});
+            (Problem::MaxCut { graph, best_known }, info, None)
+        }
+        _ => match io::read_model(&args.file, backend)? {
+            io::Instance::Ising(m) if kind == "ising" => {
+                let info = json!({"n": m.n(), "pairs": m.j.nnz_pairs(), "offset": m.offset});
+                (Problem::Ising, info, Some(m))
+            }
+            io::Instance::Qubo(q) if kind == "qubo" => {
+                let info = json!({"n": q.n, "pairs": q.quad.len(), "offset": q.offset});
+                (Problem::Qubo(q), info, None)
+            }
+            io::Instance::Ising(_) => bail!("{}: an `ising` file; use `ebdm ising`", args.file.display()),
+            io::Instance::Qubo(_) => bail!("{}: a `qubo` file; use `ebdm qubo`", args.file.display()),
+        },
+    };
+    let parse_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let model = match (&problem, ising_model) {
+        (_, Some(m)) => m,
+        (Problem::MaxCut { graph, .. }, None) => graph.to_ising(backend)?,
+        (Problem::Qubo(q), None) => q.to_ising(backend)?,
+        (Problem::Ising, None) => unreachable!("an Ising problem carries its model"),
+    };
+    let build_s = t1.elapsed().as_secs_f64();
+    let best_known = match &problem {
+        Problem::MaxCut { best_known, .. } => *best_known,
+        _ => None,
+    };
+    let target = match args.target.as_deref() {
+        None => None,
+        Some("best-known") => {
+            Some(best_known.with_context(|| format!("no best-known value for {}", args.file.display()))?)
+        }
+        Some(t) if t.ends_with('%') => {
+            let bk = best_known.with_context(|| format!("no best-known value for {}", args.file.display()))?;
+            let pct: f64 = t[..t.len() - 1].parse().with_context(|| format!("bad percentage `{t}`"))?;
+            Some((bk * pct / 100.0).ceil())
+        }
+        Some(t) => Some(t.parse::<f64>().with_context(|| format!("bad target `{t}`"))?),
+    };
+    let opts = SolveOptions {
+        replicas: args.replicas,
+        steps: args.steps,
+        runs: args.runs,
+        time_limit: args.time_limit,
+        target_energy: target.map(|t| problem.energy_of_objective(t)),
+        seed: env.seed,
+        polish: args.polish,
+        stop: env.stop.clone(),
+    };
+    if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
+        eprintln!(
+            "{} on {} (n = {}, {} backend), {} replicas × {} steps{}",
+            solver.name(),
+            args.file.display(),
+            model.n(),
+            serde_json::to_value(model.j.backend())?.as_str().unwrap_or("?"),
+            args.replicas,
+            args.steps,
+            args.time_limit.map_or(String::new(), |d| format!(", time limit {:.3} s", d.as_secs_f64()))
+        );
+    }
+    let r = ising::solve(&model, solver.as_ref(), &opts)?;
+    report(env, kind, args, &problem, &model, &r, instance_info, target, best_known, parse_s, build_s)?;
+    Ok(r.stop == ising::SolveStop::Interrupted)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    env: &Env,
+    kind: &str,
+    args: &SolveArgs,
+    problem: &Problem,
+    model: &IsingModel,
+    r: &SolveResult,
+    instance_info: Value,
+    target: Option<f64>,
+    best_known: Option<f64>,
+    parse_s: f64,
+    build_s: f64,
+) -> Result<()> {
+    // The objective is recounted from the spins, independently of the solver's energies.
+    let objective = problem.objective(model, &r.spins);
+    let from_energy = problem.objective_of_energy(r.energy);
+    if objective != from_energy {
+        bail!("internal check failed: objective {objective} recounted from spins, {from_energy} from the energy");
+    }
+    let better = |a: f64, b: f64| if problem.maximise() { a >= b } else { a <= b };
+    let gap = best_known.map(|bk| 100.0 * (bk - objective) / bk);
+    let time_to_target = target
+        .and_then(|t| r.trace.iter().find(|&&(_, e)| better(problem.objective_of_energy(e), t)).map(|&(time, _)| time));
+    let trace: Vec<[f64; 2]> = r.trace.iter().map(|&(t, e)| [t, problem.objective_of_energy(e)]).collect();
+    let name = args.file.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+    let mut instance = json!({"name": name, "file": args.file.display().to_string(), "kind": kind});
+    if let (Value::Object(a), Value::Object(b)) = (&mut instance, instance_info) {
+        a.extend(b);
+    }
+    let objective_name = match kind {
+        "maxcut" => "cut",
+        "ising" => "energy",
+        _ => "qubo_value",
+    };
+    let mut out = json!({
+        "meta": metadata(env),
+        "instance": instance,
+        "solver": {"name": args.solver, "params": solver_params(&args.solver, model), "polish": args.polish},
+        "replicas": args.replicas,
+        "steps": args.steps,
+        "backend": model.j.backend(),
+        objective_name: objective,
+        "energy": r.energy,
+        "energy_convention": "H = -1/2 s'Js - h's + c; maxcut: J = -w, cut = (W - H)/2",
+        "gap_percent": gap,
+        "target": target,
+        "reached_target": target.map(|t| better(objective, t)),
+        "time_to_best_s": r.time_to_best_s,
+        "time_to_target_s": time_to_target,
+        "wall_s": r.wall_s,
+        "parse_s": parse_s,
+        "build_s": build_s,
+        "steps_done": r.steps_done,
+        "runs_done": r.runs_done,
+        "stop_reason": r.stop,
+        "best_replica": r.best_replica,
+        "best_step": r.best_step,
+        "trace": trace,
+    });
+    if !args.no_spins {
+        out["spins"] = json!(r.spins);
+    }
+    if let Some(p) = &args.spins {
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?);
+        for s in &r.spins {
+            writeln!(f, "{s}")?;
+        }
+        f.flush()?;
+    }
+    match args.json.as_deref() {
+        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string(&out)?),
+        Some(p) => std::fs::write(p, serde_json::to_string_pretty(&out)? + "\n")
+            .with_context(|| format!("cannot write {}", p.display()))?,
+        None => {}
+    }
+    if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
+        println!("{objective_name:<14} {objective}");
+        println!("{:<14} {}", "energy", r.energy);
+        if let (Some(bk), Some(g)) = (best_known, gap) {
+            println!("{:<14} {bk} (gap {g:.3} %)", "best known");
+        }
+        println!("{:<14} {:.4} s (replica {}, step {})", "time to best", r.time_to_best_s, r.best_replica, r.best_step);
+        if let Some(t) = target {
+            match time_to_target {
+                Some(tt) => println!("{:<14} {t} reached after {tt:.4} s", "target"),
+                None => println!("{:<14} {t} not reached", "target"),
+            }
+        }
+        println!(
+            "{:<14} {:.3} s wall, {} steps in {} run(s), stopped by {:?}",
+            "work", r.wall_s, r.steps_done, r.runs_done, r.stop
+        );
+    }
+    Ok(())
+}
+
+/// `ebdm gen k2000-like`.
+pub fn gen_k2000_like(n: usize, seed: u64, out: &Path) -> Result<()> {
+    let g = io::k2000_like(n, seed)?;
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?);
+    io::write_gset(&g, &mut f)?;
+    f.flush()?;
+    Ok(())
+}
+
+/// `ebdm reproduce ising/E4`: exact ground states against every solver.
+pub fn reproduce_e4(env: &Env, dir: &Path, quick: bool, title: &str) -> Result<crate::experiments::Outcome> {
+    let dir = crate::output::out_dir(dir)?;
+    let per_size = if quick { 1 } else { 5 };
+    let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };
+    let r = ising::experiments::e4_brute_force(per_size, &h)?;
+    crate::output::write_csv(&dir.join("brute_force.csv"), &[("seed", env.seed.to_string())], &r.rows)?;
+    crate::output::write_json(&dir.join("brute_force.json"), &json!({"meta": metadata(env), "checks": r.checks}))?;
+    Ok(finish(env, &dir, title, r.checks, h.interrupted()))
+}
+
+/// `ebdm reproduce ising/E5`: identical results at 1 and 2 threads.
+pub fn reproduce_e5(env: &Env, dir: &Path, title: &str) -> Result<crate::experiments::Outcome> {
+    let dir = crate::output::out_dir(dir)?;
+    let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };
+    let r = ising::experiments::e5_determinism(&h)?;
+    crate::output::write_csv(&dir.join("determinism.csv"), &[("seed", env.seed.to_string())], &r.rows)?;
+    crate::output::write_json(&dir.join("determinism.json"), &json!({"meta": metadata(env), "checks": r.checks}))?;
+    Ok(finish(env, &dir, title, r.checks, h.interrupted()))
+}
+
+fn finish(
+    env: &Env,
+    dir: &Path,
+    title: &str,
+    checks: Vec<ebdm::experiment::Check>,
+    interrupted: bool,
+) -> crate::experiments::Outcome {
+    if !env.quiet {
+        crate::output::print_checks(title, &checks);
+        println!("  results in {}", dir.display());
+    }
+    crate::experiments::Outcome { checks, interrupted }
+}

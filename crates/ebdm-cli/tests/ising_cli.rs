@@ -1,0 +1,129 @@
+//! End-to-end tests of `ebdm maxcut | ising | qubo | gen`: results recounted from the JSON,
+//! malformed files give exit code 2 and a message naming the line.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn ebdm() -> Command {
+    let mut c = Command::cargo_bin("ebdm").unwrap();
+    c.arg("--quiet");
+    c
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = ebdm().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn cut_of(file: &Path, spins: &[i64]) -> f64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut cut = 0.0;
+    for line in text.lines().skip(1) {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        let (i, j, w): (usize, usize, f64) = (t[0].parse().unwrap(), t[1].parse().unwrap(), t[2].parse().unwrap());
+        if spins[i - 1] != spins[j - 1] {
+            cut += w;
+        }
+    }
+    cut
+}
+
+#[test]
+fn maxcut_json_is_consistent_and_reproducible() {
+    let g11 = repo().join("data/gset/G11.txt");
+    let bk = repo().join("data/gset/best_known.tsv");
+    let args = [
+        "--seed",
+        "3",
+        "maxcut",
+        g11.to_str().unwrap(),
+        "--solver",
+        "dsb",
+        "--replicas",
+        "4",
+        "--steps",
+        "500",
+        "--best-known",
+        bk.to_str().unwrap(),
+        "--json",
+        "-",
+    ];
+    let a = json_of(&args);
+    let spins: Vec<i64> = a["spins"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert_eq!(spins.len(), 800);
+    let cut = a["cut"].as_f64().unwrap();
+    assert_eq!(cut, cut_of(&g11, &spins));
+    assert_eq!(cut, (34.0 - a["energy"].as_f64().unwrap()) / 2.0);
+    assert_eq!(a["instance"]["best_known"].as_f64(), Some(564.0));
+    let gap = a["gap_percent"].as_f64().unwrap();
+    assert!((gap - 100.0 * (564.0 - cut) / 564.0).abs() < 1e-9);
+    assert_eq!(a["stop_reason"], "steps");
+    assert_eq!(a["backend"], "csr");
+    let mut threads1 = vec!["--threads", "1"];
+    threads1.extend_from_slice(&args);
+    let b = json_of(&threads1);
+    assert_eq!(a["spins"], b["spins"]);
+    assert_eq!(a["best_replica"], b["best_replica"]);
+}
+
+#[test]
+fn ising_and_qubo_files_and_generator() {
+    let dir = tempfile::tempdir().unwrap();
+    // H = −s1 s2 + 2 s2 s3 − s1 (canonical J_12 = 1, J_23 = −2, h_1 = 1): minimum −4.
+    let ising = dir.path().join("m.txt");
+    std::fs::write(&ising, "ising 3\n1 2 1\n2 3 -2\n1 1 1\n").unwrap();
+    let r = json_of(&["ising", ising.to_str().unwrap(), "--solver", "sa", "--steps", "50", "--json", "-"]);
+    assert_eq!(r["energy"].as_f64(), Some(-4.0));
+    // f = 3 x1 + x2 − 4 x1 x2 − 1: values 00 → −1, 10 → 2, 01 → 0, 11 → −1; minimum −1.
+    let qubo = dir.path().join("q.txt");
+    std::fs::write(&qubo, "qubo 2\n1 1 3\n2 2 1\n1 2 -4\noffset -1\n").unwrap();
+    let r = json_of(&["qubo", qubo.to_str().unwrap(), "--solver", "greedy", "--steps", "5", "--json", "-"]);
+    assert_eq!(r["qubo_value"].as_f64(), Some(-1.0));
+    assert_eq!(r["energy"].as_f64(), Some(-1.0));
+    let k = dir.path().join("k.txt");
+    ebdm().args(["--seed", "1", "gen", "k2000-like", "--n", "30", "-o", k.to_str().unwrap()]).assert().success();
+    let r = json_of(&["maxcut", k.to_str().unwrap(), "--solver", "sa", "--steps", "200", "--json", "-"]);
+    assert_eq!(r["backend"], "dense");
+    assert_eq!(r["instance"]["m"].as_u64(), Some(435));
+}
+
+#[test]
+fn malformed_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, needle) in [
+        ("3 2\n1 2 1\n", "declares 2 edges"),
+        ("3 1\n1 4 1\n", "line 2: vertex id 4 out of range"),
+        ("3 1\n2 2 1\n", "line 2: self-loop"),
+        ("3 2\n1 2 1\n2 1 1\n", "line 3: duplicate edge"),
+        ("3 1\n1 2 x\n", "line 2: weight `x`"),
+        ("3\n", "line 1: header"),
+    ] {
+        let f = dir.path().join("bad.txt");
+        std::fs::write(&f, text).unwrap();
+        let out = ebdm().args(["maxcut", f.to_str().unwrap()]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text:?}: {err}");
+        assert!(!err.contains("panicked") && err.contains(needle), "{text:?}: `{needle}` not in {err}");
+    }
+    let g = repo().join("data/gset/G11.txt");
+    for (args, needle) in [
+        (vec!["--solver", "nope"], "unknown solver"),
+        (vec!["--replicas", "0"], "replicas"),
+        (vec!["--backend", "gpu"], "backend"),
+        (vec!["--time-limit", "5 parsecs"], "unit"),
+    ] {
+        let mut a = vec!["maxcut", g.to_str().unwrap()];
+        a.extend(args);
+        let out = ebdm().args(&a).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{a:?}: {err}");
+        assert!(err.contains(needle), "{a:?}: `{needle}` not in {err}");
+    }
+}

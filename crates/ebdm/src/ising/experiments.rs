@@ -1,0 +1,246 @@
+//! Acceptance experiments of the Ising-machine specification that run in seconds: exact ground
+//! states against every solver (E4) and thread-count independence (E5).
+
+use rand::Rng;
+use serde::Serialize;
+
+use super::{exact, greedy, io, solve, solver_by_name, Backend, IsingModel, SolveOptions, SOLVERS};
+use crate::engine::rng::stream_path;
+use crate::experiment::{Check, Harness};
+use crate::Result;
+
+/// Stream keys of the experiments.
+mod ids {
+    pub const E4: u64 = 401;
+}
+
+/// Names of the instance families of E4.
+pub const FAMILIES: [&str; 4] = ["complete ±1", "Erdős–Rényi p = 0.3, MaxCut +1", "±1 torus 4 × n/4", "random J and h"];
+
+/// A random instance of family `family` (index into [`FAMILIES`]) with `n` spins; integer
+/// coefficients, so energies are exact.
+pub fn random_instance(family: usize, n: usize, rng: &mut impl Rng) -> Result<IsingModel> {
+    let pm = |rng: &mut dyn rand::RngCore| if rng.random::<bool>() { 1.0 } else { -1.0 };
+    let mut pairs = Vec::new();
+    let mut h = vec![0.0; n];
+    match family {
+        0 => {
+            for i in 0..n as u32 {
+                for j in i + 1..n as u32 {
+                    pairs.push((i, j, pm(rng)));
+                }
+            }
+        }
+        1 => {
+            for i in 0..n as u32 {
+                for j in i + 1..n as u32 {
+                    if rng.random_bool(0.3) {
+                        pairs.push((i, j, -1.0));
+                    }
+                }
+            }
+        }
+        2 => {
+            let side = 4usize;
+            let rows = (n / side).max(1);
+            let mut seen = std::collections::HashSet::new();
+            for r in 0..rows {
+                for c in 0..side {
+                    let i = r * side + c;
+                    for j in [r * side + (c + 1) % side, ((r + 1) % rows) * side + c] {
+                        let key = (i.min(j) as u32, i.max(j) as u32);
+                        if i != j && j < n && i < n && seen.insert(key) {
+                            pairs.push((key.0, key.1, pm(rng)));
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            for i in 0..n as u32 {
+                for j in i + 1..n as u32 {
+                    if rng.random_bool(0.5) {
+                        pairs.push((i, j, f64::from(rng.random_range(-3i32..=3))));
+                    }
+                }
+            }
+            for v in h.iter_mut() {
+                *v = f64::from(rng.random_range(-3i32..=3));
+            }
+        }
+    }
+    IsingModel::new(n, &pairs, h, 0.0, Backend::Auto)
+}
+
+/// One (instance, solver) cell of E4.
+#[derive(Clone, Debug, Serialize)]
+pub struct BruteForceRow {
+    pub family: usize,
+    pub n: usize,
+    pub instance: usize,
+    pub solver: &'static str,
+    pub exact_energy: f64,
+    pub energy: f64,
+    pub optimal: bool,
+    pub local_minimum: bool,
+}
+
+/// Rows and checks of E4.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report<R> {
+    pub rows: Vec<R>,
+    pub checks: Vec<Check>,
+}
+
+/// E4: every solver with default settings (16 replicas, 1000 steps) against exhaustive ground
+/// states, N = 4, 8, …, 20, `per_size` instances per family and size.
+pub fn e4_brute_force(per_size: usize, h: &Harness) -> Result<Report<BruteForceRow>> {
+    let sizes = [4usize, 8, 12, 16, 20];
+    let cells: Vec<(usize, usize, usize)> = (0..FAMILIES.len())
+        .flat_map(|f| sizes.iter().flat_map(move |&n| (0..per_size).map(move |k| (f, n, k))))
+        .collect();
+    let results = h.trials(cells.len(), |t| {
+        let (family, n, k) = cells[t];
+        let mut rng = stream_path(h.seed, &[ids::E4, family as u64, n as u64, k as u64]);
+        let m = random_instance(family, n, &mut rng)?;
+        let (e0, _) = exact::ground_state(&m)?;
+        let mut rows = Vec::new();
+        for (si, name) in SOLVERS.iter().enumerate() {
+            let solver = solver_by_name(name)?;
+            let opts = SolveOptions {
+                replicas: 16,
+                steps: 1000,
+                seed: h.seed ^ (t as u64) << 8 ^ si as u64,
+                ..Default::default()
+            };
+            let r = solve(&m, solver.as_ref(), &opts)?;
+            rows.push(BruteForceRow {
+                family,
+                n,
+                instance: k,
+                solver: name,
+                exact_energy: e0,
+                energy: r.energy,
+                optimal: r.energy == e0,
+                local_minimum: greedy::is_local_minimum(&m, &r.spins),
+            });
+        }
+        Ok(rows)
+    })?;
+    let rows: Vec<BruteForceRow> = results.into_iter().flatten().flatten().collect();
+    let mut checks = Vec::new();
+    for name in SOLVERS {
+        let mine: Vec<&BruteForceRow> = rows.iter().filter(|r| r.solver == *name).collect();
+        let below = mine.iter().filter(|r| r.energy < r.exact_energy).count();
+        checks.push(Check::new(
+            format!("{name}: never beats the exact optimum"),
+            "0 cases",
+            format!("{below} cases"),
+            below == 0,
+        ));
+        let hits = mine.iter().filter(|r| r.optimal).count();
+        let rate = hits as f64 / mine.len().max(1) as f64;
+        let need = match *name {
+            "sa" => 1.0,
+            "dsb" | "bsb" => 0.95,
+            _ => 0.90,
+        };
+        checks.push(Check::new(
+            format!("{name}: optimum found"),
+            format!("≥ {:.0} %", 100.0 * need),
+            format!("{:.1} % ({hits}/{})", 100.0 * rate, mine.len()),
+            rate >= need,
+        ));
+    }
+    let greedy_ok = rows.iter().filter(|r| r.solver == "greedy").all(|r| r.local_minimum);
+    checks.push(Check::new(
+        "greedy returns 1-flip local minima",
+        "all",
+        if greedy_ok { "all" } else { "not all" },
+        greedy_ok,
+    ));
+    Ok(Report { rows, checks })
+}
+
+/// One solver's determinism result in E5.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeterminismRow {
+    pub solver: &'static str,
+    pub energy_1_thread: f64,
+    pub energy_2_threads: f64,
+    pub identical: bool,
+    pub other_seed_differs: bool,
+}
+
+/// E5: the same seed and step budget give identical results (best spins, per-replica best and
+/// final energies, work counters) on 1 and 2 threads, on a K2000-like graph with 200 vertices.
+pub fn e5_determinism(h: &Harness) -> Result<Report<DeterminismRow>> {
+    let g = io::k2000_like(200, h.seed)?;
+    let m = g.to_ising(Backend::Auto)?;
+    let mut rows = Vec::new();
+    for name in SOLVERS {
+        if h.interrupted() {
+            break;
+        }
+        let solver = solver_by_name(name)?;
+        let opts = SolveOptions { replicas: 8, steps: 300, runs: Some(2), seed: h.seed, ..Default::default() };
+        let run = |threads: usize, opts: &SolveOptions| -> Result<solve::SolveResult> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| crate::Error::Numerical(format!("thread pool: {e}")))?;
+            pool.install(|| solve(&m, solver.as_ref(), opts))
+        };
+        let a = run(1, &opts)?;
+        let b = run(2, &opts)?;
+        let short = SolveOptions { steps: 3, ..opts.clone() };
+        let c = run(2, &short)?;
+        let d = run(2, &SolveOptions { seed: h.seed.wrapping_add(1), ..short })?;
+        rows.push(DeterminismRow {
+            solver: name,
+            energy_1_thread: a.energy,
+            energy_2_threads: b.energy,
+            identical: a.spins == b.spins
+                && a.replica_best == b.replica_best
+                && a.replica_final == b.replica_final
+                && (a.best_replica, a.best_step, a.steps_done) == (b.best_replica, b.best_step, b.steps_done),
+            other_seed_differs: c.replica_final != d.replica_final,
+        });
+    }
+    let all_same = rows.iter().all(|r| r.identical);
+    let seeds_differ = rows.iter().all(|r| r.other_seed_differs);
+    let checks = vec![
+        Check::new(
+            "identical results at 1 and 2 threads",
+            format!("{} solvers", SOLVERS.len()),
+            format!("{} of {}", rows.iter().filter(|r| r.identical).count(), rows.len()),
+            all_same && rows.len() == SOLVERS.len(),
+        ),
+        Check::new(
+            "a different seed changes the trajectories",
+            "all solvers",
+            if seeds_differ { "all" } else { "not all" },
+            seeds_differ,
+        ),
+    ];
+    Ok(Report { rows, checks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_e4_and_e5_pass() {
+        let h = Harness::new(5);
+        let r = e4_brute_force(1, &h).unwrap();
+        assert_eq!(r.rows.len(), 4 * 5 * SOLVERS.len());
+        for c in &r.checks {
+            assert!(c.pass, "{}: measured {}, expected {}", c.name, c.measured, c.expected);
+        }
+        let r = e5_determinism(&h).unwrap();
+        for c in &r.checks {
+            assert!(c.pass, "{}: measured {}, expected {}", c.name, c.measured, c.expected);
+        }
+    }
+}

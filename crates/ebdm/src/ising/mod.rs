@@ -1,0 +1,61 @@
+//! Ising machines and MaxCut: Ising, QUBO and MaxCut models with exact conversions, G-set and
+//! text readers, and solvers that share one run framework — simulated annealing and greedy
+//! descent as baselines, simulated bifurcation and the oscillator Ising machine as dynamics.
+//!
+//! The sign convention is documented once, in [`model`]: `H(s) = −½ sᵀJs − hᵀs + c`, and a
+//! MaxCut graph maps to `J = −w`, so that `cut = (W − H)/2`.
+//!
+//! ```
+//! use ebdm::ising::{io::parse_gset, solve, Backend, Sa, SolveOptions};
+//! use std::path::Path;
+//! // A 4-cycle: the best cut takes all four edges.
+//! let g = parse_gset("4 4\n1 2 1\n2 3 1\n3 4 1\n4 1 1\n", Path::new("c4")).unwrap();
+//! let m = g.to_ising(Backend::Auto).unwrap();
+//! let r = solve(&m, &Sa::default(), &SolveOptions { replicas: 2, steps: 100, ..Default::default() }).unwrap();
+//! assert_eq!(g.cut_from_energy(r.energy), 4.0);
+//! assert_eq!(g.cut(&r.spins), 4.0);
+//! ```
+
+pub mod exact;
+pub mod experiments;
+pub mod greedy;
+pub mod io;
+pub mod model;
+pub mod oim;
+pub mod sa;
+pub mod sb;
+pub mod solve;
+
+#[cfg(test)]
+mod tests;
+
+pub use greedy::Greedy;
+pub use model::{Backend, Couplings, IsingModel, MaxCutGraph, QuboModel};
+pub use oim::Oim;
+pub use sa::Sa;
+pub use sb::{Sb, SbMode};
+pub use solve::{solve, SolveOptions, SolveResult, SolveStop, Solver};
+
+/// A solver chosen by name: `sa`, `greedy`, `asb`, `bsb`, `dsb` (alias `sb`), `hbsb`, `hdsb`,
+/// `oim`, each with its default parameters.
+pub fn solver_by_name(name: &str) -> crate::Result<Box<dyn Solver>> {
+    Ok(match name {
+        "sa" => Box::new(Sa::default()),
+        "greedy" => Box::new(Greedy),
+        "asb" => Box::new(Sb::new(SbMode::Adiabatic, false)),
+        "bsb" => Box::new(Sb::new(SbMode::Ballistic, false)),
+        "dsb" | "sb" => Box::new(Sb::new(SbMode::Discrete, false)),
+        "hbsb" => Box::new(Sb::new(SbMode::Ballistic, true)),
+        "hdsb" => Box::new(Sb::new(SbMode::Discrete, true)),
+        "oim" => Box::new(Oim::default()),
+        _ => {
+            return Err(crate::Error::param(
+                "solver",
+                format!("unknown solver `{name}`; known: sa, greedy, asb, bsb, dsb (sb), hbsb, hdsb, oim"),
+            ))
+        }
+    })
+}
+
+/// Names accepted by [`solver_by_name`].
+pub const SOLVERS: &[&str] = &["sa", "greedy", "asb", "bsb", "dsb", "hbsb", "hdsb", "oim"];

@@ -1,0 +1,360 @@
+//! The run framework shared by every Ising solver: replicas in parallel, one random stream per
+//! replica, best-so-far tracking with the time it was found, a step budget, a time limit, an
+//! energy target, restarts, and cooperative interruption.
+//!
+//! Replica r of run b (global index `b·R + r`) draws only from
+//! `ebdm::engine::rng::stream(seed, b·R + r)`, and results are merged in index order (ties go to
+//! the lower index), so a run with a step budget gives bit-identical results at any thread count.
+//! A time limit or a target makes the amount of work depend on the clock; the result then
+//! reports `steps_done` and `runs_done` so that it can be replayed with a step budget.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::greedy;
+use super::model::IsingModel;
+use crate::engine::rng::{stream, Rng64};
+use crate::engine::run::StopFlag;
+use crate::error::{Error, Result};
+
+/// Budgets and settings of a solve.
+#[derive(Clone, Debug)]
+pub struct SolveOptions {
+    /// Replicas per run (independent trajectories run as one parallel batch).
+    pub replicas: usize,
+    /// Steps per replica and run (sweeps for annealing, descents for greedy search).
+    pub steps: usize,
+    /// Number of runs (batches). `None`: one run, or as many as fit when a time limit is set.
+    pub runs: Option<usize>,
+    /// Wall-clock limit for the whole solve.
+    pub time_limit: Option<Duration>,
+    /// Stop as soon as some replica reaches an energy ≤ target.
+    pub target_energy: Option<f64>,
+    /// Master seed.
+    pub seed: u64,
+    /// Apply greedy 1-flip descent to each replica's best state.
+    pub polish: bool,
+    /// Raised from outside (Ctrl-C) to stop every replica at its next step.
+    pub stop: StopFlag,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        Self {
+            replicas: 16,
+            steps: 1000,
+            runs: None,
+            time_limit: None,
+            target_energy: None,
+            seed: 0,
+            polish: false,
+            stop: StopFlag::new(),
+        }
+    }
+}
+
+impl SolveOptions {
+    /// Checks the options once.
+    pub fn check(&self) -> Result<()> {
+        if self.replicas == 0 {
+            return Err(Error::param("replicas", "must be at least 1"));
+        }
+        if self.steps == 0 {
+            return Err(Error::param("steps", "must be at least 1"));
+        }
+        if self.runs == Some(0) {
+            return Err(Error::param("runs", "must be at least 1"));
+        }
+        if let Some(t) = self.target_energy {
+            if !t.is_finite() {
+                return Err(Error::param("target", "must be finite"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a solve ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolveStop {
+    /// Every replica of every run used its step budget.
+    Steps,
+    /// The wall-clock limit ran out.
+    TimeLimit,
+    /// A replica reached the target energy.
+    Target,
+    /// The stop flag was raised.
+    Interrupted,
+}
+
+/// The outcome of a solve.
+#[derive(Clone, Debug, Serialize)]
+pub struct SolveResult {
+    /// Best state found (±1).
+    pub spins: Vec<i8>,
+    /// Its energy `H(spins)`, recomputed from the spins.
+    pub energy: f64,
+    /// Seconds from the start of the solve to the first time `energy` was reached.
+    pub time_to_best_s: f64,
+    /// Global index of the replica that found it, and the step at which it did.
+    pub best_replica: u64,
+    pub best_step: usize,
+    /// Best energy of every replica, in global index order.
+    pub replica_best: Vec<f64>,
+    /// Last readout energy of every replica (the "final state" statistic of samplers).
+    pub replica_final: Vec<f64>,
+    /// Steps done, summed over replicas and runs.
+    pub steps_done: u64,
+    pub runs_done: usize,
+    pub stop: SolveStop,
+    /// `(seconds, best energy)` at each improvement of the global best.
+    pub trace: Vec<(f64, f64)>,
+    pub wall_s: f64,
+}
+
+struct Shared {
+    start: Instant,
+    deadline: Option<Instant>,
+    stop: StopFlag,
+    target: Option<f64>,
+    reached: AtomicBool,
+}
+
+/// What a replica sees of the run: it offers readout states and asks whether to stop.
+pub struct Tracker<'a> {
+    shared: &'a Shared,
+    /// Best energy offered so far.
+    pub best_energy: f64,
+    best_spins: Vec<i8>,
+    best_step: usize,
+    best_time: f64,
+    last_energy: f64,
+    events: Vec<(f64, f64)>,
+    steps: usize,
+}
+
+impl<'a> Tracker<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        Self {
+            shared,
+            best_energy: f64::INFINITY,
+            best_spins: Vec::new(),
+            best_step: 0,
+            best_time: 0.0,
+            last_energy: f64::INFINITY,
+            events: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    /// Offers the readout `spins` with energy `energy` reached after `step` steps.
+    #[inline]
+    pub fn offer(&mut self, energy: f64, step: usize, spins: &[i8]) {
+        self.last_energy = energy;
+        self.steps = self.steps.max(step);
+        if energy < self.best_energy {
+            let t = self.shared.start.elapsed().as_secs_f64();
+            self.best_energy = energy;
+            self.best_spins.clear();
+            self.best_spins.extend_from_slice(spins);
+            self.best_step = step;
+            self.best_time = t;
+            self.events.push((t, energy));
+            if self.shared.target.is_some_and(|target| energy <= target) {
+                self.shared.reached.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether the replica must stop now (flag, target reached anywhere, or time limit).
+    #[inline]
+    pub fn should_stop(&self) -> bool {
+        self.shared.stop.is_raised()
+            || self.shared.reached.load(Ordering::Relaxed)
+            || self.shared.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// Energy of `s` from the coupling field `F = J s`: `H = −½ sᵀF − hᵀs + c`.
+#[inline]
+pub(crate) fn energy_from_field(model: &IsingModel, s: &[i8], field: &[f64]) -> f64 {
+    let mut quad = 0.0;
+    let mut lin = 0.0;
+    for ((&si, &fi), &hi) in s.iter().zip(field).zip(&model.h) {
+        let si = f64::from(si);
+        quad += si * fi;
+        lin += hi * si;
+    }
+    -0.5 * quad - lin + model.offset
+}
+
+/// A ±1 readout with its coupling field `F = J s`, kept up to date flip by flip.
+pub(crate) struct Readout {
+    pub s: Vec<i8>,
+    pub field: Vec<f64>,
+}
+
+impl Readout {
+    pub fn new(model: &IsingModel, s: Vec<i8>) -> Self {
+        let field = (0..model.n()).map(|i| model.j.row(i).dot_spins(&s)).collect();
+        Self { s, field }
+    }
+    /// Sets `s_i = v`, updating F in O(degree) when it changes.
+    #[inline]
+    pub fn set(&mut self, model: &IsingModel, i: usize, v: i8) {
+        if self.s[i] != v {
+            self.s[i] = v;
+            let d = 2.0 * f64::from(v);
+            let field = &mut self.field;
+            model.j.row(i).for_each(|j, w| field[j] += d * w);
+        }
+    }
+    pub fn energy(&self, model: &IsingModel) -> f64 {
+        energy_from_field(model, &self.s, &self.field)
+    }
+}
+
+/// The sign readout of a continuous variable; ties (exactly 0) read as +1.
+#[inline]
+pub fn sign(x: f64) -> i8 {
+    if x < 0.0 {
+        -1
+    } else {
+        1
+    }
+}
+
+/// A solver that can run one replica.
+pub trait Solver: Sync {
+    /// Name written into results.
+    fn name(&self) -> &'static str;
+    /// The solver with every model-dependent default resolved, computed once per solve
+    /// (`None`: nothing to resolve).
+    fn prepared(&self, _model: &IsingModel) -> Result<Option<Box<dyn Solver>>> {
+        Ok(None)
+    }
+    /// Runs one replica of at most `steps` steps from the stream `rng`, offering every readout
+    /// it wants kept to `tracker` (at least the initial and the final one) and returning early
+    /// when `tracker.should_stop()` says so.
+    fn run_replica(&self, model: &IsingModel, steps: usize, rng: &mut Rng64, tracker: &mut Tracker) -> Result<()>;
+}
+
+struct ReplicaOut {
+    best_energy: f64,
+    best_spins: Vec<i8>,
+    best_step: usize,
+    best_time: f64,
+    last_energy: f64,
+    events: Vec<(f64, f64)>,
+    steps: usize,
+}
+
+/// Runs `solver` on `model` under `opts`.
+pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Result<SolveResult> {
+    opts.check()?;
+    let prepared = solver.prepared(model)?;
+    let solver = prepared.as_deref().unwrap_or(solver);
+    let start = Instant::now();
+    let shared = Shared {
+        start,
+        deadline: opts.time_limit.map(|d| start + d),
+        stop: opts.stop.clone(),
+        target: opts.target_energy,
+        reached: AtomicBool::new(false),
+    };
+    let r = opts.replicas;
+    let max_runs = match (opts.runs, opts.time_limit) {
+        (Some(k), _) => k,
+        (None, Some(_)) => usize::MAX,
+        (None, None) => 1,
+    };
+    let mut best: Option<(f64, Vec<i8>, f64, u64, usize)> = None;
+    let mut replica_best = Vec::new();
+    let mut replica_final = Vec::new();
+    let mut events = Vec::new();
+    let mut steps_done = 0u64;
+    let mut runs = 0usize;
+    while runs < max_runs {
+        let base = (runs as u64) * (r as u64);
+        let outs: Vec<Result<ReplicaOut>> = (0..r as u64)
+            .into_par_iter()
+            .map(|k| {
+                let mut rng = stream(opts.seed, base + k);
+                let mut tr = Tracker::new(&shared);
+                solver.run_replica(model, opts.steps, &mut rng, &mut tr)?;
+                if tr.best_spins.is_empty() {
+                    return Err(Error::Numerical(format!("solver {} offered no state", solver.name())));
+                }
+                if opts.polish {
+                    let mut s = tr.best_spins.clone();
+                    let e = greedy::polish(model, &mut s);
+                    let step = tr.steps;
+                    tr.offer(e, step, &s);
+                }
+                Ok(ReplicaOut {
+                    best_energy: tr.best_energy,
+                    best_spins: tr.best_spins,
+                    best_step: tr.best_step,
+                    best_time: tr.best_time,
+                    last_energy: tr.last_energy,
+                    events: tr.events,
+                    steps: tr.steps,
+                })
+            })
+            .collect();
+        for (k, out) in outs.into_iter().enumerate() {
+            let out = out?;
+            steps_done += out.steps as u64;
+            replica_best.push(out.best_energy);
+            replica_final.push(out.last_energy);
+            events.extend(out.events);
+            if best.as_ref().is_none_or(|b| out.best_energy < b.0) {
+                best = Some((out.best_energy, out.best_spins, out.best_time, base + k as u64, out.best_step));
+            }
+        }
+        runs += 1;
+        if shared.stop.is_raised()
+            || shared.reached.load(Ordering::Relaxed)
+            || shared.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break;
+        }
+    }
+    let wall_s = start.elapsed().as_secs_f64();
+    let stop = if shared.stop.is_raised() {
+        SolveStop::Interrupted
+    } else if shared.reached.load(Ordering::Relaxed) {
+        SolveStop::Target
+    } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
+        SolveStop::TimeLimit
+    } else {
+        SolveStop::Steps
+    };
+    let (_, spins, time_to_best_s, best_replica, best_step) = best.expect("at least one replica ran");
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut trace: Vec<(f64, f64)> = Vec::new();
+    for (t, e) in events {
+        if trace.last().is_none_or(|l| e < l.1) {
+            trace.push((t, e));
+        }
+    }
+    let energy = model.energy(&spins);
+    Ok(SolveResult {
+        spins,
+        energy,
+        time_to_best_s,
+        best_replica,
+        best_step,
+        replica_best,
+        replica_final,
+        steps_done,
+        runs_done: runs,
+        stop,
+        trace,
+        wall_s,
+    })
+}
