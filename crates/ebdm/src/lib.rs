@@ -6,11 +6,14 @@
 //!
 //! - [`memory`]: classical binary Hopfield networks (1982) and continuous-time graded Hopfield
 //!   networks (1984), their metrics and acceptance experiments;
+//! - [`boltzmann`]: restricted and general Boltzmann machines, their training and
+//!   partition-function estimators;
 //! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
 //!
 //! The library never prints, never reads a terminal and never touches Python; the `ebdm`
 //! binary and the Python package are thin layers over it.
 
+pub mod boltzmann;
 pub mod data;
 pub mod engine;
 pub mod error;
