@@ -9,6 +9,8 @@
 //! precision; training products may run in single precision.
 
 pub mod bm;
+pub mod kernel;
+pub mod train;
 pub mod data;
 pub mod math;
 pub mod rbm;
@@ -16,3 +18,5 @@ pub mod rbm;
 pub use bm::{BoltzmannMachine, Glauber, Scan};
 pub use data::Dataset;
 pub use rbm::{GibbsChain, Layer, Rbm};
+pub use kernel::Precision;
+pub use train::{Algorithm, EpochStats, LrSchedule, Sparsity, TrainParams, TrainReport, Trainer};
