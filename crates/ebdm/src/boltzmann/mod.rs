@@ -8,6 +8,7 @@
 //! row `i` for visible unit `i`. Analysis (log Z, likelihoods, AIS weights) runs in double
 //! precision; training products may run in single precision.
 
+pub mod ais;
 pub mod bm;
 pub mod kernel;
 pub mod train;
@@ -20,3 +21,4 @@ pub use data::Dataset;
 pub use rbm::{GibbsChain, Layer, Rbm};
 pub use kernel::Precision;
 pub use train::{Algorithm, EpochStats, LrSchedule, Sparsity, TrainParams, TrainReport, Trainer};
+pub use ais::{ais, base_rate, AisEstimate, AisParams, Schedule};
