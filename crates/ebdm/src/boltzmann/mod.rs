@@ -13,6 +13,7 @@ pub mod bm;
 pub mod kernel;
 pub mod train;
 pub mod data;
+pub mod gaussian;
 pub mod math;
 pub mod rbm;
 
@@ -22,3 +23,4 @@ pub use rbm::{GibbsChain, Layer, Rbm};
 pub use kernel::Precision;
 pub use train::{Algorithm, EpochStats, LrSchedule, Sparsity, TrainParams, TrainReport, Trainer};
 pub use ais::{ais, base_rate, AisEstimate, AisParams, Schedule};
+pub use gaussian::GaussianRbm;
