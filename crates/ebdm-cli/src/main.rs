@@ -10,6 +10,7 @@ mod lagrangian;
 mod memory;
 mod output;
 mod plot;
+mod rbm;
 mod reproduce;
 
 use std::path::PathBuf;
@@ -46,6 +47,10 @@ enum Command {
     /// associative memories (dam), pictures and experiments.
     #[command(subcommand)]
     Memory(Box<MemoryCommand>),
+    /// Restricted Boltzmann machines: train (CD-k, PCD, parallel tempering), evaluate
+    /// (exact or AIS log-likelihood, pseudo-likelihood), sample.
+    #[command(subcommand)]
+    Rbm(rbm::RbmCommand),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -259,6 +264,11 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,
+        Command::Rbm(cmd) => match cmd {
+            rbm::RbmCommand::Train(a) => return check_ok(rbm::train(env, &a)?),
+            rbm::RbmCommand::Eval(a) => rbm::eval(env, &a)?,
+            rbm::RbmCommand::Sample(a) => rbm::sample(env, &a)?,
+        },
     }
     Ok(ExitCode::SUCCESS)
 }

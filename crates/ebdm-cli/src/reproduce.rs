@@ -129,6 +129,12 @@ pub fn registry() -> Vec<Entry> {
                 classify::reproduce_e10(env, &cfg, dir, "memory/E10: dense associative memory classifier")
             },
         },
+        Entry {
+            id: "boltzmann/X4",
+            title: "AIS (S&M schedule, 100 runs) vs exact log Z of a 20-hidden RBM trained on MNIST-8k",
+            cost: "about 1-2 min on 2 cores (--quick: about 20 s)",
+            run: |env, dir, quick| crate::rbm::reproduce_x4(env, dir, quick, "boltzmann/X4: AIS against exact log Z"),
+        },
     ]
 }
 

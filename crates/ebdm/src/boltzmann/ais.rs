@@ -158,6 +158,7 @@ impl AisEstimate {
 }
 
 /// Deliberate faults for the tests that must catch them.
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
     None,

@@ -466,6 +466,13 @@ impl<'a> GibbsChain<'a> {
     }
 }
 
+/// One uniformly drawn unit index in `0..n` per sample (stream `(seed, [0x51])`), for the
+/// stochastic pseudo-likelihood.
+pub fn random_flips(samples: usize, n: usize, seed: u64) -> Vec<usize> {
+    let mut rng = stream_path(seed, &[0x51]);
+    (0..samples).map(|_| rng.random_range(0..n.max(1))).collect()
+}
+
 /// `1.0` with probability `p`, else `0.0` (`u < p` with a 53-bit uniform `u`).
 #[inline]
 pub(crate) fn bernoulli(rng: &mut Rng64, p: f64) -> f64 {

@@ -616,7 +616,15 @@ impl Trainer {
         stop: &StopFlag,
         on_epoch: Option<&dyn Fn(&EpochStats)>,
     ) -> Result<TrainReport> {
-        self.run(data, test, stop, on_epoch, usize::MAX)
+        self.run(data, test, stop, on_epoch, usize::MAX, usize::MAX)
+    }
+
+    /// Runs the rest of the current epoch; returns its statistics, or `None` when `stop` was
+    /// raised first (the model after the last minibatch is kept and the epoch can be resumed).
+    pub fn train_epoch(&mut self, data: &Dataset, test: Option<&Dataset>, stop: &StopFlag) -> Result<Option<EpochStats>> {
+        let before = self.history.len();
+        self.run(data, test, stop, None, usize::MAX, self.epoch + 1)?;
+        Ok((self.history.len() > before).then(|| self.history[before].clone()))
     }
 
     /// As [`Trainer::train`], stopping (as if interrupted) after at most `budget` minibatches.
@@ -627,7 +635,7 @@ impl Trainer {
         stop: &StopFlag,
         budget: usize,
     ) -> Result<TrainReport> {
-        self.run(data, test, stop, None, budget)
+        self.run(data, test, stop, None, budget, usize::MAX)
     }
 
     fn run(
@@ -637,6 +645,7 @@ impl Trainer {
         stop: &StopFlag,
         on_epoch: Option<&dyn Fn(&EpochStats)>,
         budget: usize,
+        epoch_limit: usize,
     ) -> Result<TrainReport> {
         self.check_data(data)?;
         let mut done = 0usize;
@@ -645,7 +654,7 @@ impl Trainer {
         }
         let start = Instant::now();
         let mut interrupted = false;
-        while self.epoch < self.params.epochs {
+        while self.epoch < self.params.epochs.min(epoch_limit) {
             let batches = self.batches(data.rows(), self.epoch);
             let t0 = Instant::now();
             while self.batch < batches.len() {
