@@ -144,8 +144,8 @@ pub struct EvalArgs {
     /// Evaluate on the training split instead of the test split.
     #[arg(long)]
     pub on_train: bool,
-    /// log Z: exact (smaller layer ≤ 32 units) or ais; default exact when the smaller layer has
-    /// at most 24 units.
+    /// log Z: exact (smaller layer ≤ 32 units), ais, or none (skip the likelihood); default
+    /// exact when the smaller layer has at most 24 units, else ais.
     #[arg(long)]
     pub logz: Option<String>,
     /// AIS runs.
@@ -224,7 +224,11 @@ pub fn load_sets(args: &DataArgs) -> Result<(Dataset, Dataset, String)> {
         (train, test_all, format!("{}: train images / t10k test images", dir.display()))
     } else {
         let (train, test) = test_all.strided_split(5, 4)?;
-        (train, test, format!("{}: t10k split, i % 5 == 4 held out (8k/2k; not comparable with 60k-train)", dir.display()))
+        (
+            train,
+            test,
+            format!("{}: t10k split, i % 5 == 4 held out (8k/2k; not comparable with 60k-train)", dir.display()),
+        )
     };
     if args.limit > 0 {
         train = train.head(args.limit);
@@ -403,10 +407,12 @@ fn write_checkpoint(dir: &Path, trainer: &Trainer, what: &str) -> Result<()> {
 
 pub fn train(env: &Env, a: &TrainArgs) -> Result<Outcome> {
     let dir = out_dir(&a.out)?;
-    let (train, test, what) = load_sets(&a.data).with_context(|| format!("loading images from {}", a.data.data.display()))?;
+    let (train, test, what) =
+        load_sets(&a.data).with_context(|| format!("loading images from {}", a.data.data.display()))?;
     let ckpt = dir.join("checkpoint.json");
     let mut trainer = if a.resume {
-        let text = std::fs::read_to_string(&ckpt).with_context(|| format!("--resume: cannot read {}", ckpt.display()))?;
+        let text =
+            std::fs::read_to_string(&ckpt).with_context(|| format!("--resume: cannot read {}", ckpt.display()))?;
         let file: CheckpointFile =
             serde_json::from_str(&text).with_context(|| format!("{}: not a checkpoint", ckpt.display()))?;
         if file.format != CHECKPOINT_FORMAT {
@@ -425,7 +431,13 @@ pub fn train(env: &Env, a: &TrainArgs) -> Result<Outcome> {
     };
     if !env.quiet {
         println!("{what}");
-        println!("{} hidden units, {:?}, {} epochs (done {})", a.hidden, trainer.params().algorithm, trainer.params().epochs, trainer.epochs_done());
+        println!(
+            "{} hidden units, {:?}, {} epochs (done {})",
+            a.hidden,
+            trainer.params().algorithm,
+            trainer.params().epochs,
+            trainer.epochs_done()
+        );
     }
     let bar = progress(env, trainer.params().epochs as u64, "epochs");
     bar.set_position(trainer.epochs_done() as u64);
@@ -522,7 +534,8 @@ pub fn eval(env: &Env, a: &EvalArgs) -> Result<()> {
                 "ll": mean_neg_f - est.log_z, "ll_low": mean_neg_f - est.log_z_high, "ll_high": mean_neg_f - est.log_z_low,
             })
         }
-        other => bail!("unknown --logz `{other}` (expected exact or ais)"),
+        "none" => json!({"method": "none"}),
+        other => bail!("unknown --logz `{other}` (expected exact, ais or none)"),
     };
     let logz_seconds = t0.elapsed().as_secs_f64();
     let pl_set = if a.pl_samples == 0 { set.clone() } else { set.head(a.pl_samples) };
@@ -568,7 +581,8 @@ pub fn sample(env: &Env, a: &SampleArgs) -> Result<()> {
     }
     let width = a.width.unwrap_or((n as f64).sqrt().round() as usize).max(1);
     let height = n.div_ceil(width);
-    let images: Vec<Vec<i8>> = v.chunks_exact(n).map(|r| r.iter().map(|&x| if x > 0.5 { 1 } else { -1 }).collect()).collect();
+    let images: Vec<Vec<i8>> =
+        v.chunks_exact(n).map(|r| r.iter().map(|&x| if x > 0.5 { 1 } else { -1 }).collect()).collect();
     let per_row = 16;
     let rows: Vec<(String, Vec<Vec<i8>>)> =
         images.chunks(per_row).enumerate().map(|(i, c)| (format!("{}", i * per_row), c.to_vec())).collect();
@@ -581,7 +595,10 @@ pub fn sample(env: &Env, a: &SampleArgs) -> Result<()> {
     if !env.quiet {
         let acc = chains.swap_acceptance();
         if !acc.is_empty() {
-            println!("swap acceptance per pair: {}", acc.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" "));
+            println!(
+                "swap acceptance per pair: {}",
+                acc.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ")
+            );
         }
         println!("{} samples after {} sweeps: {} and {}", a.chains, a.steps, a.out.display(), npy.display());
     }
@@ -658,7 +675,10 @@ pub fn reproduce_x4(env: &Env, dir: &Path, quick: bool, title: &str) -> Result<O
     write_json(&dir.join("model.json"), &serde_json::to_value(&file)?)?;
     if !env.quiet {
         println!("{title}");
-        println!("  exact log Z {exact:.4} ({exact_s:.1} s), AIS {:.4} [{:.4}, {:.4}] ESS {:.1} ({ais_s:.1} s)", est.log_z, est.log_z_low, est.log_z_high, est.ess);
+        println!(
+            "  exact log Z {exact:.4} ({exact_s:.1} s), AIS {:.4} [{:.4}, {:.4}] ESS {:.1} ({ais_s:.1} s)",
+            est.log_z, est.log_z_low, est.log_z_high, est.ess
+        );
         println!("  exact test log-likelihood on the 2k held-out images: {ll_test:.3} nats");
         print_checks("  checks", &checks);
         println!("  results in {}", dir.display());

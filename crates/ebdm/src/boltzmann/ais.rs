@@ -72,7 +72,10 @@ impl Schedule {
     fn check(&self) -> Result<Vec<f64>> {
         if let Schedule::Linear { count } = self {
             if *count < 2 {
-                return Err(Error::param("schedule", format!("a linear schedule needs at least 2 values, got {count}")));
+                return Err(Error::param(
+                    "schedule",
+                    format!("a linear schedule needs at least 2 values, got {count}"),
+                ));
             }
         }
         let b = self.betas();
@@ -176,7 +179,11 @@ pub fn ais(rbm: &Rbm, base: &[f64], params: &AisParams, stop: &StopFlag) -> Resu
 
 fn run(rbm: &Rbm, base: &[f64], params: &AisParams, stop: &StopFlag, fault: Fault) -> Result<AisEstimate> {
     if base.len() != rbm.visible() {
-        return Err(Error::Shape(format!("base bias has {} values, the RBM {} visible units", base.len(), rbm.visible())));
+        return Err(Error::Shape(format!(
+            "base bias has {} values, the RBM {} visible units",
+            base.len(),
+            rbm.visible()
+        )));
     }
     if let Some(i) = base.iter().position(|x| !x.is_finite()) {
         return Err(Error::param("base", format!("base bias {i} is not finite")));
@@ -362,7 +369,8 @@ mod tests {
         // At 14,503 β the transition fault shifts log Z by less than the tolerance; on a coarse
         // schedule (20 β, 1000 runs) the correct code still passes and the fault (bias ≈ +0.2
         // nats here) does not.
-        let coarse = AisParams { schedule: Schedule::Linear { count: 20 }, runs: 1000, seed: 2, ..AisParams::default() };
+        let coarse =
+            AisParams { schedule: Schedule::Linear { count: 20 }, runs: 1000, seed: 2, ..AisParams::default() };
         let good_coarse = ais(&rbm, &base, &coarse, &stop).unwrap();
         let ahead = run(&rbm, &base, &coarse, &stop, Fault::TransitionAhead).unwrap();
         assert!(good_coarse.agrees_with(exact, 0.1), "coarse AIS {} vs exact {exact}", good_coarse.log_z);

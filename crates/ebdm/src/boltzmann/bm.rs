@@ -128,7 +128,10 @@ impl BoltzmannMachine {
 
     fn check_exact(&self) -> Result<()> {
         if self.n > MAX_EXACT_BM {
-            return Err(Error::param("units", format!("exact enumeration of {} units is out of reach; at most {MAX_EXACT_BM}", self.n)));
+            return Err(Error::param(
+                "units",
+                format!("exact enumeration of {} units is out of reach; at most {MAX_EXACT_BM}", self.n),
+            ));
         }
         Ok(())
     }
@@ -459,8 +462,14 @@ mod tests {
     #[test]
     fn bad_machines_are_rejected() {
         assert!(BoltzmannMachine::new(0, vec![], vec![]).is_err());
-        assert!(BoltzmannMachine::new(2, vec![0.0, 1.0, 2.0, 0.0], vec![0.0; 2]).unwrap_err().to_string().contains("symmetric"));
-        assert!(BoltzmannMachine::new(2, vec![1.0, 0.0, 0.0, 0.0], vec![0.0; 2]).unwrap_err().to_string().contains("must be 0"));
+        assert!(BoltzmannMachine::new(2, vec![0.0, 1.0, 2.0, 0.0], vec![0.0; 2])
+            .unwrap_err()
+            .to_string()
+            .contains("symmetric"));
+        assert!(BoltzmannMachine::new(2, vec![1.0, 0.0, 0.0, 0.0], vec![0.0; 2])
+            .unwrap_err()
+            .to_string()
+            .contains("must be 0"));
         let bm = random_bm(3, 1);
         assert!(Glauber::new(&bm, vec![0.0, 2.0, 0.0], 1.0, Scan::Random, stream(0, 0)).is_err());
         assert!(Glauber::new(&bm, vec![0.0; 3], -1.0, Scan::Random, stream(0, 0)).is_err());

@@ -109,7 +109,10 @@ impl Dataset {
     /// Returns `(train, held_out)`.
     pub fn strided_split(&self, modulus: usize, rem: usize) -> Result<(Self, Self)> {
         if modulus < 2 || rem >= modulus {
-            return Err(Error::param("modulus", format!("need modulus ≥ 2 and remainder < modulus, got {modulus}, {rem}")));
+            return Err(Error::param(
+                "modulus",
+                format!("need modulus ≥ 2 and remainder < modulus, got {modulus}, {rem}"),
+            ));
         }
         let (test, train): (Vec<usize>, Vec<usize>) = (0..self.rows).partition(|i| i % modulus == rem);
         Ok((self.subset(&train)?, self.subset(&test)?))

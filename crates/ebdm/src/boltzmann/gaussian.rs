@@ -140,7 +140,8 @@ impl GaussianRbm {
             }
             acc.push(t);
         }
-        let consts = 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln() + self.sigma.iter().map(|s| s.ln()).sum::<f64>();
+        let consts =
+            0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln() + self.sigma.iter().map(|s| s.ln()).sum::<f64>();
         Ok(consts + acc.value())
     }
 
@@ -242,7 +243,10 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_rejected() {
-        assert!(GaussianRbm::new(1, 1, vec![0.0], vec![0.0], vec![0.0], vec![0.0]).unwrap_err().to_string().contains("σ[0]"));
+        assert!(GaussianRbm::new(1, 1, vec![0.0], vec![0.0], vec![0.0], vec![0.0])
+            .unwrap_err()
+            .to_string()
+            .contains("σ[0]"));
         assert!(GaussianRbm::new(1, 0, vec![], vec![0.0], vec![], vec![1.0]).is_err());
         assert!(GaussianRbm::new(2, 1, vec![0.0], vec![0.0], vec![0.0], vec![1.0]).is_err());
     }

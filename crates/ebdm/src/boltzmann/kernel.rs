@@ -152,7 +152,12 @@ impl<T: Real> Kernel<T> {
     /// `X = VW` (`rows × m`, no bias).
     pub fn hidden_pre(&self, v: &[T], x: &mut [T]) {
         let rows = v.len() / self.n;
-        gemm(x, self.m, MatRef::from_row_major_slice(v, rows, self.n), MatRef::from_row_major_slice(&self.w, self.n, self.m));
+        gemm(
+            x,
+            self.m,
+            MatRef::from_row_major_slice(v, rows, self.n),
+            MatRef::from_row_major_slice(&self.w, self.n, self.m),
+        );
     }
 
     /// `Y = HWᵀ` (`rows × n`, no bias).
@@ -220,12 +225,16 @@ pub fn sample_rows<T: Real>(
             .zip(st.par_chunks_mut(chunk))
             .enumerate()
             .for_each(|(k, ((a, p), s))| work(k, a, Some(p), Some(s))),
-        (Some(pr), None) => {
-            pre.par_chunks(chunk).zip(pr.par_chunks_mut(chunk)).enumerate().for_each(|(k, (a, p))| work(k, a, Some(p), None))
-        }
-        (None, Some(st)) => {
-            pre.par_chunks(chunk).zip(st.par_chunks_mut(chunk)).enumerate().for_each(|(k, (a, s))| work(k, a, None, Some(s)))
-        }
+        (Some(pr), None) => pre
+            .par_chunks(chunk)
+            .zip(pr.par_chunks_mut(chunk))
+            .enumerate()
+            .for_each(|(k, (a, p))| work(k, a, Some(p), None)),
+        (None, Some(st)) => pre
+            .par_chunks(chunk)
+            .zip(st.par_chunks_mut(chunk))
+            .enumerate()
+            .for_each(|(k, (a, s))| work(k, a, None, Some(s))),
         (None, None) => {}
     }
 }

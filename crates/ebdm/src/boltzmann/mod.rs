@@ -10,17 +10,17 @@
 
 pub mod ais;
 pub mod bm;
-pub mod kernel;
-pub mod train;
 pub mod data;
 pub mod gaussian;
+pub mod kernel;
 pub mod math;
 pub mod rbm;
+pub mod train;
 
+pub use ais::{ais, base_rate, AisEstimate, AisParams, Schedule};
 pub use bm::{BoltzmannMachine, Glauber, Scan};
 pub use data::Dataset;
-pub use rbm::{GibbsChain, Layer, Rbm};
-pub use kernel::Precision;
-pub use train::{Algorithm, EpochStats, LrSchedule, Sparsity, TrainParams, TrainReport, Trainer};
-pub use ais::{ais, base_rate, AisEstimate, AisParams, Schedule};
 pub use gaussian::GaussianRbm;
+pub use kernel::Precision;
+pub use rbm::{GibbsChain, Layer, Rbm};
+pub use train::{Algorithm, EpochStats, LrSchedule, Sparsity, TrainParams, TrainReport, Trainer};

@@ -273,8 +273,8 @@ pub struct EpochStats {
     pub pseudo_likelihood: Option<f64>,
     /// Mean exact pseudo-likelihood on the test monitor samples.
     pub test_pseudo_likelihood: Option<f64>,
-    /// Exact mean log-likelihood (train monitor samples, test), when the smaller layer has at
-    /// most 20 units.
+    /// Exact mean log-likelihood (train monitor samples, test), when monitoring is on and exact
+    /// log Z costs at most 2²⁷ softplus evaluations.
     pub exact_ll: Option<f64>,
     pub test_exact_ll: Option<f64>,
     pub mean_hidden: f64,
@@ -318,7 +318,14 @@ impl Chains {
     pub fn tempered(betas: Vec<f64>, chains: usize, v0: &[f32], n: usize, m: usize) -> Self {
         let k = betas.len();
         let v: Vec<f32> = (0..k).flat_map(|_| v0[..chains * n].iter().copied()).collect();
-        Chains::Tempered { betas, chains, v, h: vec![0.0; k * chains * m], attempts: vec![0; k - 1], accepts: vec![0; k - 1] }
+        Chains::Tempered {
+            betas,
+            chains,
+            v,
+            h: vec![0.0; k * chains * m],
+            attempts: vec![0; k - 1],
+            accepts: vec![0; k - 1],
+        }
     }
 
     /// Advances the chains `k` steps (PCD) or one step with swaps (PT) under `kern`, and returns
@@ -406,9 +413,11 @@ impl Chains {
     /// PT swap acceptance per pair since the last reset (empty for other chains).
     pub fn swap_acceptance(&self) -> Vec<f64> {
         match self {
-            Chains::Tempered { attempts, accepts, .. } => {
-                attempts.iter().zip(accepts).map(|(&a, &b)| if a == 0 { f64::NAN } else { b as f64 / a as f64 }).collect()
-            }
+            Chains::Tempered { attempts, accepts, .. } => attempts
+                .iter()
+                .zip(accepts)
+                .map(|(&a, &b)| if a == 0 { f64::NAN } else { b as f64 / a as f64 })
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -462,14 +471,18 @@ impl Trainer {
         let w: Vec<f64> = (0..n * m).map(|_| params.init_std * rng.sample::<f64, _>(StandardNormal)).collect();
         let means = data.column_means();
         let b = if params.init_visible_from_data && !params.sklearn_compat {
-            means.iter().map(|&p| {
-                let p = p.clamp(1e-3, 1.0 - 1e-3);
-                (p / (1.0 - p)).ln()
-            }).collect()
+            means
+                .iter()
+                .map(|&p| {
+                    let p = p.clamp(1e-3, 1.0 - 1e-3);
+                    (p / (1.0 - p)).ln()
+                })
+                .collect()
         } else {
             vec![0.0; n]
         };
-        let (mu, lambda) = if params.centering.is_some() { (means, vec![0.5; m]) } else { (vec![0.0; n], vec![0.0; m]) };
+        let (mu, lambda) =
+            if params.centering.is_some() { (means, vec![0.5; m]) } else { (vec![0.0; n], vec![0.0; m]) };
         let mut t = Self {
             params: params.clone(),
             n,
@@ -580,7 +593,11 @@ impl Trainer {
     /// Checks that `data` fits this trainer.
     fn check_data(&self, data: &Dataset) -> Result<()> {
         if data.cols() != self.n {
-            return Err(Error::Shape(format!("the trainer has {} visible units, the data {} columns", self.n, data.cols())));
+            return Err(Error::Shape(format!(
+                "the trainer has {} visible units, the data {} columns",
+                self.n,
+                data.cols()
+            )));
         }
         data.check_unit_interval()
     }
@@ -621,7 +638,12 @@ impl Trainer {
 
     /// Runs the rest of the current epoch; returns its statistics, or `None` when `stop` was
     /// raised first (the model after the last minibatch is kept and the epoch can be resumed).
-    pub fn train_epoch(&mut self, data: &Dataset, test: Option<&Dataset>, stop: &StopFlag) -> Result<Option<EpochStats>> {
+    pub fn train_epoch(
+        &mut self,
+        data: &Dataset,
+        test: Option<&Dataset>,
+        stop: &StopFlag,
+    ) -> Result<Option<EpochStats>> {
         let before = self.history.len();
         self.run(data, test, stop, None, usize::MAX, self.epoch + 1)?;
         Ok((self.history.len() > before).then(|| self.history[before].clone()))
@@ -706,7 +728,15 @@ impl Trainer {
         let (vneg, phneg) = match p.algorithm {
             Algorithm::Cd { k } => {
                 let mut h = vec![T::of(0.0); bsz * m];
-                sample_rows(&x0, &kern.c, None, Some(&mut p0), Some(&mut h), seed, &[KEY_NEG, self.epoch as u64, self.batch as u64, 99]);
+                sample_rows(
+                    &x0,
+                    &kern.c,
+                    None,
+                    Some(&mut p0),
+                    Some(&mut h),
+                    seed,
+                    &[KEY_NEG, self.epoch as u64, self.batch as u64, 99],
+                );
                 let mut y = vec![T::of(0.0); bsz * n];
                 let mut v = vec![T::of(0.0); bsz * n];
                 let mut x = vec![T::of(0.0); bsz * m];
@@ -720,7 +750,15 @@ impl Trainer {
                     }
                     kern.hidden_pre(&v, &mut x);
                     if step + 1 < k as u64 {
-                        sample_rows(&x, &kern.c, None, Some(&mut ph), Some(&mut h), seed, &[path[0], path[1], path[2], step, 1]);
+                        sample_rows(
+                            &x,
+                            &kern.c,
+                            None,
+                            Some(&mut ph),
+                            Some(&mut h),
+                            seed,
+                            &[path[0], path[1], path[2], step, 1],
+                        );
                     } else {
                         sample_rows(&x, &kern.c, None, Some(&mut ph), None, seed, &[]);
                     }
@@ -846,7 +884,10 @@ impl Trainer {
             (Some(t), k) if k > 0 => Some(model.pseudo_likelihood(&t.head(k))?),
             _ => None,
         };
-        let small = self.n.min(self.m) <= 20;
+        // Exact log Z when it is cheap: at most 2²⁷ softplus evaluations (2^k·p for the
+        // enumerated layer of k units and the other of p).
+        let (k, other) = if self.n < self.m { (self.n, self.m) } else { (self.m, self.n) };
+        let small = p.monitor_samples > 0 && k <= 27 && (other as u64) << k <= 1u64 << 27;
         let (exact_ll, test_exact_ll) = if small {
             let logz = model.log_z_exact()?;
             let tr = match &monitor {
@@ -1024,7 +1065,8 @@ mod tests {
         let p: Vec<f64> = configs(n).iter().map(|v| (-rbm.free_energy(v) - logz).exp()).collect();
         let index = |v: &[f64]| v.iter().enumerate().fold(0usize, |a, (i, &x)| a | ((x as usize) << i));
         let sweeps = 1_000_000;
-        let floor = super::super::bm::total_variation(&p, &super::super::bm::iid_frequencies(&p, sweeps, &mut stream(9, 9)));
+        let floor =
+            super::super::bm::total_variation(&p, &super::super::bm::iid_frequencies(&p, sweeps, &mut stream(9, 9)));
         let mut chain = super::super::rbm::GibbsChain::new(&rbm, vec![0.0; n], stream(1, 2)).unwrap();
         let mut freq = vec![0.0; 1 << n];
         for _ in 0..1000 {
@@ -1078,7 +1120,8 @@ mod tests {
         }
         let eps = 1e-5;
         let perturbed = |which: usize, k: usize, d: f64| {
-            let (mut w, mut b, mut c) = (rbm.weights().to_vec(), rbm.visible_bias().to_vec(), rbm.hidden_bias().to_vec());
+            let (mut w, mut b, mut c) =
+                (rbm.weights().to_vec(), rbm.visible_bias().to_vec(), rbm.hidden_bias().to_vec());
             match which {
                 0 => w[k] += d,
                 1 => b[k] += d,
@@ -1134,8 +1177,12 @@ mod tests {
         let q: Vec<f64> = before.q.iter().zip(&mp0).map(|(q, a)| 0.9 * q + 0.1 * a).collect();
         for i in 0..n {
             for j in 0..m {
-                let pos: f64 = (0..4).map(|r| (v0[r * n + i] - before.mu[i]) * (p0[r * m + j] - before.lambda[j])).sum::<f64>() / b0;
-                let neg: f64 = (0..3).map(|r| (vn[r * n + i] - before.mu[i]) * (pn[r * m + j] - before.lambda[j])).sum::<f64>() / c0;
+                let pos: f64 =
+                    (0..4).map(|r| (v0[r * n + i] - before.mu[i]) * (p0[r * m + j] - before.lambda[j])).sum::<f64>()
+                        / b0;
+                let neg: f64 =
+                    (0..3).map(|r| (vn[r * n + i] - before.mu[i]) * (pn[r * m + j] - before.lambda[j])).sum::<f64>()
+                        / c0;
                 let g = pos - neg - 0.3 * (q[j] - 0.1) * mv0[i];
                 let inc = 0.5 * before.inc_w[i * m + j] + 0.1 * (g - 0.01 * before.w[i * m + j]);
                 assert!((t.w[i * m + j] - (before.w[i * m + j] + inc)).abs() < 1e-12);
@@ -1354,8 +1401,11 @@ mod tests {
         assert!(e(TrainParams::default(), 0).contains("hidden"));
         assert!(e(TrainParams { batch_size: 0, ..TrainParams::default() }, 3).contains("batch_size"));
         assert!(e(TrainParams { algorithm: Algorithm::Cd { k: 0 }, ..TrainParams::default() }, 3).contains("`k`"));
-        assert!(e(TrainParams { algorithm: Algorithm::Pt { betas: vec![0.0, 0.5], chains: 2 }, ..TrainParams::default() }, 3)
-            .contains("betas"));
+        assert!(e(
+            TrainParams { algorithm: Algorithm::Pt { betas: vec![0.0, 0.5], chains: 2 }, ..TrainParams::default() },
+            3
+        )
+        .contains("betas"));
         assert!(e(TrainParams { momentum: 1.5, ..TrainParams::default() }, 3).contains("momentum"));
         let bad = Dataset::new(vec![0.0, 3.0], 2).unwrap();
         assert!(Trainer::new(TrainParams::default(), 3, &bad).unwrap_err().to_string().contains("outside [0, 1]"));
