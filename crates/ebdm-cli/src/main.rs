@@ -50,7 +50,7 @@ enum Command {
     /// Restricted Boltzmann machines: train (CD-k, PCD, parallel tempering), evaluate
     /// (exact or AIS log-likelihood, pseudo-likelihood), sample.
     #[command(subcommand)]
-    Rbm(rbm::RbmCommand),
+    Rbm(Box<rbm::RbmCommand>),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -264,7 +264,7 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,
-        Command::Rbm(cmd) => match cmd {
+        Command::Rbm(cmd) => match *cmd {
             rbm::RbmCommand::Train(a) => return check_ok(rbm::train(env, &a)?),
             rbm::RbmCommand::Eval(a) => rbm::eval(env, &a)?,
             rbm::RbmCommand::Sample(a) => rbm::sample(env, &a)?,

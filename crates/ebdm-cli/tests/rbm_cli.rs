@@ -50,7 +50,7 @@ fn bad_input_is_a_named_error() {
     // Wrong magic.
     let bad = tmp.path().join("magic").tap_mkdir();
     dataset(&bad, 10, 10);
-    std::fs::write(bad.join("t10k-images-idx3-ubyte"), idx(0x1234, &[10, 4, 4], &[0; 160])).unwrap();
+    std::fs::write(bad.join("t10k-images-idx3-ubyte"), idx(0x1234_5678, &[10, 4, 4], &[0; 160])).unwrap();
     fails_with(&["rbm", "train", "--data", &s(&bad), "--out", &out], "bad magic");
     // Truncated file.
     let trunc = tmp.path().join("trunc").tap_mkdir();
@@ -84,12 +84,13 @@ fn train_eval_sample_and_resume() {
     let data = dataset(&tmp.path().join("d").tap_mkdir(), 200, 200);
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let run = tmp.path().join("run");
+    let data_arg = s(&data);
     let train = |epochs: &str, extra: &[&str]| {
         let mut args = vec![
             "rbm",
             "train",
             "--data",
-            &s(&data),
+            data_arg.as_str(),
             "--hidden",
             "6",
             "--batch",

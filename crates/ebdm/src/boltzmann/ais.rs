@@ -82,7 +82,7 @@ impl Schedule {
         if b.len() < 2 || b[0] != 0.0 || (b[b.len() - 1] - 1.0).abs() > 1e-12 {
             return Err(Error::param("schedule", "must run from β = 0 to β = 1"));
         }
-        if b.windows(2).any(|w| !(w[1] >= w[0])) {
+        if b.iter().any(|x| x.is_nan()) || b.windows(2).any(|w| w[1] < w[0]) {
             return Err(Error::param("schedule", "β values must not decrease"));
         }
         Ok(b)
@@ -106,13 +106,14 @@ impl std::str::FromStr for Schedule {
 
 /// The visible bias of the base model fitted to training data:
 /// `p_i = (count_i + 5)/(N + 5)`, `b_{A,i} = log(p_i/(1 − p_i))` (Salakhutdinov & Murray's
-/// `base_rate.m` for one batch).
+/// `base_rate.m` for one batch); a unit on in every sample gets `p = 1 − 0.5/(N + 5)`.
 pub fn base_rate(data: &Dataset) -> Vec<f64> {
     let n = data.rows() as f64;
     data.column_means()
         .iter()
         .map(|&mean| {
-            let p = (mean * n + 5.0) / (n + 5.0);
+            // A unit that is on in every sample would give p = 1; it is kept just below.
+            let p = ((mean * n + 5.0) / (n + 5.0)).min(1.0 - 0.5 / (n + 5.0));
             (p / (1.0 - p)).ln()
         })
         .collect()
@@ -323,6 +324,15 @@ mod tests {
         assert_eq!("linear:11".parse::<Schedule>().unwrap().betas()[1], 0.1);
         assert!("cubic".parse::<Schedule>().is_err());
         assert!(Schedule::Custom { betas: vec![0.0, 0.7, 0.5, 1.0] }.check().is_err());
+    }
+
+    #[test]
+    fn base_rate_is_finite_and_follows_the_formula() {
+        let d = Dataset::new(vec![1.0, 0.0, 1.0, 1.0, 1.0, 0.0], 2).unwrap();
+        let b = base_rate(&d);
+        assert!((b[1] - (6.0f64 / 8.0 / (1.0 - 6.0 / 8.0)).ln()).abs() < 1e-12);
+        let p0: f64 = 1.0 - 0.5 / 8.0;
+        assert!((b[0] - (p0 / (1.0 - p0)).ln()).abs() < 1e-12);
     }
 
     #[test]

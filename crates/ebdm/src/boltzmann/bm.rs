@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn gray_enumeration_matches_direct_energies() {
         let bm = random_bm(7, 1);
-        let mut seen = vec![false; 128];
+        let mut seen = [false; 128];
         bm.enumerate(|x, s, e| {
             assert_eq!(s, bits(x, 7).as_slice());
             assert!((e - bm.energy(s)).abs() < 1e-12);

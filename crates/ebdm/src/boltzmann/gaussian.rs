@@ -77,6 +77,7 @@ impl GaussianRbm {
     }
 
     /// Hidden pre-activations `c_j + Σ_i W_ij v_i/σ_i`.
+    #[allow(clippy::needless_range_loop)]
     fn hidden_input(&self, v: &[f64]) -> Vec<f64> {
         let m = self.hidden;
         let mut x = self.c.clone();
@@ -124,6 +125,7 @@ impl GaussianRbm {
     }
 
     /// Exact `log Z` by enumerating the hidden layer with the Gaussian integrated out.
+    #[allow(clippy::needless_range_loop)]
     pub fn log_z_exact(&self) -> Result<f64> {
         let (n, m) = (self.visible, self.hidden);
         if m > MAX_EXACT_UNITS {

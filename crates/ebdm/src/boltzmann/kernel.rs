@@ -180,7 +180,7 @@ pub fn sample_rows<T: Real>(
     pre: &[T],
     bias: &[T],
     beta: Option<&[f64]>,
-    mut prob: Option<&mut [T]>,
+    prob: Option<&mut [T]>,
     state: Option<&mut [T]>,
     seed: u64,
     path: &[u64],
@@ -218,7 +218,7 @@ pub fn sample_rows<T: Real>(
         }
     };
     let _ = rows;
-    match (prob.as_deref_mut(), state) {
+    match (prob, state) {
         (Some(pr), Some(st)) => pre
             .par_chunks(chunk)
             .zip(pr.par_chunks_mut(chunk))

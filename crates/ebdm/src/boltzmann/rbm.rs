@@ -293,6 +293,7 @@ impl Rbm {
 
     /// Mean exact log pseudo-likelihood `Σ_i log σ(F(ṽ⁽ⁱ⁾) − F(v))` per sample, with `ṽ⁽ⁱ⁾ = v`
     /// but `ṽ_i = 1 − v_i`. Costs `n·m` softplus evaluations per sample.
+    #[allow(clippy::needless_range_loop)]
     pub fn pseudo_likelihood(&self, data: &Dataset) -> Result<f64> {
         self.check_data(data)?;
         let (n, m) = (self.visible, self.hidden);

@@ -331,6 +331,7 @@ impl Chains {
     /// Advances the chains `k` steps (PCD) or one step with swaps (PT) under `kern`, and returns
     /// the negative samples `V` and their hidden probabilities `P_H` (for PT, those of the `β = 1`
     /// replica). Random draws come from `(seed, path ++ …)`.
+    #[allow(clippy::needless_range_loop)]
     pub fn advance<T: Real>(&mut self, kern: &Kernel<T>, k: usize, seed: u64, path: &[u64]) -> (Vec<T>, Vec<T>) {
         let (n, m) = (kern.n, kern.m);
         let key = |extra: &[u64]| path.iter().chain(extra).copied().collect::<Vec<u64>>();
@@ -571,10 +572,12 @@ impl Trainer {
     }
 
     /// The centered parameters `(W, b, c, μ, λ)`.
+    #[allow(clippy::type_complexity)]
     pub fn centered(&self) -> (&[f64], &[f64], &[f64], &[f64], &[f64]) {
         (&self.w, &self.b, &self.c, &self.mu, &self.lambda)
     }
 
+    #[allow(clippy::needless_range_loop)]
     fn plain_biases(&self) -> (Vec<f64>, Vec<f64>) {
         let (n, m) = (self.n, self.m);
         let mut bp = self.b.clone();
@@ -813,10 +816,10 @@ impl Trainer {
             s.iter_mut().for_each(|a| *a /= count as f64);
             s
         };
-        let mv0 = mean(&v0, n, bsz);
-        let mp0 = mean(&p0, m, bsz);
-        let mvn = mean(&vneg, n, cneg);
-        let mpn = mean(&phneg, m, cneg);
+        let mv0 = mean(v0, n, bsz);
+        let mp0 = mean(p0, m, bsz);
+        let mvn = mean(vneg, n, cneg);
+        let mpn = mean(phneg, m, cneg);
         let mut db: Vec<f64> = mv0.iter().zip(&mvn).map(|(a, b)| a - b).collect();
         let mut dc: Vec<f64> = mp0.iter().zip(&mpn).map(|(a, b)| a - b).collect();
         let mut gw: Vec<f64> = grad.iter().map(|g| g.to()).collect();
@@ -854,6 +857,7 @@ impl Trainer {
 
     /// Moves the offsets to `mu`, `lambda`, shifting the biases so that the model is unchanged:
     /// `b += W(λ' − λ)`, `c += Wᵀ(μ' − μ)`.
+    #[allow(clippy::needless_range_loop)]
     pub fn shift_offsets(&mut self, mu: &[f64], lambda: &[f64]) {
         let (n, m) = (self.n, self.m);
         let dl: Vec<f64> = lambda.iter().zip(&self.lambda).map(|(a, b)| a - b).collect();
