@@ -11,6 +11,7 @@ mod lagrangian;
 mod memory;
 mod output;
 mod plot;
+mod rbm;
 mod reproduce;
 mod sparse;
 
@@ -63,6 +64,10 @@ enum Command {
     /// Generate instances.
     #[command(subcommand)]
     Gen(GenCommand),
+    /// Restricted Boltzmann machines: train (CD-k, PCD, parallel tempering), evaluate
+    /// (exact or AIS log-likelihood, pseudo-likelihood), sample.
+    #[command(subcommand)]
+    Rbm(Box<rbm::RbmCommand>),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -303,6 +308,11 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
         Command::Ising(args) => return interrupted_code(ising::solve_cmd(env, "ising", &args)?),
         Command::Qubo(args) => return interrupted_code(ising::solve_cmd(env, "qubo", &args)?),
         Command::Gen(GenCommand::K2000Like { n, out }) => ising::gen_k2000_like(n, cli.seed, &out)?,
+        Command::Rbm(cmd) => match *cmd {
+            rbm::RbmCommand::Train(a) => return check_ok(rbm::train(env, &a)?),
+            rbm::RbmCommand::Eval(a) => rbm::eval(env, &a)?,
+            rbm::RbmCommand::Sample(a) => rbm::sample(env, &a)?,
+        },
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -171,6 +171,12 @@ pub fn registry() -> Vec<Entry> {
             cost: "seconds",
             run: |env, dir, _| ising::reproduce_e5(env, dir, "ising/E5: determinism"),
         },
+        Entry {
+            id: "boltzmann/X4",
+            title: "AIS (S&M schedule, 100 runs) vs exact log Z of a 20-hidden RBM trained on MNIST-8k",
+            cost: "about 1-2 min on 2 cores (--quick: about 20 s)",
+            run: |env, dir, quick| crate::rbm::reproduce_x4(env, dir, quick, "boltzmann/X4: AIS against exact log Z"),
+        },
     ]
 }
 

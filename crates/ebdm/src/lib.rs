@@ -10,11 +10,14 @@
 //!   coordinate descent and sparse recovery;
 //! - [`ising`]: Ising, QUBO and MaxCut models, G-set files, annealing, simulated bifurcation
 //!   and oscillator Ising machines;
+//! - [`boltzmann`]: restricted and general Boltzmann machines, their training and
+//!   partition-function estimators;
 //! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
 //!
 //! The library never prints, never reads a terminal and never touches Python; the `ebdm`
 //! binary and the Python package are thin layers over it.
 
+pub mod boltzmann;
 pub mod data;
 pub mod engine;
 pub mod error;

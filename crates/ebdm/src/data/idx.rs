@@ -94,6 +94,26 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
     parse_labels(&bytes, path)
 }
 
+/// Reads an image file and its label file and checks that they hold the same number of items;
+/// a mismatch is a [`Error::Format`] naming the label file and both counts.
+pub fn read_labeled(images: &Path, labels: &Path) -> Result<(Images, Vec<u8>)> {
+    let img = read_images(images)?;
+    let lab = read_labels(labels)?;
+    check_label_count(&img, &lab, images, labels)?;
+    Ok((img, lab))
+}
+
+/// Fails unless there is exactly one label per image.
+pub fn check_label_count(img: &Images, labels: &[u8], images_path: &Path, labels_path: &Path) -> Result<()> {
+    if img.count != labels.len() {
+        return Err(format_err(
+            labels_path,
+            format!("{} labels, but {} has {} images", labels.len(), images_path.display(), img.count),
+        ));
+    }
+    Ok(())
+}
+
 /// Parses the bytes of an (already decompressed) IDX image file. `path` is only used in error
 /// messages.
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Images> {
@@ -361,6 +381,19 @@ mod tests {
         let e = message(decompress_capped(&gz, 1000, p()).unwrap_err());
         assert!(e.contains("size limit"), "{e}");
         assert_eq!(decompress_capped(&gz, 10_000, p()).unwrap().len(), 10_000);
+    }
+
+    #[test]
+    fn mismatched_label_count_is_rejected() {
+        let img = temp_file("pair-images", &idx_bytes(IMAGES_MAGIC, &[3, 1, 2], &[0; 6]));
+        let lab = temp_file("pair-labels", &idx_bytes(LABELS_MAGIC, &[2], &[1, 2]));
+        let e = message(read_labeled(&img, &lab).unwrap_err());
+        assert!(e.contains("pair-labels") && e.contains("2 labels") && e.contains("3 images"), "{e}");
+        let ok = temp_file("pair-labels-ok", &idx_bytes(LABELS_MAGIC, &[3], &[1, 2, 3]));
+        assert_eq!(read_labeled(&img, &ok).unwrap().1, vec![1, 2, 3]);
+        for p in [img, lab, ok] {
+            std::fs::remove_file(p).unwrap();
+        }
     }
 
     #[test]

@@ -23,7 +23,9 @@
 pub mod idx;
 pub mod matrix;
 
-pub use idx::{parse_images, parse_labels, read_images, read_labels, read_maybe_gz, Images};
+pub use idx::{
+    check_label_count, parse_images, parse_labels, read_images, read_labeled, read_labels, read_maybe_gz, Images,
+};
 pub use matrix::{parse_matrix_text, parse_npy, read_matrix, read_patterns, write_npy_f64, write_npy_i8, Matrix};
 
 #[cfg(test)]
