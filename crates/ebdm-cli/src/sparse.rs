@@ -329,9 +329,9 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
         println!("{source}: {} with {} ({} convention)", r.solver, fitted.penalty, convention);
         println!(
-            "  λ = {lambda:.6e} (λ/λ_max = {:.4}), L = {:.6}, γ = {:.6e}",
+            "  λ = {lambda:.6e} (λ/λ_max = {:.4}), L = {}, γ = {:.6e}",
             lambda / lambda_max,
-            r.lipschitz,
+            r.lipschitz.map_or("not needed".into(), |l| format!("{l:.6}")),
             r.gamma
         );
         println!(

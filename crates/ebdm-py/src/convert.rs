@@ -154,7 +154,9 @@ pub fn real(obj: &Bound<'_, PyAny>, what: &str, allowed: &[usize]) -> PyResult<D
     let view = ro.as_array();
     let shape_ = view.shape().to_vec();
     check_ndim(&shape_, what, allowed)?;
-    Ok(Dense { shape: shape_, data: view.iter().copied().collect() })
+    // A C-contiguous array is one copy; element-wise iteration of a dynamic-rank view is slow.
+    let data = view.as_slice().map_or_else(|| view.iter().copied().collect(), <[f64]>::to_vec);
+    Ok(Dense { shape: shape_, data })
 }
 
 /// Reads a real vector.

@@ -11,10 +11,11 @@ use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
 use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic};
 use ebdm::proximal::prox::L1;
 use ebdm::proximal::solvers::{Method, Options};
+use numpy::prelude::*;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{matrix, real, vector};
+use crate::convert::{f64_array, matrix, real, vector};
 use crate::errors::{param, shape, OrRaise};
 use crate::runtime::run_released;
 
@@ -58,8 +59,19 @@ pub fn sparse_lasso<'py>(
     radius: f64,
     gamma_m: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let xm = real(x, "X", &[2])?;
-    let (n, p) = xm.rows_cols();
+    // X goes straight from the NumPy buffer into the column-major matrix: one copy.
+    let arr = f64_array(x, "row")?;
+    let ro = arr.try_readonly().map_err(|e| shape(format!("X: {e}")))?;
+    let view = ro.as_array();
+    if view.ndim() != 2 {
+        return Err(shape(format!("X must be a 2-D array, got {} dimensions", view.ndim())));
+    }
+    let (n, p) = (view.shape()[0], view.shape()[1]);
+    let a = match view.as_slice() {
+        Some(s) => DenseMatrix::from_row_major(n, p, s),
+        None => DenseMatrix::from_row_major(n, p, &view.iter().copied().collect::<Vec<f64>>()),
+    }
+    .or_raise()?;
     let yv = real(y, "y", &[1, 2])?;
     if yv.data.len() != n {
         return Err(shape(format!("X has {n} rows but y has {} values", yv.data.len())));
@@ -81,11 +93,11 @@ pub fn sparse_lasso<'py>(
     };
     let stop = StopFlag::new();
     let opts = Options { max_iter, tol, gamma, backtracking, trace, stop: stop.clone(), ..Options::default() };
-    let data = xm.data;
-    let fitted = run_released(py, Some(1), Some(&stop), move || -> ebdm::Result<_> {
-        let a = DenseMatrix::from_row_major(n, p, &data)?;
+    let (fitted, solve_seconds) = run_released(py, Some(1), Some(&stop), move || -> ebdm::Result<_> {
         let f = LeastSquares::new(a, yv.data, convention)?;
-        fit(&f, &spec, lam_rel, solver, &opts)
+        let start = std::time::Instant::now();
+        let fitted = fit(&f, &spec, lam_rel, solver, &opts)?;
+        Ok((fitted, start.elapsed().as_secs_f64()))
     })?
     .or_raise()?;
     let r = fitted.report;
@@ -105,6 +117,7 @@ pub fn sparse_lasso<'py>(
     d.set_item("convention", convention.to_string())?;
     d.set_item("lambda_abs", fitted.lambda)?;
     d.set_item("lambda_rel", fitted.lambda / fitted.lambda_max)?;
+    d.set_item("solve_seconds", solve_seconds)?;
     if trace {
         let t = PyDict::new(py);
         t.set_item("iter", vector(py, r.trace.iter().map(|p| p.iter as f64).collect()))?;

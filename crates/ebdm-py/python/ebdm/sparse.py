@@ -73,6 +73,7 @@ class LassoResult:
     convention: str
     lambda_abs: float
     lambda_rel: float
+    solve_seconds: float = 0.0
     interrupted: bool = False
     trace: dict = field(default_factory=dict)
 

@@ -488,7 +488,7 @@ pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> R
     let alpha = 0.1;
     let base = CodingOptions { stop: stop.clone(), ..CodingOptions::default() };
     let reference = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Cd, tol: 1e-12, iterations: 100_000, ..base.clone() })?;
-    let fista = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 300, ..base.clone() })?;
+    let fista = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 300, tol: 0.0, ..base.clone() })?;
     let lca = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 300, h: 1.0, ..base })?;
     let worst = |c: &Codes| c.objectives.iter().zip(&reference.objectives).map(|(a, b)| (a - b) / b).fold(f64::NEG_INFINITY, f64::max);
     let (wf, wl) = (worst(&fista), worst(&lca));

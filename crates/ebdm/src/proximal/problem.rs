@@ -64,10 +64,16 @@ impl DenseMatrix {
         if data.len() != rows * cols {
             return Err(Error::Shape(format!("a {rows}×{cols} matrix needs {} entries, got {}", rows * cols, data.len())));
         }
+        // Blocked transpose: both sides of a 32×32 block stay in cache.
+        const B: usize = 32;
         let mut cm = vec![0.0; data.len()];
-        for i in 0..rows {
-            for j in 0..cols {
-                cm[j * rows + i] = data[i * cols + j];
+        for i0 in (0..rows).step_by(B) {
+            for j0 in (0..cols).step_by(B) {
+                for j in j0..(j0 + B).min(cols) {
+                    for i in i0..(i0 + B).min(rows) {
+                        cm[j * rows + i] = data[i * cols + j];
+                    }
+                }
             }
         }
         Self::from_column_major(rows, cols, cm)
@@ -132,6 +138,17 @@ impl LinOp for DenseMatrix {
         self.cols
     }
     fn apply(&self, x: &[f64], y: &mut [f64]) {
+        // Iterates of sparse solvers are mostly zeros: sum only the columns they use.
+        let nnz = x.iter().filter(|&&v| v != 0.0).count();
+        if nnz * 4 < self.cols {
+            y.fill(0.0);
+            for (j, &xj) in x.iter().enumerate() {
+                if xj != 0.0 {
+                    axpy(xj, self.col(j), y);
+                }
+            }
+            return;
+        }
         let dst = MatMut::from_column_major_slice_mut(y, self.rows, 1);
         matmul(dst, Accum::Replace, self.view(), MatRef::from_column_major_slice(x, self.cols, 1), 1.0, Par::Seq);
         clear_upper_registers();
@@ -220,6 +237,10 @@ pub trait Smooth: Sync {
     fn value_grad(&self, x: &[f64], grad: &mut [f64], work: &mut Vec<f64>) -> f64;
     /// A Lipschitz constant `L` of `∇f`.
     fn lipschitz(&self) -> f64;
+    /// `L` if it is already known, without computing it.
+    fn known_lipschitz(&self) -> Option<f64> {
+        Some(self.lipschitz())
+    }
     /// The strong-convexity modulus `μ` when known (0 otherwise).
     fn strong_convexity(&self) -> f64 {
         0.0
@@ -309,12 +330,14 @@ pub struct LeastSquares<A> {
     convention: Convention,
     scale: f64,
     ridge: f64,
-    /// `‖A‖₂²`.
-    norm_sq: f64,
+    /// `‖A‖₂²`, estimated on first use unless given.
+    norm_sq: std::sync::OnceLock<f64>,
 }
 
 impl<A: LinOp> LeastSquares<A> {
-    /// Estimates `‖A‖₂²` by power iteration (200 iterations, relative change 1e-6) times 1.02.
+    /// `‖A‖₂²` is estimated by power iteration (200 iterations, relative change 1e-6) times
+    /// 1.02 when first needed (solvers that take no gradient step, such as coordinate descent,
+    /// never need it), unless given by [`Self::with_norm_sq`].
     pub fn new(a: A, y: Vec<f64>, convention: Convention) -> Result<Self> {
         if y.len() != a.rows() {
             return Err(Error::Shape(format!("the operator has {} rows but y has {} entries", a.rows(), y.len())));
@@ -322,9 +345,8 @@ impl<A: LinOp> LeastSquares<A> {
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
             return Err(Error::param("y", format!("entry {i} is {}", y[i])));
         }
-        let norm_sq = LIPSCHITZ_SAFETY * power_iteration(&a, 200, 1e-6);
         let scale = convention.scale(a.rows());
-        Ok(Self { a, y, convention, scale, ridge: 0.0, norm_sq })
+        Ok(Self { a, y, convention, scale, ridge: 0.0, norm_sq: std::sync::OnceLock::new() })
     }
 
     /// Uses a known `‖A‖₂²` instead of the power-iteration estimate.
@@ -332,7 +354,7 @@ impl<A: LinOp> LeastSquares<A> {
         if !(norm_sq.is_finite() && norm_sq > 0.0) {
             return Err(Error::param("norm_sq", format!("‖A‖² must be finite and > 0, got {norm_sq}")));
         }
-        self.norm_sq = norm_sq;
+        self.norm_sq = std::sync::OnceLock::from(norm_sq);
         Ok(self)
     }
 
@@ -367,7 +389,7 @@ impl<A: LinOp> LeastSquares<A> {
     }
 
     pub fn norm_sq(&self) -> f64 {
-        self.norm_sq
+        *self.norm_sq.get_or_init(|| LIPSCHITZ_SAFETY * power_iteration(&self.a, 200, 1e-6))
     }
 
     /// `λ_max = s‖Aᵀy‖_∞`: the smallest ℓ1 weight for which `x = 0` is optimal (without ridge).
@@ -436,7 +458,10 @@ impl<A: LinOp> Smooth for LeastSquares<A> {
         }
     }
     fn lipschitz(&self) -> f64 {
-        self.scale * self.norm_sq + self.ridge
+        self.scale * self.norm_sq() + self.ridge
+    }
+    fn known_lipschitz(&self) -> Option<f64> {
+        self.norm_sq.get().map(|n| self.scale * n + self.ridge)
     }
     fn strong_convexity(&self) -> f64 {
         self.ridge

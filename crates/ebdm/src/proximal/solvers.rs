@@ -122,7 +122,8 @@ pub struct SolveReport {
     /// `‖x − prox_{γg}(x − γ∇f(x))‖/γ`.
     pub residual: f64,
     pub gamma: f64,
-    pub lipschitz: f64,
+    /// `L` of `∇f` when it was computed (not when the step was given).
+    pub lipschitz: Option<f64>,
     pub restarts: usize,
     pub nnz: usize,
     #[serde(skip)]
@@ -135,7 +136,8 @@ pub(crate) fn nnz(x: &[f64]) -> usize {
 
 /// Validates the step γ and the Euler step h.
 pub(crate) fn resolve_steps<F: Smooth + ?Sized>(f: &F, method: &Method, opts: &Options) -> Result<(f64, f64)> {
-    let lipschitz = f.lipschitz();
+    // A given step does not trigger the (power-iteration) estimate of L.
+    let lipschitz = if opts.gamma.is_some() { f.known_lipschitz().unwrap_or(f64::NAN) } else { f.lipschitz() };
     let gamma = match opts.gamma {
         Some(g) => g,
         None if lipschitz.is_finite() && lipschitz > 0.0 => 1.0 / lipschitz,
@@ -370,7 +372,7 @@ pub fn solve_observed<F: Smooth + ?Sized>(
         kkt: kkt_violation(f, g, &x),
         residual: fixed_point_residual(f, g, &x, gamma),
         gamma,
-        lipschitz: f.lipschitz(),
+        lipschitz: f.known_lipschitz(),
         restarts,
         nnz: nnz(&x),
         trace,
