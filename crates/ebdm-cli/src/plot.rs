@@ -180,12 +180,18 @@ pub fn chart(stem: &Path, chart: &Chart) -> Result<Vec<PathBuf>> {
     Ok(vec![png, svg])
 }
 
-/// A grid of binary images: one row per entry `(label, images)`, each image `width × height`
-/// ±1 values (+1 drawn dark).
-pub fn image_grid(path: &Path, rows: &[(String, Vec<Vec<i8>>)], width: usize, height: usize) -> Result<()> {
-    let scale = 4usize;
+/// A grid of small images: one row per entry `(label, images)`, each image `width × height`
+/// pixels coloured by `color`, with the row labels on the left when a font is available.
+fn pixel_grid<T>(
+    path: &Path,
+    rows: &[(String, Vec<Vec<T>>)],
+    width: usize,
+    height: usize,
+    scale: usize,
+    color: impl Fn(&T) -> RGBColor,
+) -> Result<()> {
     let gap = 6usize;
-    let label_w = if font_available() { 110 } else { 0 };
+    let label_w = if font_available() { 150 } else { 0 };
     let cols = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
     let w = label_w + cols * (width * scale + gap) + gap;
     let h = rows.len() * (height * scale + gap) + gap;
@@ -194,17 +200,16 @@ pub fn image_grid(path: &Path, rows: &[(String, Vec<Vec<i8>>)], width: usize, he
     for (r, (label, images)) in rows.iter().enumerate() {
         let y0 = gap + r * (height * scale + gap);
         if label_w > 0 {
-            root.draw(&Text::new(label.clone(), (6, (y0 + height * scale / 2 - 8) as i32), ("sans-serif", 16)))
+            root.draw(&Text::new(label.clone(), (6, (y0 + height * scale / 2 - 8) as i32), ("sans-serif", 15)))
                 .map_err(|e| anyhow!("{e}"))?;
         }
         for (c, img) in images.iter().enumerate() {
             let x0 = label_w + gap + c * (width * scale + gap);
-            for (i, &v) in img.iter().enumerate().take(width * height) {
+            for (i, v) in img.iter().enumerate().take(width * height) {
                 let (px, py) = (x0 + (i % width) * scale, y0 + (i / width) * scale);
-                let color = if v > 0 { RGBColor(20, 20, 20) } else { RGBColor(235, 235, 235) };
                 root.draw(&Rectangle::new(
                     [(px as i32, py as i32), ((px + scale) as i32, (py + scale) as i32)],
-                    color.filled(),
+                    color(v).filled(),
                 ))
                 .map_err(|e| anyhow!("{e}"))?;
             }
@@ -212,6 +217,12 @@ pub fn image_grid(path: &Path, rows: &[(String, Vec<Vec<i8>>)], width: usize, he
     }
     root.present().map_err(|e| anyhow!("{e}")).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// A grid of binary images: one row per entry `(label, images)`, each image `width × height`
+/// ±1 values (+1 drawn dark).
+pub fn image_grid(path: &Path, rows: &[(String, Vec<Vec<i8>>)], width: usize, height: usize) -> Result<()> {
+    pixel_grid(path, rows, width, height, 4, |&v| if v > 0 { RGBColor(20, 20, 20) } else { RGBColor(235, 235, 235) })
 }
 
 /// A grid of real-valued images (`tiles`, each `width × height` values, row-major), `cols` per
@@ -248,33 +259,8 @@ pub fn heatmap_grid(path: &Path, tiles: &[&[f64]], width: usize, height: usize, 
 /// A grid of grey-scale images: one row per entry `(label, images)`, each image `width × height`
 /// values in `[0, 1]` (1 drawn white).
 pub fn grey_grid(path: &Path, rows: &[(String, Vec<Vec<f64>>)], width: usize, height: usize) -> Result<()> {
-    let scale = 3usize;
-    let gap = 6usize;
-    let label_w = if font_available() { 150 } else { 0 };
-    let cols = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
-    let w = label_w + cols * (width * scale + gap) + gap;
-    let h = rows.len() * (height * scale + gap) + gap;
-    let root = BitMapBackend::new(path, (w as u32, h as u32)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    for (r, (label, images)) in rows.iter().enumerate() {
-        let y0 = gap + r * (height * scale + gap);
-        if label_w > 0 {
-            root.draw(&Text::new(label.clone(), (6, (y0 + height * scale / 2 - 8) as i32), ("sans-serif", 15)))
-                .map_err(|e| anyhow!("{e}"))?;
-        }
-        for (c, img) in images.iter().enumerate() {
-            let x0 = label_w + gap + c * (width * scale + gap);
-            for (i, &v) in img.iter().enumerate().take(width * height) {
-                let g = (255.0 * v.clamp(0.0, 1.0)).round() as u8;
-                let (px, py) = (x0 + (i % width) * scale, y0 + (i / width) * scale);
-                root.draw(&Rectangle::new(
-                    [(px as i32, py as i32), ((px + scale) as i32, (py + scale) as i32)],
-                    RGBColor(g, g, g).filled(),
-                ))
-                .map_err(|e| anyhow!("{e}"))?;
-            }
-        }
-    }
-    root.present().map_err(|e| anyhow!("{e}")).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    pixel_grid(path, rows, width, height, 3, |&v| {
+        let g = (255.0 * v.clamp(0.0, 1.0)).round() as u8;
+        RGBColor(g, g, g)
+    })
 }

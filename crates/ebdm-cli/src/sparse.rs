@@ -56,28 +56,13 @@ pub struct FixtureArgs {
     pub out_dir: PathBuf,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
-pub enum PenaltyArg {
-    L1,
-    L1Nonneg,
-    ElasticNet,
-    GroupL2,
-    Box,
-    Nonneg,
-    Simplex,
-    L2Ball,
-    L1Ball,
-    Tv1d,
-    L0,
-    Mcp,
-}
-
 /// The penalty g and its parameters.
 #[derive(Args, Debug, Clone)]
 pub struct PenaltyArgs {
-    /// The penalty or constraint g.
-    #[arg(long = "penalty", visible_alias = "g", value_enum, default_value = "l1")]
-    pub kind: PenaltyArg,
+    /// The penalty or constraint g: l1, l1-nonneg, elastic-net, group-l2, box, nonneg,
+    /// simplex, l2-ball, l1-ball, tv1d, l0, mcp.
+    #[arg(long = "penalty", visible_alias = "g", default_value = "l1")]
+    pub kind: PenaltyKind,
     /// Weight λ of the penalty (ℓ1, group, TV, ℓ0, MCP; for the elastic net its total α).
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
     pub lambda: f64,
@@ -105,22 +90,8 @@ pub struct PenaltyArgs {
 
 impl PenaltyArgs {
     fn spec(&self) -> PenaltySpec {
-        let kind = match self.kind {
-            PenaltyArg::L1 => PenaltyKind::L1,
-            PenaltyArg::L1Nonneg => PenaltyKind::L1Nonneg,
-            PenaltyArg::ElasticNet => PenaltyKind::ElasticNet,
-            PenaltyArg::GroupL2 => PenaltyKind::GroupL2,
-            PenaltyArg::Box => PenaltyKind::Box,
-            PenaltyArg::Nonneg => PenaltyKind::Nonneg,
-            PenaltyArg::Simplex => PenaltyKind::Simplex,
-            PenaltyArg::L2Ball => PenaltyKind::L2Ball,
-            PenaltyArg::L1Ball => PenaltyKind::L1Ball,
-            PenaltyArg::Tv1d => PenaltyKind::Tv1d,
-            PenaltyArg::L0 => PenaltyKind::L0,
-            PenaltyArg::Mcp => PenaltyKind::Mcp,
-        };
         PenaltySpec {
-            kind,
+            kind: self.kind,
             lambda: self.lambda,
             l1_ratio: self.l1_ratio,
             group_size: self.group_size,
