@@ -299,12 +299,13 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     }
     if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
         println!("{source}: {} with {} ({} convention)", r.solver, fitted.penalty, convention);
-        println!(
-            "  λ = {lambda:.6e} (λ/λ_max = {:.4}), L = {}, γ = {:.6e}",
-            lambda / lambda_max,
-            r.lipschitz.map_or("not needed".into(), |l| format!("{l:.6}")),
-            r.gamma
-        );
+        // Coordinate descent takes no gradient step: its γ only scales the residual check.
+        let steps = if r.solver == "cd" {
+            String::new()
+        } else {
+            format!(", L = {}, γ = {:.6e}", r.lipschitz.map_or("given step".into(), |l| format!("{l:.6}")), r.gamma)
+        };
+        println!("  λ = {lambda:.6e} (λ/λ_max = {:.4}){steps}", lambda / lambda_max);
         println!(
             "  objective {:.15}, duality gap {}, KKT {}, nnz {}, {} iterations{}, {:.3} s",
             r.objective,
