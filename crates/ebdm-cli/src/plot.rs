@@ -109,6 +109,16 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     (pad(x0, x1), y)
 }
 
+/// Tick labels of the y axis: powers of ten in scientific notation on a log axis.
+fn y_label(v: f64, log: bool) -> String {
+    if log {
+        format!("{v:.0e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 fn draw_chart<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -120,7 +130,12 @@ where
     macro_rules! body {
         ($ctx:expr) => {{
             let mut ctx = $ctx;
-            ctx.configure_mesh().x_desc(&chart.x_label).y_desc(&chart.y_label).draw().map_err(|e| anyhow!("{e}"))?;
+            ctx.configure_mesh()
+                .x_desc(&chart.x_label)
+                .y_desc(&chart.y_label)
+                .y_label_formatter(&|v: &f64| y_label(*v, chart.log_y))
+                .draw()
+                .map_err(|e| anyhow!("{e}"))?;
             for (i, s) in chart.series.iter().enumerate() {
                 let color = Palette99::pick(s.color.unwrap_or(i)).to_rgba();
                 let pts: Vec<(f64, f64)> = s
