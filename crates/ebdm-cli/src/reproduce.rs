@@ -14,10 +14,10 @@ use ebdm::proximal::experiments as px;
 use ebdm::proximal::phase::PhaseConfig;
 
 use crate::classify;
-use crate::sparse;
 use crate::experiments::{self, Outcome};
 use crate::ising;
 use crate::output::Env;
+use crate::sparse;
 
 /// One registered experiment.
 pub struct Entry {
@@ -134,31 +134,110 @@ pub fn registry() -> Vec<Entry> {
                 classify::reproduce_e10(env, &cfg, dir, "memory/E10: dense associative memory classifier")
             },
         },
-        Entry { id: "proximal/A1", title: "Proximal operators: closed forms, Moreau identity, projections", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A1: proximal operators", |h| px::a1(h.seed)) },
-        Entry { id: "proximal/A2", title: "SplitMix64 and the SM-LASSO generator check values", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A2: SM-LASSO generator", |_| px::a2()) },
-        Entry { id: "proximal/A3", title: "SM-LASSO solved by ISTA, FISTA, FISTA+restart, PGD, LCA, CD: optimum, support, KKT, gap", cost: "about 5 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A3: SM-LASSO by every solver", |_| px::a3()) },
-        Entry { id: "proximal/A4", title: "Euler steps (h = 1) of PGD and LCA equal ISTA", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A4: Euler = ISTA", |_| px::a4()) },
-        Entry { id: "proximal/A5", title: "Iterations to 1e-4, 1e-8, 1e-10 for ISTA, FISTA, FISTA+restart; objective-gap plot", cost: "about 2 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A5: iteration counts", |_| px::a5()) },
-        Entry { id: "proximal/A6", title: "Objective non-increasing along PGD and LCA, h = 1, 0.5, 0.1", cost: "about 15 s (--quick: h = 1, 0.5)", run: |env, dir, quick| prox_entry(env, dir, "proximal/A6: monotone objective", move |_| px::a6(if quick { &[1.0, 0.5] } else { &[1.0, 0.5, 0.1] })) },
-        Entry { id: "proximal/A7", title: "Continuous-time invariance of PGD and the local rate γ·λ_min(X_SᵀX_S/n)", cost: "about 10 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A7: continuous time", |_| px::a7()) },
-        Entry { id: "proximal/A8", title: "Nonnegative Lasso, elastic net, group lasso on SM-LASSO", cost: "about 5 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A8: composite problems", |_| px::a8()) },
-        Entry { id: "proximal/A9", title: "State-evolution phase curve ρ_SE(δ), signed and nonnegative", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A9: phase curve", |_| px::a9()) },
-        Entry { id: "proximal/A10", title: "Empirical ℓ1 phase transition, N = 400, δ = 0.25, 0.5, 20 trials per point", cost: "about 30 s on 2 cores (--quick: 6 trials)", run: |env, dir, quick| {
-            let cfg = if quick { PhaseConfig { trials: 6, ..PhaseConfig::a10() } } else { PhaseConfig::a10() };
-            let total = (cfg.deltas.len() * cfg.fractions.len() * cfg.trials) as u64;
-            sparse::run_outcome(env, dir, "proximal/A10: empirical phase transition", |h| px::a10(&cfg, h), total)
-        } },
-        Entry { id: "proximal/A11", title: "Batched sparse coding of 2000 MNIST patches (FISTA, LCA vs CD reference)", cost: "about 5 s", run: |env, dir, _| {
-            let images = mnist_images()?;
-            prox_entry(env, dir, "proximal/A11: batched sparse coding", |h| px::a11(&images, h.seed, &h.stop))
-        } },
-        Entry { id: "proximal/A12", title: "Inpainting 50 MNIST digits from 50 % of pixels, ℓ1 on the 2-D DCT", cost: "about 10 s", run: |env, dir, _| {
-            let images = mnist_images()?;
-            prox_entry(env, dir, "proximal/A12: inpainting", |h| px::a12(&images, h.seed))
-        } },
-        Entry { id: "proximal/A13", title: "TV-1D prox (Condat): optimality certificate and denoising", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A13: TV-1D", |h| px::a13(h.seed)) },
-        Entry { id: "proximal/A14", title: "PI-PGD on the equality-constrained Lasso: feasibility and stationarity at T = 30", cost: "< 1 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A14: PI-PGD", |h| px::a14(h.seed)) },
-        Entry { id: "proximal/A15", title: "Contraction of PGD trajectories at the predicted rate", cost: "about 3 s", run: |env, dir, _| prox_entry(env, dir, "proximal/A15: contraction", |h| px::a15(h.seed)) },
+        Entry {
+            id: "proximal/A1",
+            title: "Proximal operators: closed forms, Moreau identity, projections",
+            cost: "< 1 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A1: proximal operators", |h| px::a1(h.seed)),
+        },
+        Entry {
+            id: "proximal/A2",
+            title: "SplitMix64 and the SM-LASSO generator check values",
+            cost: "< 1 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A2: SM-LASSO generator", |_| px::a2()),
+        },
+        Entry {
+            id: "proximal/A3",
+            title: "SM-LASSO solved by ISTA, FISTA, FISTA+restart, PGD, LCA, CD: optimum, support, KKT, gap",
+            cost: "about 5 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A3: SM-LASSO by every solver", |_| px::a3()),
+        },
+        Entry {
+            id: "proximal/A4",
+            title: "Euler steps (h = 1) of PGD and LCA equal ISTA",
+            cost: "< 1 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A4: Euler = ISTA", |_| px::a4()),
+        },
+        Entry {
+            id: "proximal/A5",
+            title: "Iterations to 1e-4, 1e-8, 1e-10 for ISTA, FISTA, FISTA+restart; objective-gap plot",
+            cost: "about 2 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A5: iteration counts", |_| px::a5()),
+        },
+        Entry {
+            id: "proximal/A6",
+            title: "Objective non-increasing along PGD and LCA, h = 1, 0.5, 0.1",
+            cost: "about 15 s (--quick: h = 1, 0.5)",
+            run: |env, dir, quick| {
+                prox_entry(env, dir, "proximal/A6: monotone objective", move |_| {
+                    px::a6(if quick { &[1.0, 0.5] } else { &[1.0, 0.5, 0.1] })
+                })
+            },
+        },
+        Entry {
+            id: "proximal/A7",
+            title: "Continuous-time invariance of PGD and the local rate γ·λ_min(X_SᵀX_S/n)",
+            cost: "about 10 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A7: continuous time", |_| px::a7()),
+        },
+        Entry {
+            id: "proximal/A8",
+            title: "Nonnegative Lasso, elastic net, group lasso on SM-LASSO",
+            cost: "about 5 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A8: composite problems", |_| px::a8()),
+        },
+        Entry {
+            id: "proximal/A9",
+            title: "State-evolution phase curve ρ_SE(δ), signed and nonnegative",
+            cost: "< 1 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A9: phase curve", |_| px::a9()),
+        },
+        Entry {
+            id: "proximal/A10",
+            title: "Empirical ℓ1 phase transition, N = 400, δ = 0.25, 0.5, 20 trials per point",
+            cost: "about 30 s on 2 cores (--quick: 6 trials)",
+            run: |env, dir, quick| {
+                let cfg = if quick { PhaseConfig { trials: 6, ..PhaseConfig::a10() } } else { PhaseConfig::a10() };
+                let total = (cfg.deltas.len() * cfg.fractions.len() * cfg.trials) as u64;
+                sparse::run_outcome(env, dir, "proximal/A10: empirical phase transition", |h| px::a10(&cfg, h), total)
+            },
+        },
+        Entry {
+            id: "proximal/A11",
+            title: "Batched sparse coding of 2000 MNIST patches (FISTA, LCA vs CD reference)",
+            cost: "about 5 s",
+            run: |env, dir, _| {
+                let images = mnist_images()?;
+                prox_entry(env, dir, "proximal/A11: batched sparse coding", |h| px::a11(&images, h.seed, &h.stop))
+            },
+        },
+        Entry {
+            id: "proximal/A12",
+            title: "Inpainting 50 MNIST digits from 50 % of pixels, ℓ1 on the 2-D DCT",
+            cost: "about 10 s",
+            run: |env, dir, _| {
+                let images = mnist_images()?;
+                prox_entry(env, dir, "proximal/A12: inpainting", |h| px::a12(&images, h.seed))
+            },
+        },
+        Entry {
+            id: "proximal/A13",
+            title: "TV-1D prox (Condat): optimality certificate and denoising",
+            cost: "< 1 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A13: TV-1D", |h| px::a13(h.seed)),
+        },
+        Entry {
+            id: "proximal/A14",
+            title: "PI-PGD on the equality-constrained Lasso: feasibility and stationarity at T = 30",
+            cost: "< 1 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A14: PI-PGD", |h| px::a14(h.seed)),
+        },
+        Entry {
+            id: "proximal/A15",
+            title: "Contraction of PGD trajectories at the predicted rate",
+            cost: "about 3 s",
+            run: |env, dir, _| prox_entry(env, dir, "proximal/A15: contraction", |h| px::a15(h.seed)),
+        },
         Entry {
             id: "ising/E4",
             title: "Every Ising solver against exhaustive ground states, N = 4…20, four families",
@@ -180,14 +259,21 @@ pub fn registry() -> Vec<Entry> {
     ]
 }
 
-fn prox_entry(env: &Env, dir: &Path, title: &str, run: impl FnOnce(&ebdm::experiment::Harness) -> ebdm::Result<px::Outcome>) -> Result<Outcome> {
+fn prox_entry(
+    env: &Env,
+    dir: &Path,
+    title: &str,
+    run: impl FnOnce(&ebdm::experiment::Harness) -> ebdm::Result<px::Outcome>,
+) -> Result<Outcome> {
     sparse::run_outcome(env, dir, title, run, 0)
 }
 
 /// The bundled MNIST test images (the command runs from the repository root).
 fn mnist_images() -> Result<ebdm::data::idx::Images> {
     let path = Path::new("data/mnist/t10k-images-idx3-ubyte.gz");
-    ebdm::data::idx::read_images(path).map_err(|e| anyhow::anyhow!("{e} (run from the repository root, where data/mnist holds the MNIST test images)"))
+    ebdm::data::idx::read_images(path).map_err(|e| {
+        anyhow::anyhow!("{e} (run from the repository root, where data/mnist holds the MNIST test images)")
+    })
 }
 
 /// Prints the registry.

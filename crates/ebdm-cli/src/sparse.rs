@@ -10,12 +10,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
 use ebdm::experiment::Harness;
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
+use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::experiments::{self as px, Figure};
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::{self, PhaseConfig};
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
 use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic, Smooth};
-use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::prox;
 use ebdm::proximal::solvers::{Method, Options, SolveReport};
 use serde_json::json;
@@ -190,7 +190,15 @@ fn column(m: &Matrix) -> Result<Vec<f64>> {
     }
 }
 
-fn summary_json(env: &Env, r: &SolveReport, f: &LeastSquares<DenseMatrix>, penalty: &str, lambda: f64, lambda_max: f64, wall: f64) -> serde_json::Value {
+fn summary_json(
+    env: &Env,
+    r: &SolveReport,
+    f: &LeastSquares<DenseMatrix>,
+    penalty: &str,
+    lambda: f64,
+    lambda_max: f64,
+    wall: f64,
+) -> serde_json::Value {
     json!({
         "meta": metadata(env),
         "problem": {"rows": ebdm::proximal::LinOp::rows(f.operator()), "cols": f.dim(), "convention": f.convention(), "penalty": penalty},
@@ -415,14 +423,24 @@ pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
             }
             Dictionary::new(m.rows, m.cols, m.data)?
         }
-        None => Dictionary::new(a.atoms, dim, ebdm::proximal::reconstruction::random_dictionary(a.atoms, dim, env.seed))?,
+        None => {
+            Dictionary::new(a.atoms, dim, ebdm::proximal::reconstruction::random_dictionary(a.atoms, dim, env.seed))?
+        }
     };
     let solver = match a.solver {
         CodeSolverKind::Cd => CodingSolver::Cd,
         CodeSolverKind::Fista => CodingSolver::Fista,
         CodeSolverKind::Lca => CodingSolver::Lca,
     };
-    let opts = CodingOptions { solver, iterations: a.steps, tol: a.tol, h: a.dt, nonneg: a.nonneg, chunk: a.batch, stop: env.stop.clone() };
+    let opts = CodingOptions {
+        solver,
+        iterations: a.steps,
+        tol: a.tol,
+        h: a.dt,
+        nonneg: a.nonneg,
+        chunk: a.batch,
+        stop: env.stop.clone(),
+    };
     let start = Instant::now();
     let codes = encode(&dict, &signals, rows, a.lambda, &opts)?;
     let wall = start.elapsed().as_secs_f64();
@@ -523,7 +541,15 @@ pub fn pi_pgd_cmd(env: &Env, a: &PiPgdArgs) -> Result<()> {
         }
         _ => px::pi_pgd_problem(env.seed)?,
     };
-    let opts = PiPgdOptions { gamma: a.gamma, kp: a.kp, ki: a.ki, dt: a.dt, t_end: a.t_end, stop: env.stop.clone(), ..PiPgdOptions::default() };
+    let opts = PiPgdOptions {
+        gamma: a.gamma,
+        kp: a.kp,
+        ki: a.ki,
+        dt: a.dt,
+        t_end: a.t_end,
+        stop: env.stop.clone(),
+        ..PiPgdOptions::default()
+    };
     let r = pi_pgd(&f, &prox::L1::new(a.lambda)?, &am, &b, &opts)?;
     let summary = json!({"meta": metadata(env), "gamma": r.gamma, "steps": r.steps, "objective": r.objective,
         "constraint_violation": r.violation, "stationarity_residual": r.residual, "x": r.x, "nu": r.nu, "interrupted": r.interrupted});
@@ -552,7 +578,11 @@ pub struct PhaseCurveArgs {
 fn parse_grid(s: &str) -> Result<Vec<f64>> {
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() == 3 {
-        let v: Vec<f64> = parts.iter().map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().with_context(|| format!("bad range `{s}`"))?;
+        let v: Vec<f64> = parts
+            .iter()
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .with_context(|| format!("bad range `{s}`"))?;
         if !(v[2] > 0.0 && v[1] >= v[0]) {
             bail!("range `{s}` needs start ≤ stop and step > 0");
         }
@@ -589,7 +619,14 @@ pub struct PhaseArgs {
 }
 
 pub fn phase_cmd(env: &Env, a: &PhaseArgs) -> Result<crate::experiments::Outcome> {
-    let cfg = PhaseConfig { signal: a.signal, deltas: a.deltas.clone(), fractions: a.fractions.clone(), trials: a.trials, nonneg: a.nonneg, ..PhaseConfig::a10() };
+    let cfg = PhaseConfig {
+        signal: a.signal,
+        deltas: a.deltas.clone(),
+        fractions: a.fractions.clone(),
+        trials: a.trials,
+        nonneg: a.nonneg,
+        ..PhaseConfig::a10()
+    };
     if cfg.signal < 2 || cfg.trials == 0 {
         bail!("need --signal ≥ 2 and --trials ≥ 1");
     }
@@ -611,7 +648,10 @@ pub fn run_outcome(
     let tick = |k: u64| bar.inc(k);
     let o = run(&Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(&tick) })?;
     bar.finish_and_clear();
-    write_json(&dir.join("summary.json"), &json!({"experiment": title, "meta": metadata(env), "checks": o.checks, "phase": o.phase, "interrupted": o.interrupted}))?;
+    write_json(
+        &dir.join("summary.json"),
+        &json!({"experiment": title, "meta": metadata(env), "checks": o.checks, "phase": o.phase, "interrupted": o.interrupted}),
+    )?;
     if !o.phase.is_empty() {
         write_csv(&dir.join("phase.csv"), &[], &o.phase)?;
     }
@@ -644,7 +684,8 @@ struct CurveRow<'a> {
 }
 
 fn write_figure(env: &Env, dir: &Path, fig: &Figure) -> Result<()> {
-    let rows: Vec<CurveRow> = fig.curves.iter().flat_map(|c| c.points.iter().map(move |&(x, y)| CurveRow { curve: &c.name, x, y })).collect();
+    let rows: Vec<CurveRow> =
+        fig.curves.iter().flat_map(|c| c.points.iter().map(move |&(x, y)| CurveRow { curve: &c.name, x, y })).collect();
     write_csv(&dir.join(format!("{}.csv", fig.stem)), &[], &rows)?;
     let chart = Chart {
         title: fig.title.clone(),

@@ -21,7 +21,16 @@ use crate::runtime::run_released;
 
 /// A penalty from its name and parameters.
 #[allow(clippy::too_many_arguments)]
-fn spec(penalty: &str, lam: f64, l1_ratio: f64, group_size: usize, lo: f64, hi: f64, radius: f64, gamma_m: f64) -> PyResult<PenaltySpec> {
+fn spec(
+    penalty: &str,
+    lam: f64,
+    l1_ratio: f64,
+    group_size: usize,
+    lo: f64,
+    hi: f64,
+    radius: f64,
+    gamma_m: f64,
+) -> PyResult<PenaltySpec> {
     let kind: PenaltyKind = penalty.parse().or_raise()?;
     Ok(PenaltySpec { kind, lambda: lam, l1_ratio, group_size, lo, hi, radius, gamma_m })
 }
@@ -238,7 +247,11 @@ pub fn sparse_penalty_value(
 /// ρ_SE(δ) of the ℓ1 phase transition for each δ (signed: ζ = 2; else nonnegative, ζ = 1).
 #[pyfunction]
 #[pyo3(signature = (delta, signed=true))]
-pub fn sparse_phase_curve<'py>(py: Python<'py>, delta: &Bound<'py, PyAny>, signed: bool) -> PyResult<Bound<'py, PyAny>> {
+pub fn sparse_phase_curve<'py>(
+    py: Python<'py>,
+    delta: &Bound<'py, PyAny>,
+    signed: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let d = real(delta, "delta", &[0, 1])?;
     let values: Vec<f64> = d.data.iter().map(|&x| rho_se(x, signed)).collect::<ebdm::Result<_>>().or_raise()?;
     if d.shape.is_empty() {

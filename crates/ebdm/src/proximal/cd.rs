@@ -36,7 +36,10 @@ impl CdPenalty {
             (false, true) => Box::new(ElasticNet::new(self.l1, self.l2)?),
             (true, false) => Box::new(L1Nonneg::new(self.l1)?),
             (true, true) => {
-                return Err(Error::param("penalty", "the nonnegative elastic net is not supported; use l2 = 0 or nonneg = false"))
+                return Err(Error::param(
+                    "penalty",
+                    "the nonnegative elastic net is not supported; use l2 = 0 or nonneg = false",
+                ))
             }
         })
     }
@@ -57,7 +60,10 @@ pub fn coordinate_descent<A: LinOp>(
         return Err(Error::param("solver", "coordinate descent needs an explicit matrix, not an operator"));
     }
     if !(opts.tol.is_finite() && opts.tol >= 0.0) || opts.max_iter == 0 {
-        return Err(Error::param("tol / max_iter", format!("need tol ≥ 0 and max_iter ≥ 1, got {} and {}", opts.tol, opts.max_iter)));
+        return Err(Error::param(
+            "tol / max_iter",
+            format!("need tol ≥ 0 and max_iter ≥ 1, got {} and {}", opts.tol, opts.max_iter),
+        ));
     }
     let s = f.scale();
     let rho = f.ridge() + penalty.l2;
@@ -65,7 +71,9 @@ pub fn coordinate_descent<A: LinOp>(
     let col = |j: usize| a.column(j).expect("dense operator");
     let curv: Vec<f64> = (0..p).map(|j| s * dot(col(j), col(j))).collect();
     let mut w = match x0 {
-        Some(x) if x.len() != p => return Err(Error::Shape(format!("x0 has {} entries, the problem has {p}", x.len()))),
+        Some(x) if x.len() != p => {
+            return Err(Error::Shape(format!("x0 has {} entries, the problem has {p}", x.len())))
+        }
         Some(x) => x.to_vec(),
         None => vec![0.0; p],
     };
@@ -125,7 +133,13 @@ pub fn coordinate_descent<A: LinOp>(
         }
         let (primal, global_gap) = gap(&w, &r, u_max);
         if opts.trace {
-            trace.push(TracePoint { iter: epochs, t: epochs as f64, objective: primal, gap: Some(global_gap), nnz: nnz(&w) });
+            trace.push(TracePoint {
+                iter: epochs,
+                t: epochs as f64,
+                objective: primal,
+                gap: Some(global_gap),
+                nnz: nnz(&w),
+            });
         }
         if global_gap <= opts.tol * primal.abs().max(f64::MIN_POSITIVE) {
             converged = true;

@@ -64,7 +64,15 @@ pub struct CodingOptions {
 
 impl Default for CodingOptions {
     fn default() -> Self {
-        Self { solver: CodingSolver::Cd, iterations: 10_000, tol: 1e-8, h: 1.0, nonneg: false, chunk: 256, stop: StopFlag::new() }
+        Self {
+            solver: CodingSolver::Cd,
+            iterations: 10_000,
+            tol: 1e-8,
+            h: 1.0,
+            nonneg: false,
+            chunk: 256,
+            stop: StopFlag::new(),
+        }
     }
 }
 
@@ -106,18 +114,31 @@ impl Dictionary {
     /// `data` holds `atoms` rows of length `dim`.
     pub fn new(atoms: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
         if atoms == 0 || dim == 0 || data.len() != atoms * dim {
-            return Err(Error::Shape(format!("a dictionary of {atoms} atoms of length {dim} needs {} values, got {}", atoms * dim, data.len())));
+            return Err(Error::Shape(format!(
+                "a dictionary of {atoms} atoms of length {dim} needs {} values, got {}",
+                atoms * dim,
+                data.len()
+            )));
         }
         check_all_finite("dictionary", &data)?;
         let d = MatRef::from_row_major_slice(&data, atoms, dim);
         let mut gram = vec![0.0; atoms * atoms];
-        matmul(MatMut::from_row_major_slice_mut(&mut gram, atoms, atoms), Accum::Replace, d, d.transpose(), 1.0, Par::Seq);
+        matmul(
+            MatMut::from_row_major_slice_mut(&mut gram, atoms, atoms),
+            Accum::Replace,
+            d,
+            d.transpose(),
+            1.0,
+            Par::Seq,
+        );
         clear_upper_registers();
         if let Some(j) = (0..atoms).find(|&j| gram[j * atoms + j] == 0.0) {
             return Err(Error::param("dictionary", format!("atom {j} is zero")));
         }
         let g = Mat::<f64>::from_fn(atoms, atoms, |i, j| gram[i * atoms + j]);
-        let eig = g.self_adjoint_eigenvalues(Side::Lower).map_err(|e| Error::Numerical(format!("eigenvalues of the Gram matrix: {e:?}")))?;
+        let eig = g
+            .self_adjoint_eigenvalues(Side::Lower)
+            .map_err(|e| Error::Numerical(format!("eigenvalues of the Gram matrix: {e:?}")))?;
         let lipschitz = eig.iter().cloned().fold(0.0, f64::max);
         Ok(Self { atoms, dim, data, gram, lipschitz })
     }
@@ -144,7 +165,11 @@ impl Dictionary {
 pub fn encode(dict: &Dictionary, signals: &[f64], rows: usize, alpha: f64, opts: &CodingOptions) -> Result<Codes> {
     let (k, d) = (dict.atoms, dict.dim);
     if signals.len() != rows * d {
-        return Err(Error::Shape(format!("{rows} signals of length {d} need {} values, got {}", rows * d, signals.len())));
+        return Err(Error::Shape(format!(
+            "{rows} signals of length {d} need {} values, got {}",
+            rows * d,
+            signals.len()
+        )));
     }
     check_all_finite("signals", signals)?;
     if !(alpha.is_finite() && alpha >= 0.0) {
@@ -422,9 +447,30 @@ mod tests {
         let (k, d, m, alpha) = (24, 30, 13, 0.1);
         let dict = Dictionary::new(k, d, unit_rows(random(k, d, 1), d)).unwrap();
         let x = random(m, d, 2);
-        let cd = encode(&dict, &x, m, alpha, &CodingOptions { chunk: 5, tol: 1e-13, ..CodingOptions::default() }).unwrap();
-        let fista = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 3000, tol: 0.0, chunk: 4, ..CodingOptions::default() }).unwrap();
-        let lca = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 3000, ..CodingOptions::default() }).unwrap();
+        let cd =
+            encode(&dict, &x, m, alpha, &CodingOptions { chunk: 5, tol: 1e-13, ..CodingOptions::default() }).unwrap();
+        let fista = encode(
+            &dict,
+            &x,
+            m,
+            alpha,
+            &CodingOptions {
+                solver: CodingSolver::Fista,
+                iterations: 3000,
+                tol: 0.0,
+                chunk: 4,
+                ..CodingOptions::default()
+            },
+        )
+        .unwrap();
+        let lca = encode(
+            &dict,
+            &x,
+            m,
+            alpha,
+            &CodingOptions { solver: CodingSolver::Lca, iterations: 3000, ..CodingOptions::default() },
+        )
+        .unwrap();
         for i in 0..m {
             // Reference: the generic solver on ½‖x_i − Dᵀc‖² (Sp convention, operator Dᵀ).
             let mut cm = vec![0.0; d * k];
@@ -435,18 +481,46 @@ mod tests {
             }
             let op = DenseMatrix::from_column_major(d, k, cm).unwrap();
             let f = LeastSquares::new(op, x[i * d..(i + 1) * d].to_vec(), Convention::Sp).unwrap();
-            let r = solve(&f, &L1 { lambda: alpha }, None, Method::Fista { restart: true }, &Options { tol: 1e-14, max_iter: 100_000, ..Options::default() }).unwrap();
+            let r = solve(
+                &f,
+                &L1 { lambda: alpha },
+                None,
+                Method::Fista { restart: true },
+                &Options { tol: 1e-14, max_iter: 100_000, ..Options::default() },
+            )
+            .unwrap();
             for (name, codes) in [("cd", &cd), ("fista", &fista), ("lca", &lca)] {
                 let rel = (codes.objectives[i] - r.objective) / r.objective;
-                assert!(rel.abs() <= 1e-9, "{name}, row {i}: objective {} vs {} ({rel:.1e})", codes.objectives[i], r.objective);
+                assert!(
+                    rel.abs() <= 1e-9,
+                    "{name}, row {i}: objective {} vs {} ({rel:.1e})",
+                    codes.objectives[i],
+                    r.objective
+                );
             }
             // CD stops on the gap; FISTA and LCA run a fixed number of steps.
             assert!(cd.gaps[i] <= 1e-12 * r.objective, "cd, row {i}: gap {}", cd.gaps[i]);
         }
         // Rows are independent of the chunking and of the thread count.
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let one = pool.install(|| encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 50, chunk: 4, ..CodingOptions::default() }).unwrap());
-        let two = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 50, chunk: 4, ..CodingOptions::default() }).unwrap();
+        let one = pool.install(|| {
+            encode(
+                &dict,
+                &x,
+                m,
+                alpha,
+                &CodingOptions { solver: CodingSolver::Fista, iterations: 50, chunk: 4, ..CodingOptions::default() },
+            )
+            .unwrap()
+        });
+        let two = encode(
+            &dict,
+            &x,
+            m,
+            alpha,
+            &CodingOptions { solver: CodingSolver::Fista, iterations: 50, chunk: 4, ..CodingOptions::default() },
+        )
+        .unwrap();
         assert_eq!(one.codes, two.codes);
     }
 
@@ -455,7 +529,8 @@ mod tests {
         let (k, d, m) = (20, 16, 6);
         let dict = Dictionary::new(k, d, unit_rows(random(k, d, 3), d)).unwrap();
         let x = random(m, d, 4);
-        let r = encode(&dict, &x, m, 0.05, &CodingOptions { nonneg: true, tol: 1e-12, ..CodingOptions::default() }).unwrap();
+        let r = encode(&dict, &x, m, 0.05, &CodingOptions { nonneg: true, tol: 1e-12, ..CodingOptions::default() })
+            .unwrap();
         assert!(r.codes.iter().all(|&c| c >= 0.0));
         for i in 0..m {
             assert!(r.gaps[i] <= 1e-10 * r.objectives[i]);
@@ -468,7 +543,10 @@ mod tests {
         assert!(Dictionary::new(2, 2, vec![1.0, 0.0, 0.0, 0.0]).unwrap_err().to_string().contains("atom 1"));
         let dict = Dictionary::new(2, 2, vec![1.0, 0.0, 0.0, 1.0]).unwrap();
         assert!(encode(&dict, &[1.0, 2.0, 3.0], 2, 0.1, &CodingOptions::default()).is_err());
-        assert!(encode(&dict, &[1.0, f64::NAN], 1, 0.1, &CodingOptions::default()).unwrap_err().to_string().contains("NaN"));
+        assert!(encode(&dict, &[1.0, f64::NAN], 1, 0.1, &CodingOptions::default())
+            .unwrap_err()
+            .to_string()
+            .contains("NaN"));
         assert!(encode(&dict, &[1.0, 2.0], 1, -0.1, &CodingOptions::default()).is_err());
     }
 }

@@ -32,8 +32,20 @@ pub enum PenaltyKind {
 }
 
 impl PenaltyKind {
-    pub const NAMES: [&'static str; 12] =
-        ["l1", "l1_nonneg", "elastic_net", "group_l2", "box", "nonneg", "simplex", "l2_ball", "l1_ball", "tv1d", "l0", "mcp"];
+    pub const NAMES: [&'static str; 12] = [
+        "l1",
+        "l1_nonneg",
+        "elastic_net",
+        "group_l2",
+        "box",
+        "nonneg",
+        "simplex",
+        "l2_ball",
+        "l1_ball",
+        "tv1d",
+        "l0",
+        "mcp",
+    ];
 
     /// ℓ1, nonnegative ℓ1 and the elastic net, which coordinate descent handles.
     pub fn is_separable_l1(self) -> bool {
@@ -88,7 +100,16 @@ pub struct PenaltySpec {
 
 impl Default for PenaltySpec {
     fn default() -> Self {
-        Self { kind: PenaltyKind::L1, lambda: 0.1, l1_ratio: 0.5, group_size: 5, lo: 0.0, hi: 1.0, radius: 1.0, gamma_m: 3.0 }
+        Self {
+            kind: PenaltyKind::L1,
+            lambda: 0.1,
+            l1_ratio: 0.5,
+            group_size: 5,
+            lo: 0.0,
+            hi: 1.0,
+            radius: 1.0,
+            gamma_m: 3.0,
+        }
     }
 }
 
@@ -144,7 +165,13 @@ pub struct Fit {
 
 /// Solves `min f(w) + g(w)` for the named penalty with `λ = spec.lambda` (times `λ_max` when
 /// `relative`), by `solver` or the default one.
-pub fn fit<A: LinOp>(f: &LeastSquares<A>, spec: &PenaltySpec, relative: bool, solver: Option<Solver>, opts: &Options) -> Result<Fit> {
+pub fn fit<A: LinOp>(
+    f: &LeastSquares<A>,
+    spec: &PenaltySpec,
+    relative: bool,
+    solver: Option<Solver>,
+    opts: &Options,
+) -> Result<Fit> {
     let c0 = f.correlation(f.targets());
     let lambda_max = spec.lambda_max(&c0)?;
     let lambda = if relative { spec.lambda * lambda_max } else { spec.lambda };

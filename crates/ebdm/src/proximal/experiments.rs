@@ -11,14 +11,14 @@ use serde::Serialize;
 
 use super::cd::{coordinate_descent, CdPenalty};
 use super::coding::{encode, Codes, CodingOptions, CodingSolver, Dictionary};
-use super::reconstruction::{inpaint, mnist_patches, psnr, random_dictionary};
-use crate::data::idx::Images;
 use super::fixture::{sm_lasso, LassoFixture};
 use super::phase::{self, PhaseConfig, PhasePoint};
 use super::pi_pgd::{pi_pgd, PiPgdOptions};
 use super::problem::{Convention, DenseMatrix, LeastSquares, Quadratic, Smooth};
 use super::prox::{tv1d_denoise, BoxSet, ElasticNet, GroupL2, L1Ball, L1Nonneg, L2Ball, Nonneg, Prox, Simplex, L1};
+use super::reconstruction::{inpaint, mnist_patches, psnr, random_dictionary};
 use super::solvers::{solve, solve_observed, Method, Options, SolveReport};
+use crate::data::idx::Images;
 use crate::engine::rng::stream_path;
 use crate::error::Result;
 use crate::experiment::{Check, Harness};
@@ -147,7 +147,8 @@ pub fn a1(seed: u64) -> Result<Outcome> {
     for _ in 0..1000 {
         let n = rng.random_range(1..50);
         let scale = rng.random_range(0.1..5.0);
-        let v: Vec<f64> = (0..n).map(|_| scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
+        let v: Vec<f64> =
+            (0..n).map(|_| scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
         let (gamma, lambda, z) = (rng.random_range(0.05..3.0), rng.random_range(0.0..2.0), rng.random_range(0.1..4.0));
         let mut p = vec![0.0; n];
         L1 { lambda }.prox(&v, gamma, &mut p);
@@ -177,8 +178,18 @@ pub fn a1(seed: u64) -> Result<Outcome> {
     Ok(Outcome {
         checks: vec![
             Check::new("soft threshold vs closed form", "≤ 1e-15", format!("{soft_err:.1e}"), soft_err <= 1e-15),
-            Check::new("Moreau identity prox + γ·clip(v/γ, −λ, λ) = v", "≤ 1e-14", format!("{moreau:.1e}"), moreau <= 1e-14),
-            Check::new("simplex: |Σx − z|/z, entries < 0", "≤ 1e-12, 0", format!("{sum_err:.1e}, {neg}"), sum_err <= 1e-12 && neg == 0),
+            Check::new(
+                "Moreau identity prox + γ·clip(v/γ, −λ, λ) = v",
+                "≤ 1e-14",
+                format!("{moreau:.1e}"),
+                moreau <= 1e-14,
+            ),
+            Check::new(
+                "simplex: |Σx − z|/z, entries < 0",
+                "≤ 1e-12, 0",
+                format!("{sum_err:.1e}, {neg}"),
+                sum_err <= 1e-12 && neg == 0,
+            ),
             Check::new("projections with P(P(v)) ≠ P(v)", "0 of 5000", format!("{not_idem}"), not_idem == 0),
         ],
         ..Outcome::default()
@@ -196,12 +207,27 @@ pub fn a2() -> Result<Outcome> {
         }
     }
     let sy: f64 = fx.y.iter().sum();
-    let entries = [(fx.x[(0, 0)], 0.836805286714029), (fx.x[(0, 1)], -1.1781049573266253), (fx.x[(0, 2)], -0.7669481822728474), (fx.x[(499, 1999)], 1.2478160617232965)];
+    let entries = [
+        (fx.x[(0, 0)], 0.836805286714029),
+        (fx.x[(0, 1)], -1.1781049573266253),
+        (fx.x[(0, 2)], -0.7669481822728474),
+        (fx.x[(499, 1999)], 1.2478160617232965),
+    ];
     let worst = entries.iter().map(|&(a, b)| rel(a, b)).fold(0.0, f64::max);
     Ok(Outcome {
         checks: vec![
-            Check::new("SplitMix64 seed 0, 42", "0xe220a8397b1dcdaf, 0xbdd732262feb6e95", format!("{:#x}, {:#x}", first(0), first(42)), first(0) == 0xe220a8397b1dcdaf && first(42) == 0xbdd732262feb6e95),
-            Check::new("X[0,0], X[0,1], X[0,2], X[499,1999]", "≤ 1e-12 relative", format!("{worst:.1e}"), worst <= 1e-12),
+            Check::new(
+                "SplitMix64 seed 0, 42",
+                "0xe220a8397b1dcdaf, 0xbdd732262feb6e95",
+                format!("{:#x}, {:#x}", first(0), first(42)),
+                first(0) == 0xe220a8397b1dcdaf && first(42) == 0xbdd732262feb6e95,
+            ),
+            Check::new(
+                "X[0,0], X[0,1], X[0,2], X[499,1999]",
+                "≤ 1e-12 relative",
+                format!("{worst:.1e}"),
+                worst <= 1e-12,
+            ),
             Check::new("ΣX", "692.6045068829051", format!("{sx:.13}"), rel(sx, 692.6045068829051) <= 1e-12),
             Check::new("Σy", "135.34060196734288", format!("{sy:.14}"), rel(sy, 135.34060196734288) <= 1e-12),
         ],
@@ -214,7 +240,13 @@ pub fn a3_solvers(p: &SmLasso) -> Result<Vec<SolveReport>> {
     let g = p.l1();
     let opts = Options { max_iter: 20_000, tol: 1e-12, check_every: 5, ..Options::default() };
     let mut out = Vec::new();
-    for m in [Method::Ista, Method::Fista { restart: false }, Method::Fista { restart: true }, Method::Pgd { h: 1.0 }, Method::Lca { h: 1.0 }] {
+    for m in [
+        Method::Ista,
+        Method::Fista { restart: false },
+        Method::Fista { restart: true },
+        Method::Pgd { h: 1.0 },
+        Method::Lca { h: 1.0 },
+    ] {
         out.push(solve(&p.f, &g, None, m, &opts)?);
     }
     let cd = CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false };
@@ -226,30 +258,70 @@ pub fn a3_solvers(p: &SmLasso) -> Result<Vec<SolveReport>> {
 pub fn a3() -> Result<Outcome> {
     let p = SmLasso::new()?;
     let mut checks = vec![
-        Check::new("λ_max", fmt(reference::LAMBDA_MAX), fmt(p.f.lambda_max()), rel(p.f.lambda_max(), reference::LAMBDA_MAX) <= 1e-13),
-        Check::new("L = ‖X‖²/n", fmt(reference::LIPSCHITZ), fmt(p.f.lipschitz()), rel(p.f.lipschitz(), reference::LIPSCHITZ) <= 1e-12),
+        Check::new(
+            "λ_max",
+            fmt(reference::LAMBDA_MAX),
+            fmt(p.f.lambda_max()),
+            rel(p.f.lambda_max(), reference::LAMBDA_MAX) <= 1e-13,
+        ),
+        Check::new(
+            "L = ‖X‖²/n",
+            fmt(reference::LIPSCHITZ),
+            fmt(p.f.lipschitz()),
+            rel(p.f.lipschitz(), reference::LIPSCHITZ) <= 1e-12,
+        ),
     ];
     let f0 = p.f.value(&vec![0.0; 2000], &mut Vec::new());
     checks.push(Check::new("F(0)", fmt(reference::F0), fmt(f0), rel(f0, reference::F0) <= 1e-13));
     let want = SmLasso::reference_support();
     for r in a3_solvers(&p)? {
         let gap_rel = (r.objective - reference::P_STAR) / reference::P_STAR;
-        checks.push(Check::new(format!("{}: (P − P*)/P*", r.solver), "≤ 1e-9", format!("{gap_rel:.2e} ({} iterations)", r.iterations), gap_rel <= 1e-9));
+        checks.push(Check::new(
+            format!("{}: (P − P*)/P*", r.solver),
+            "≤ 1e-9",
+            format!("{gap_rel:.2e} ({} iterations)", r.iterations),
+            gap_rel <= 1e-9,
+        ));
         let s = support(&r.x, 1e-6);
-        checks.push(Check::new(format!("{}: support", r.solver), "54 = 50 planted + {77, 156, 795, 1493}", format!("{} entries{}", s.len(), if s == want { ", equal" } else { ", differ" }), s == want));
+        checks.push(Check::new(
+            format!("{}: support", r.solver),
+            "54 = 50 planted + {77, 156, 795, 1493}",
+            format!("{} entries{}", s.len(), if s == want { ", equal" } else { ", differ" }),
+            s == want,
+        ));
         let (act, inact) = lasso_kkt(&p, &r.x);
-        checks.push(Check::new(format!("{}: KKT active / inactive", r.solver), "≤ 1e-6 / ≤ 1 + 1e-6 (× λ)", format!("{act:.1e} / {inact:.9}"), act <= 1e-6 && inact <= 1.0 + 1e-6));
+        checks.push(Check::new(
+            format!("{}: KKT active / inactive", r.solver),
+            "≤ 1e-6 / ≤ 1 + 1e-6 (× λ)",
+            format!("{act:.1e} / {inact:.9}"),
+            act <= 1e-6 && inact <= 1.0 + 1e-6,
+        ));
         let gap = r.gap.unwrap_or(f64::INFINITY);
-        checks.push(Check::new(format!("{}: duality gap", r.solver), format!("≤ {:.2e}", 1e-8 * reference::P_STAR), format!("{gap:.2e}"), gap <= 1e-8 * reference::P_STAR));
+        checks.push(Check::new(
+            format!("{}: duality gap", r.solver),
+            format!("≤ {:.2e}", 1e-8 * reference::P_STAR),
+            format!("{gap:.2e}"),
+            gap <= 1e-8 * reference::P_STAR,
+        ));
         if r.solver == "cd" {
             let l1: f64 = r.x.iter().map(|v| v.abs()).sum();
             checks.push(Check::new("‖w*‖₁", fmt(reference::W_L1), fmt(l1), rel(l1, reference::W_L1) <= 1e-8));
             let (_, inact) = lasso_kkt(&p, &r.x);
             let margin = p.lambda * (1.0 - inact);
-            checks.push(Check::new("KKT margin λ − max_{j∉S}|X_jᵀr|/n", format!("{}", reference::KKT_MARGIN), format!("{margin:.6}"), (margin - reference::KKT_MARGIN).abs() <= 1e-6));
+            checks.push(Check::new(
+                "KKT margin λ − max_{j∉S}|X_jᵀr|/n",
+                format!("{}", reference::KKT_MARGIN),
+                format!("{margin:.6}"),
+                (margin - reference::KKT_MARGIN).abs() <= 1e-6,
+            ));
             let (lo, hi) = p.f.operator().support_gram_extremes(&want)?;
             let (lo, hi) = (lo / 500.0, hi / 500.0);
-            checks.push(Check::new("λ_min, λ_max of X_SᵀX_S/n", format!("{}, {}", reference::SUPPORT_EIG.0, reference::SUPPORT_EIG.1), format!("{lo:.5}, {hi:.5}"), (lo - reference::SUPPORT_EIG.0).abs() <= 1e-5 && (hi - reference::SUPPORT_EIG.1).abs() <= 1e-5));
+            checks.push(Check::new(
+                "λ_min, λ_max of X_SᵀX_S/n",
+                format!("{}, {}", reference::SUPPORT_EIG.0, reference::SUPPORT_EIG.1),
+                format!("{lo:.5}, {hi:.5}"),
+                (lo - reference::SUPPORT_EIG.0).abs() <= 1e-5 && (hi - reference::SUPPORT_EIG.1).abs() <= 1e-5,
+            ));
         }
     }
     Ok(Outcome { checks, ..Outcome::default() })
@@ -296,7 +368,12 @@ pub fn a5() -> Result<Outcome> {
         for (level, w) in [1e-4, 1e-8, 1e-10].into_iter().zip(want) {
             let got = first_below(&r.trace, level);
             let pass = got.is_some_and(|k| (k as i64 - w as i64).abs() <= 2);
-            checks.push(Check::new(format!("{}: iterations to {level:.0e}", r.solver), format!("{w} ± 2"), got.map_or("not reached".into(), |k| k.to_string()), pass));
+            checks.push(Check::new(
+                format!("{}: iterations to {level:.0e}", r.solver),
+                format!("{w} ± 2"),
+                got.map_or("not reached".into(), |k| k.to_string()),
+                pass,
+            ));
         }
         curves.push(Curve { name: r.solver.clone(), points: gap_curve(&r) });
     }
@@ -314,7 +391,11 @@ pub fn a5() -> Result<Outcome> {
 }
 
 fn gap_curve(r: &SolveReport) -> Vec<(f64, f64)> {
-    r.trace.iter().map(|t| (t.iter as f64, (t.objective - reference::P_STAR) / reference::P_STAR)).filter(|p| p.1 > 0.0).collect()
+    r.trace
+        .iter()
+        .map(|t| (t.iter as f64, (t.objective - reference::P_STAR) / reference::P_STAR))
+        .filter(|p| p.1 > 0.0)
+        .collect()
 }
 
 /// A6: `F(x_k)` (PGD) and `F(T(u_k))` (LCA) never rise by more than 1e-12·F(0) over `300/h`
@@ -331,8 +412,21 @@ pub fn a6(hs: &[f64]) -> Result<Outcome> {
             let r = solve(&p.f, &g, None, m, &opts)?;
             let rise = r.trace.windows(2).map(|w| w[1].objective - w[0].objective).fold(f64::NEG_INFINITY, f64::max);
             let bound = 1e-12 * reference::F0;
-            checks.push(Check::new(format!("{}: largest rise of F over {steps} steps", r.solver), format!("≤ {bound:.1e}"), format!("{rise:.2e}"), rise <= bound));
-            curves.push(Curve { name: r.solver.clone(), points: r.trace.iter().map(|t| (t.t, (t.objective - reference::P_STAR) / reference::P_STAR)).filter(|p| p.1 > 0.0).collect() });
+            checks.push(Check::new(
+                format!("{}: largest rise of F over {steps} steps", r.solver),
+                format!("≤ {bound:.1e}"),
+                format!("{rise:.2e}"),
+                rise <= bound,
+            ));
+            curves.push(Curve {
+                name: r.solver.clone(),
+                points: r
+                    .trace
+                    .iter()
+                    .map(|t| (t.t, (t.objective - reference::P_STAR) / reference::P_STAR))
+                    .filter(|p| p.1 > 0.0)
+                    .collect(),
+            });
         }
     }
     let figure = Figure {
@@ -354,26 +448,60 @@ pub fn a7() -> Result<Outcome> {
     let mut checks = Vec::new();
     for h in [1.0f64, 0.5, 0.2, 0.1] {
         let steps = (260.0 / h).round() as usize;
-        let r = solve(&p.f, &g, None, Method::Pgd { h }, &Options { max_iter: steps, tol: 0.0, trace: true, ..Options::default() })?;
+        let r = solve(
+            &p.f,
+            &g,
+            None,
+            Method::Pgd { h },
+            &Options { max_iter: steps, tol: 0.0, trace: true, ..Options::default() },
+        )?;
         let t = first_below(&r.trace, 1e-8).map(|k| k as f64 * h);
-        checks.push(Check::new(format!("pgd h = {h}: t/τ to 1e-8"), "in [186, 194]", t.map_or("not reached".into(), |t| format!("{t:.1}")), t.is_some_and(|t| (186.0..=194.0).contains(&t))));
+        checks.push(Check::new(
+            format!("pgd h = {h}: t/τ to 1e-8"),
+            "in [186, 194]",
+            t.map_or("not reached".into(), |t| format!("{t:.1}")),
+            t.is_some_and(|t| (186.0..=194.0).contains(&t)),
+        ));
     }
     // Reference optimum, then the distance along the h = 0.1 trajectory.
-    let star = coordinate_descent(&p.f, CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false }, None, &Options { max_iter: 100_000, tol: 1e-15, ..Options::default() })?;
+    let star = coordinate_descent(
+        &p.f,
+        CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false },
+        None,
+        &Options { max_iter: 100_000, tol: 1e-15, ..Options::default() },
+    )?;
     let h = 0.1;
     let mut dist = Vec::new();
-    solve_observed(&p.f, &g, None, Method::Pgd { h }, &Options { max_iter: 1200, tol: 0.0, ..Options::default() }, &mut |k, x| {
-        let d: f64 = x.iter().zip(&star.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-        dist.push((k as f64 * h, d));
-    })?;
-    let window: Vec<(f64, f64)> = dist.iter().filter(|(t, _)| (60.0..=120.0).contains(t)).map(|&(t, d)| (t, d.ln())).collect();
+    solve_observed(
+        &p.f,
+        &g,
+        None,
+        Method::Pgd { h },
+        &Options { max_iter: 1200, tol: 0.0, ..Options::default() },
+        &mut |k, x| {
+            let d: f64 = x.iter().zip(&star.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+            dist.push((k as f64 * h, d));
+        },
+    )?;
+    let window: Vec<(f64, f64)> =
+        dist.iter().filter(|(t, _)| (60.0..=120.0).contains(t)).map(|&(t, d)| (t, d.ln())).collect();
     let (ts, logs): (Vec<f64>, Vec<f64>) = window.into_iter().unzip();
     let (_, slope) = crate::experiment::linear_fit(&ts, &logs).unwrap_or((f64::NAN, f64::NAN));
     let (lo, _) = p.f.operator().support_gram_extremes(&support(&star.x, 0.0))?;
     let predicted = lo / 500.0 / p.f.lipschitz();
     let rate = -slope;
-    checks.push(Check::new("rate of ‖x(t) − x*‖ on t/τ ∈ [60, 120] (h = 0.1)", format!("{predicted:.6} ± 3 % (γ·λ_min(X_SᵀX_S/n))"), format!("{rate:.6}"), rel(rate, predicted) <= 0.03));
-    checks.push(Check::new("predicted rate", "0.052350", format!("{predicted:.6}"), (predicted - 0.052350).abs() <= 5e-6));
+    checks.push(Check::new(
+        "rate of ‖x(t) − x*‖ on t/τ ∈ [60, 120] (h = 0.1)",
+        format!("{predicted:.6} ± 3 % (γ·λ_min(X_SᵀX_S/n))"),
+        format!("{rate:.6}"),
+        rel(rate, predicted) <= 0.03,
+    ));
+    checks.push(Check::new(
+        "predicted rate",
+        "0.052350",
+        format!("{predicted:.6}"),
+        (predicted - 0.052350).abs() <= 5e-6,
+    ));
     let figure = Figure {
         stem: "distance_to_optimum".into(),
         title: "PGD (Euler h = 0.1): ‖x(t) − x*‖".into(),
@@ -397,7 +525,12 @@ pub fn a8() -> Result<Outcome> {
         let min = r.x.iter().cloned().fold(f64::INFINITY, f64::min);
         let nnz = support(&r.x, 1e-6).len();
         let e = rel(r.objective, reference::NONNEG_P);
-        checks.push(Check::new(format!("(a) nonneg, {}: P, nnz, min w", r.solver), format!("{} ± 1e-9 rel, 252, ≥ 0", reference::NONNEG_P), format!("{:.14} ({e:.1e}), {nnz}, {min:.2e}", r.objective), e <= 1e-9 && nnz == 252 && min >= 0.0));
+        checks.push(Check::new(
+            format!("(a) nonneg, {}: P, nnz, min w", r.solver),
+            format!("{} ± 1e-9 rel, 252, ≥ 0", reference::NONNEG_P),
+            format!("{:.14} ({e:.1e}), {nnz}, {min:.2e}", r.objective),
+            e <= 1e-9 && nnz == 252 && min >= 0.0,
+        ));
     }
     // (b) elastic net in scikit-learn's parametrisation.
     let enet = ElasticNet::from_alpha(reference::ENET_ALPHA, 0.5)?;
@@ -406,18 +539,33 @@ pub fn a8() -> Result<Outcome> {
     for r in [&cd, &fista] {
         let nnz = support(&r.x, 1e-6).len();
         let e = rel(r.objective, reference::ENET_P);
-        checks.push(Check::new(format!("(b) elastic net, {}: P, nnz", r.solver), format!("{} ± 1e-9 rel, 227", reference::ENET_P), format!("{:.14} ({e:.1e}), {nnz}", r.objective), e <= 1e-9 && nnz == 227));
+        checks.push(Check::new(
+            format!("(b) elastic net, {}: P, nnz", r.solver),
+            format!("{} ± 1e-9 rel, 227", reference::ENET_P),
+            format!("{:.14} ({e:.1e}), {nnz}", r.objective),
+            e <= 1e-9 && nnz == 227,
+        ));
     }
     // (c) group lasso, groups of 5, weights √5, λ = 0.1·λ_g,max.
     let c0 = p.f.correlation(p.f.targets());
     let probe = GroupL2::consecutive(1.0, 2000, 5)?;
     let gmax = probe.lambda_max(&c0);
-    checks.push(Check::new("(c) λ_g,max", fmt(reference::GROUP_LAMBDA_MAX), fmt(gmax), rel(gmax, reference::GROUP_LAMBDA_MAX) <= 1e-12));
+    checks.push(Check::new(
+        "(c) λ_g,max",
+        fmt(reference::GROUP_LAMBDA_MAX),
+        fmt(gmax),
+        rel(gmax, reference::GROUP_LAMBDA_MAX) <= 1e-12,
+    ));
     let group = GroupL2::consecutive(0.1 * gmax, 2000, 5)?;
     let r = solve(&p.f, &group, None, Method::Fista { restart: true }, &tight)?;
     let active = group.groups().iter().filter(|g| r.x[(*g).clone()].iter().any(|v| *v != 0.0)).count();
     let kkt = r.kkt.unwrap_or(f64::INFINITY);
-    checks.push(Check::new("(c) group lasso: active groups, KKT", "94, ≤ 1e-8", format!("{active}, {kkt:.1e}"), active == 94 && kkt <= 1e-8));
+    checks.push(Check::new(
+        "(c) group lasso: active groups, KKT",
+        "94, ≤ 1e-8",
+        format!("{active}, {kkt:.1e}"),
+        active == 94 && kkt <= 1e-8,
+    ));
     Ok(Outcome { checks, ..Outcome::default() })
 }
 
@@ -429,7 +577,12 @@ pub fn a9() -> Result<Outcome> {
     for (table, s) in [(signed, true), (nonneg, false)] {
         for (d, want) in table {
             let got = phase::rho_se(d, s)?;
-            checks.push(Check::new(format!("ρ_SE(δ = {d}) {}", if s { "signed" } else { "nonneg" }), format!("{want} ± 1e-4"), format!("{got:.5}"), (got - want).abs() <= 1e-4));
+            checks.push(Check::new(
+                format!("ρ_SE(δ = {d}) {}", if s { "signed" } else { "nonneg" }),
+                format!("{want} ± 1e-4"),
+                format!("{got:.5}"),
+                (got - want).abs() <= 1e-4,
+            ));
         }
     }
     let grid: Vec<f64> = (1..=99).map(|i| i as f64 / 100.0).collect();
@@ -440,7 +593,10 @@ pub fn a9() -> Result<Outcome> {
         x_label: "δ = n/N".into(),
         y_label: "ρ = k/n".into(),
         log_y: false,
-        curves: vec![Curve { name: "signed".into(), points: curve(true)? }, Curve { name: "nonnegative".into(), points: curve(false)? }],
+        curves: vec![
+            Curve { name: "signed".into(), points: curve(true)? },
+            Curve { name: "nonnegative".into(), points: curve(false)? },
+        ],
     };
     Ok(Outcome { checks, figures: vec![figure], ..Outcome::default() })
 }
@@ -453,19 +609,35 @@ pub fn a10(cfg: &PhaseConfig, harness: &Harness) -> Result<Outcome> {
     for &delta in &cfg.deltas {
         let row: Vec<&PhasePoint> = points.iter().filter(|p| p.delta == delta).collect();
         let frac = |p: &PhasePoint| p.successes as f64 / p.trials.max(1) as f64;
-        curves.push(Curve { name: format!("δ = {delta}"), points: row.iter().map(|p| (p.fraction, frac(p))).collect() });
+        curves
+            .push(Curve { name: format!("δ = {delta}"), points: row.iter().map(|p| (p.fraction, frac(p))).collect() });
         if let Some(lo) = row.iter().find(|p| (p.fraction - 0.7).abs() < 1e-9) {
-            checks.push(Check::new(format!("δ = {delta}: successes at 0.7·ρ_SE"), format!("≥ {}/{}", (0.9 * lo.trials as f64).ceil(), lo.trials), format!("{}/{}", lo.successes, lo.trials), frac(lo) >= 0.9));
+            checks.push(Check::new(
+                format!("δ = {delta}: successes at 0.7·ρ_SE"),
+                format!("≥ {}/{}", (0.9 * lo.trials as f64).ceil(), lo.trials),
+                format!("{}/{}", lo.successes, lo.trials),
+                frac(lo) >= 0.9,
+            ));
         }
         if let Some(hi) = row.iter().find(|p| (p.fraction - 1.3).abs() < 1e-9) {
-            checks.push(Check::new(format!("δ = {delta}: successes at 1.3·ρ_SE"), format!("≤ {}/{}", (0.1 * hi.trials as f64).floor(), hi.trials), format!("{}/{}", hi.successes, hi.trials), frac(hi) <= 0.1));
+            checks.push(Check::new(
+                format!("δ = {delta}: successes at 1.3·ρ_SE"),
+                format!("≤ {}/{}", (0.1 * hi.trials as f64).floor(), hi.trials),
+                format!("{}/{}", hi.successes, hi.trials),
+                frac(hi) <= 0.1,
+            ));
         }
         // 50 % crossing by linear interpolation.
         let crossing = row.windows(2).find_map(|w| {
             let (a, b) = (frac(w[0]), frac(w[1]));
             (a >= 0.5 && b < 0.5).then(|| w[0].fraction + (a - 0.5) / (a - b) * (w[1].fraction - w[0].fraction))
         });
-        checks.push(Check::new(format!("δ = {delta}: 50 % crossing (in units of ρ_SE)"), "in [0.85, 1.15]", crossing.map_or("none".into(), |c| format!("{c:.3}")), crossing.is_some_and(|c| (0.85..=1.15).contains(&c))));
+        checks.push(Check::new(
+            format!("δ = {delta}: 50 % crossing (in units of ρ_SE)"),
+            "in [0.85, 1.15]",
+            crossing.map_or("none".into(), |c| format!("{c:.3}")),
+            crossing.is_some_and(|c| (0.85..=1.15).contains(&c)),
+        ));
     }
     let figure = Figure {
         stem: "phase_empirical".into(),
@@ -487,19 +659,49 @@ pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> R
     let dict = Dictionary::new(128, 64, random_dictionary(128, 64, seed))?;
     let alpha = 0.1;
     let base = CodingOptions { stop: stop.clone(), ..CodingOptions::default() };
-    let reference = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Cd, tol: 1e-12, iterations: 100_000, ..base.clone() })?;
-    let fista = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Fista, iterations: 300, tol: 0.0, ..base.clone() })?;
-    let lca = encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 300, h: 1.0, ..base })?;
-    let worst = |c: &Codes| c.objectives.iter().zip(&reference.objectives).map(|(a, b)| (a - b) / b).fold(f64::NEG_INFINITY, f64::max);
+    let reference = encode(
+        &dict,
+        &x,
+        m,
+        alpha,
+        &CodingOptions { solver: CodingSolver::Cd, tol: 1e-12, iterations: 100_000, ..base.clone() },
+    )?;
+    let fista = encode(
+        &dict,
+        &x,
+        m,
+        alpha,
+        &CodingOptions { solver: CodingSolver::Fista, iterations: 300, tol: 0.0, ..base.clone() },
+    )?;
+    let lca =
+        encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 300, h: 1.0, ..base })?;
+    let worst = |c: &Codes| {
+        c.objectives.iter().zip(&reference.objectives).map(|(a, b)| (a - b) / b).fold(f64::NEG_INFINITY, f64::max)
+    };
     let (wf, wl) = (worst(&fista), worst(&lca));
     let ref_gap = reference.gaps.iter().zip(&reference.objectives).map(|(g, p)| g / p).fold(0.0, f64::max);
     let mean_res = reference.residuals.iter().sum::<f64>() / m as f64;
     Ok(Outcome {
         checks: vec![
             Check::new("reference (CD): largest relative gap", "≤ 1e-12", format!("{ref_gap:.1e}"), ref_gap <= 1e-12),
-            Check::new("batched FISTA, 300 iterations: worst (P − P_ref)/P_ref", "≤ 1e-5", format!("{wf:.2e}"), wf <= 1e-5),
-            Check::new("batched LCA (h = 1), 300 steps: worst (P − P_ref)/P_ref", "≤ 2e-2", format!("{wl:.2e}"), wl <= 2e-2),
-            Check::new("mean nnz, mean ‖x − cD‖ (reference codes)", "reported", format!("{:.2}, {mean_res:.3}", reference.mean_nnz()), true),
+            Check::new(
+                "batched FISTA, 300 iterations: worst (P − P_ref)/P_ref",
+                "≤ 1e-5",
+                format!("{wf:.2e}"),
+                wf <= 1e-5,
+            ),
+            Check::new(
+                "batched LCA (h = 1), 300 steps: worst (P − P_ref)/P_ref",
+                "≤ 2e-2",
+                format!("{wl:.2e}"),
+                wl <= 2e-2,
+            ),
+            Check::new(
+                "mean nnz, mean ‖x − cD‖ (reference codes)",
+                "reported",
+                format!("{:.2}, {mean_res:.3}", reference.mean_nnz()),
+                true,
+            ),
         ],
         interrupted: reference.interrupted || fista.interrupted || lca.interrupted,
         ..Outcome::default()
@@ -517,7 +719,8 @@ pub fn a12(images: &Images, seed: u64) -> Result<Outcome> {
     let count = images.count.min(50);
     let mut rng = stream_path(seed, &[ids::INPAINT]);
     let (mut rec_sum, mut zero_sum) = (0.0, 0.0);
-    let mut rows: Vec<(String, Vec<Vec<f64>>)> = vec![("original".into(), vec![]), ("50 % of pixels".into(), vec![]), ("ℓ1-DCT inpainting".into(), vec![])];
+    let mut rows: Vec<(String, Vec<Vec<f64>>)> =
+        vec![("original".into(), vec![]), ("50 % of pixels".into(), vec![]), ("ℓ1-DCT inpainting".into(), vec![])];
     for i in 0..count {
         let img: Vec<f64> = images.image(i).iter().map(|&p| p as f64 / 255.0).collect();
         let mask: Vec<bool> = (0..h * w).map(|_| rng.random_bool(0.5)).collect();
@@ -533,7 +736,12 @@ pub fn a12(images: &Images, seed: u64) -> Result<Outcome> {
     }
     let (rec, zero) = (rec_sum / count as f64, zero_sum / count as f64);
     Ok(Outcome {
-        checks: vec![Check::new(format!("mean PSNR over {count} digits, inpainted vs zero fill"), "≥ zero fill + 4 dB", format!("{rec:.2} dB vs {zero:.2} dB (+{:.2})", rec - zero), rec >= zero + 4.0)],
+        checks: vec![Check::new(
+            format!("mean PSNR over {count} digits, inpainted vs zero fill"),
+            "≥ zero fill + 4 dB",
+            format!("{rec:.2} dB vs {zero:.2} dB (+{:.2})", rec - zero),
+            rec >= zero + 4.0,
+        )],
         tiles: rows,
         ..Outcome::default()
     })
@@ -544,7 +752,10 @@ pub fn a13(seed: u64) -> Result<Outcome> {
     let mut rng = stream_path(seed, &[ids::TV]);
     let levels = [0.0, 2.0, -1.0, 1.5, 0.5];
     let clean: Vec<f64> = levels.iter().flat_map(|&l| std::iter::repeat_n(l, 200)).collect();
-    let noisy: Vec<f64> = clean.iter().map(|c| c + 0.3 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
+    let noisy: Vec<f64> = clean
+        .iter()
+        .map(|c| c + 0.3 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng))
+        .collect();
     let mut x = vec![0.0; noisy.len()];
     tv1d_denoise(&noisy, 2.0, &mut x);
     let mse = |a: &[f64]| a.iter().zip(&clean).map(|(a, c)| (a - c).powi(2)).sum::<f64>() / clean.len() as f64;
@@ -567,7 +778,12 @@ pub fn a13(seed: u64) -> Result<Outcome> {
     Ok(Outcome {
         checks: vec![
             Check::new("TV certificate violation", "≤ 1e-9", format!("{worst:.1e}"), worst <= 1e-9),
-            Check::new("MSE denoised / noisy at λ = 2", "≤ 0.05", format!("{after:.5} / {before:.4} = {:.4}", after / before), after <= 0.05 * before),
+            Check::new(
+                "MSE denoised / noisy at λ = 2",
+                "≤ 0.05",
+                format!("{after:.5} / {before:.4} = {:.4}", after / before),
+                after <= 0.05 * before,
+            ),
         ],
         ..Outcome::default()
     })
@@ -598,12 +814,19 @@ pub fn a14(seed: u64) -> Result<Outcome> {
         x_label: "t".into(),
         y_label: "‖Ax − b‖".into(),
         log_y: true,
-        curves: vec![Curve { name: "‖Ax − b‖".into(), points: r.trace.iter().map(|p| (p.t, p.violation)).collect() }],
+        curves: vec![Curve {
+            name: "‖Ax − b‖".into(), points: r.trace.iter().map(|p| (p.t, p.violation)).collect()
+        }],
     };
     Ok(Outcome {
         checks: vec![
             Check::new("‖Ax − b‖ at T = 30", "≤ 1e-4", format!("{:.1e}", r.violation), r.violation <= 1e-4),
-            Check::new("‖x − prox(x − γ(∇f + Aᵀν))‖ at T = 30", "≤ 1e-4", format!("{:.1e}", r.residual), r.residual <= 1e-4),
+            Check::new(
+                "‖x − prox(x − γ(∇f + Aᵀν))‖ at T = 30",
+                "≤ 1e-4",
+                format!("{:.1e}", r.residual),
+                r.residual <= 1e-4,
+            ),
         ],
         figures: vec![figure],
         ..Outcome::default()
@@ -645,8 +868,18 @@ pub fn a15(seed: u64) -> Result<Outcome> {
             }
             pts.push((k as f64 * h, d / d0));
         }
-        checks.push(Check::new(format!("γ = {gamma:.5}: contraction rate c"), format!("{want_c}"), format!("{c:.5}"), (c - want_c).abs() <= 5e-5));
-        checks.push(Check::new(format!("γ = {gamma:.5}: max over k ≥ 1 of ‖x_a − x_b‖ / bound"), "≤ 1", format!("{worst:.3}"), worst <= 1.0));
+        checks.push(Check::new(
+            format!("γ = {gamma:.5}: contraction rate c"),
+            format!("{want_c}"),
+            format!("{c:.5}"),
+            (c - want_c).abs() <= 5e-5,
+        ));
+        checks.push(Check::new(
+            format!("γ = {gamma:.5}: max over k ≥ 1 of ‖x_a − x_b‖ / bound"),
+            "≤ 1",
+            format!("{worst:.3}"),
+            worst <= 1.0,
+        ));
         curves.push(Curve { name: format!("γ = {gamma:.4}"), points: pts });
     }
     let figure = Figure {
@@ -665,7 +898,12 @@ mod tests {
     use super::*;
 
     fn assert_all(o: &Outcome) {
-        let failed: Vec<String> = o.checks.iter().filter(|c| !c.pass).map(|c| format!("{}: expected {}, measured {}", c.name, c.expected, c.measured)).collect();
+        let failed: Vec<String> = o
+            .checks
+            .iter()
+            .filter(|c| !c.pass)
+            .map(|c| format!("{}: expected {}, measured {}", c.name, c.expected, c.measured))
+            .collect();
         assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
         assert!(!o.checks.is_empty());
     }
@@ -742,7 +980,8 @@ mod tests {
     /// A small version of A10 that still separates easy from hopeless sparsities.
     #[test]
     fn a10_small_grid_separates_easy_and_hard_sparsity() {
-        let cfg = PhaseConfig { signal: 200, deltas: vec![0.5], fractions: vec![0.5, 2.0], trials: 6, ..PhaseConfig::a10() };
+        let cfg =
+            PhaseConfig { signal: 200, deltas: vec![0.5], fractions: vec![0.5, 2.0], trials: 6, ..PhaseConfig::a10() };
         let (points, _) = phase::empirical(&cfg, &Harness::new(1), ids::PHASE).unwrap();
         assert_eq!(points[0].successes, 6, "{points:?}");
         assert_eq!(points[1].successes, 0, "{points:?}");

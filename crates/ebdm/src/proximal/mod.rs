@@ -12,8 +12,8 @@ pub mod fixture;
 pub mod phase;
 pub mod pi_pgd;
 pub mod problem;
-pub mod reconstruction;
 pub mod prox;
+pub mod reconstruction;
 pub mod solvers;
 
 pub use problem::{Convention, DenseMatrix, LeastSquares, LinOp, Quadratic, Smooth};

@@ -161,7 +161,8 @@ pub struct PhasePoint {
 pub fn recover_once(cfg: &PhaseConfig, n: usize, k: usize, rng: &mut impl Rng) -> Result<f64> {
     let big_n = cfg.signal;
     let scale = 1.0 / (n as f64).sqrt();
-    let data: Vec<f64> = (0..n * big_n).map(|_| scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng)).collect();
+    let data: Vec<f64> =
+        (0..n * big_n).map(|_| scale * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng)).collect();
     let a = DenseMatrix::from_column_major(n, big_n, data)?;
     let mut x0 = vec![0.0; big_n];
     let support = rand::seq::index::sample(rng, big_n, k);
@@ -213,7 +214,12 @@ mod tests {
     #[test]
     fn erfc_matches_known_values() {
         // erfc(0.5), erfc(1), erfc(3) and erfc(6) to 12 significant digits.
-        for (x, v) in [(0.5, 0.4795001221869535), (1.0, 0.15729920705028513), (3.0, 2.209049699858544e-5), (6.0, 2.1519736712498913e-17)] {
+        for (x, v) in [
+            (0.5, 0.4795001221869535),
+            (1.0, 0.15729920705028513),
+            (3.0, 2.209049699858544e-5),
+            (6.0, 2.1519736712498913e-17),
+        ] {
             assert!((erfc(x) - v).abs() <= 1e-12 * v, "erfc({x}) = {} vs {v}", erfc(x));
         }
         assert!((normal_cdf(1.959963984540054) - 0.975).abs() < 1e-14);

@@ -74,7 +74,13 @@ fn mat_t_vec(a: &Mat<f64>, y: &[f64], out: &mut [f64]) {
 }
 
 /// Integrates the PI dynamics from `x = 0`, `ν = 0`.
-pub fn pi_pgd<F: Smooth + ?Sized>(f: &F, g: &dyn Prox, a: &Mat<f64>, b: &[f64], opts: &PiPgdOptions) -> Result<PiPgdReport> {
+pub fn pi_pgd<F: Smooth + ?Sized>(
+    f: &F,
+    g: &dyn Prox,
+    a: &Mat<f64>,
+    b: &[f64],
+    opts: &PiPgdOptions,
+) -> Result<PiPgdReport> {
     let n = f.dim();
     let m = a.nrows();
     if a.ncols() != n || b.len() != m || m == 0 {
@@ -114,7 +120,8 @@ pub fn pi_pgd<F: Smooth + ?Sized>(f: &F, g: &dyn Prox, a: &Mat<f64>, b: &[f64], 
     };
     let steps = (opts.t_end / opts.dt).round() as usize;
     let (mut x, mut nu) = (vec![0.0; n], vec![0.0; m]);
-    let (mut grad, mut atnu, mut v, mut p, mut xdot) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (mut grad, mut atnu, mut v, mut p, mut xdot) =
+        (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let (mut ax, mut axdot) = (vec![0.0; m], vec![0.0; m]);
     let mut work = Vec::new();
     let mut trace = Vec::new();
@@ -160,5 +167,15 @@ pub fn pi_pgd<F: Smooth + ?Sized>(f: &F, g: &dyn Prox, a: &Mat<f64>, b: &[f64], 
     }
     g.prox(&v, gamma, &mut p);
     let residual = x.iter().zip(&p).map(|(x, p)| (x - p).powi(2)).sum::<f64>().sqrt();
-    Ok(PiPgdReport { objective: fx + g.value(&x), violation: violation(&ax), residual, gamma, steps: done, interrupted, trace, x, nu })
+    Ok(PiPgdReport {
+        objective: fx + g.value(&x),
+        violation: violation(&ax),
+        residual,
+        gamma,
+        steps: done,
+        interrupted,
+        trace,
+        x,
+        nu,
+    })
 }

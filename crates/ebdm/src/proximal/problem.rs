@@ -51,7 +51,11 @@ impl DenseMatrix {
     /// From column-major data (`data[j·n + i] = A_ij`).
     pub fn from_column_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self> {
         if rows == 0 || cols == 0 || data.len() != rows * cols {
-            return Err(Error::Shape(format!("a {rows}×{cols} matrix needs {} entries, got {}", rows * cols, data.len())));
+            return Err(Error::Shape(format!(
+                "a {rows}×{cols} matrix needs {} entries, got {}",
+                rows * cols,
+                data.len()
+            )));
         }
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
             return Err(Error::param("matrix", format!("entry ({}, {}) is {}", i % rows, i / rows, data[i])));
@@ -62,7 +66,11 @@ impl DenseMatrix {
     /// From row-major data (`data[i·p + j] = A_ij`), as `.npy` files in C order store it.
     pub fn from_row_major(rows: usize, cols: usize, data: &[f64]) -> Result<Self> {
         if data.len() != rows * cols {
-            return Err(Error::Shape(format!("a {rows}×{cols} matrix needs {} entries, got {}", rows * cols, data.len())));
+            return Err(Error::Shape(format!(
+                "a {rows}×{cols} matrix needs {} entries, got {}",
+                rows * cols,
+                data.len()
+            )));
         }
         // Blocked transpose: both sides of a 32×32 block stay in cache.
         const B: usize = 32;
@@ -491,7 +499,10 @@ impl Quadratic {
             for j in 0..n {
                 let (a, b) = (w[(i, j)], w[(j, i)]);
                 if !a.is_finite() || (a - b).abs() > 1e-10 * (a.abs() + b.abs()).max(1.0) {
-                    return Err(Error::param("W", format!("must be finite and symmetric; W[{i},{j}] = {a}, W[{j},{i}] = {b}")));
+                    return Err(Error::param(
+                        "W",
+                        format!("must be finite and symmetric; W[{i},{j}] = {a}, W[{j},{i}] = {b}"),
+                    ));
                 }
             }
         }

@@ -71,7 +71,12 @@ pub fn psnr(a: &[f64], b: &[f64]) -> f64 {
 /// image `idct2(θ)` clipped to `[0, 1]`.
 pub fn inpaint(image: &[f64], mask: &[bool], n: usize, lambda: f64, iterations: usize) -> Result<Vec<f64>> {
     if image.len() != n * n || mask.len() != n * n {
-        return Err(Error::Shape(format!("an {n}×{n} image needs {} pixels and mask entries, got {} and {}", n * n, image.len(), mask.len())));
+        return Err(Error::Shape(format!(
+            "an {n}×{n} image needs {} pixels and mask entries, got {} and {}",
+            n * n,
+            image.len(),
+            mask.len()
+        )));
     }
     let kept: Vec<usize> = (0..n * n).filter(|&i| mask[i]).collect();
     if kept.is_empty() {
@@ -95,7 +100,13 @@ pub fn inpaint(image: &[f64], mask: &[bool], n: usize, lambda: f64, iterations: 
     };
     let op = FnOp::new(kept.len(), n * n, forward, adjoint);
     let f = LeastSquares::new(op, y, Convention::Sp)?.with_norm_sq(1.0)?;
-    let r = solve(&f, &L1::new(lambda)?, None, Method::Fista { restart: false }, &Options { max_iter: iterations, tol: 0.0, ..Options::default() })?;
+    let r = solve(
+        &f,
+        &L1::new(lambda)?,
+        None,
+        Method::Fista { restart: false },
+        &Options { max_iter: iterations, tol: 0.0, ..Options::default() },
+    )?;
     let mut x = vec![0.0; n * n];
     idct2(&c, &r.x, n, &mut x);
     Ok(x.into_iter().map(|v| v.clamp(0.0, 1.0)).collect())
@@ -174,7 +185,8 @@ mod tests {
     #[test]
     fn inpainting_a_smooth_image_beats_zero_fill() {
         let n = 16;
-        let img: Vec<f64> = (0..n * n).map(|i| 0.5 + 0.4 * ((i / n) as f64 * 0.3).sin() * ((i % n) as f64 * 0.2).cos()).collect();
+        let img: Vec<f64> =
+            (0..n * n).map(|i| 0.5 + 0.4 * ((i / n) as f64 * 0.3).sin() * ((i % n) as f64 * 0.2).cos()).collect();
         let mask: Vec<bool> = (0..n * n).map(|i| (i * 37 + 11) % 3 != 0).collect();
         let rec = inpaint(&img, &mask, n, 0.002, 300).unwrap();
         let zero: Vec<f64> = img.iter().zip(&mask).map(|(&v, &m)| if m { v } else { 0.0 }).collect();

@@ -236,40 +236,38 @@ pub fn solve_observed<F: Smooth + ?Sized>(
     let mut iterations = 0;
 
     match method {
-        Method::Ista | Method::Pgd { .. } => {
-            loop {
-                let fx = f.value_grad(&x, &mut grad, &mut work);
-                let at_check = iterations % check_every == 0;
-                let objective = if opts.trace || at_check { fx + g.value(&x) } else { f64::NAN };
-                let mut gap = None;
-                if at_check && opts.tol > 0.0 {
-                    let (m, gp) = monitor.measure(f, g, &x, objective, gamma, &mut work);
-                    gap = gp;
-                    converged = m <= opts.tol;
-                }
-                observer(iterations, &x);
-                if opts.trace {
-                    trace.push(TracePoint { iter: iterations, t: iterations as f64 * h, objective, gap, nnz: nnz(&x) });
-                }
-                if converged || iterations == opts.max_iter {
-                    break;
-                }
-                if opts.stop.is_raised() {
-                    interrupted = true;
-                    break;
-                }
-                loop {
-                    v.iter_mut().zip(&x).zip(&grad).for_each(|((v, x), g)| *v = x - gamma * g);
-                    g.prox(&v, gamma, &mut prox_out);
-                    if !opts.backtracking || sufficient_decrease(f, fx, &grad, &x, &prox_out, gamma, &mut work) {
-                        break;
-                    }
-                    gamma *= 0.5;
-                }
-                x.iter_mut().zip(&prox_out).for_each(|(x, p)| *x += h * (p - *x));
-                iterations += 1;
+        Method::Ista | Method::Pgd { .. } => loop {
+            let fx = f.value_grad(&x, &mut grad, &mut work);
+            let at_check = iterations % check_every == 0;
+            let objective = if opts.trace || at_check { fx + g.value(&x) } else { f64::NAN };
+            let mut gap = None;
+            if at_check && opts.tol > 0.0 {
+                let (m, gp) = monitor.measure(f, g, &x, objective, gamma, &mut work);
+                gap = gp;
+                converged = m <= opts.tol;
             }
-        }
+            observer(iterations, &x);
+            if opts.trace {
+                trace.push(TracePoint { iter: iterations, t: iterations as f64 * h, objective, gap, nnz: nnz(&x) });
+            }
+            if converged || iterations == opts.max_iter {
+                break;
+            }
+            if opts.stop.is_raised() {
+                interrupted = true;
+                break;
+            }
+            loop {
+                v.iter_mut().zip(&x).zip(&grad).for_each(|((v, x), g)| *v = x - gamma * g);
+                g.prox(&v, gamma, &mut prox_out);
+                if !opts.backtracking || sufficient_decrease(f, fx, &grad, &x, &prox_out, gamma, &mut work) {
+                    break;
+                }
+                gamma *= 0.5;
+            }
+            x.iter_mut().zip(&prox_out).for_each(|(x, p)| *x += h * (p - *x));
+            iterations += 1;
+        },
         Method::Lca { h } => {
             let mut u = std::mem::take(&mut x);
             let mut a = vec![0.0; p];
@@ -320,7 +318,13 @@ pub fn solve_observed<F: Smooth + ?Sized>(
                 }
                 observer(iterations, &x);
                 if opts.trace {
-                    trace.push(TracePoint { iter: iterations, t: iterations as f64, objective: fx_obj, gap, nnz: nnz(&x) });
+                    trace.push(TracePoint {
+                        iter: iterations,
+                        t: iterations as f64,
+                        objective: fx_obj,
+                        gap,
+                        nnz: nnz(&x),
+                    });
                 }
                 if converged || iterations == opts.max_iter {
                     break;

@@ -115,7 +115,12 @@ fn separable_proxes_minimise_their_scalar_objective() {
             let h = |z: f64| gamma * g.value(&[z]) + 0.5 * (z - v) * (z - v);
             let p = apply(g.as_ref(), &[v], gamma)[0];
             let best = grid.iter().map(|&z| h(z)).fold(f64::INFINITY, f64::min);
-            assert!(h(p) <= best + 1e-9, "{} at v = {v}, γ = {gamma}: h(prox) = {} > grid min {best}", g.describe(), h(p));
+            assert!(
+                h(p) <= best + 1e-9,
+                "{} at v = {v}, γ = {gamma}: h(prox) = {} > grid min {best}",
+                g.describe(),
+                h(p)
+            );
         }
     }
 }
@@ -123,7 +128,8 @@ fn separable_proxes_minimise_their_scalar_objective() {
 /// Simplex projection by bisection on the threshold τ of `Σ max(v − τ, 0) = z`.
 fn simplex_by_bisection(v: &[f64], z: f64) -> Vec<f64> {
     let total = |tau: f64| v.iter().map(|x| (x - tau).max(0.0)).sum::<f64>();
-    let (mut lo, mut hi) = (v.iter().cloned().fold(f64::INFINITY, f64::min) - z, v.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+    let (mut lo, mut hi) =
+        (v.iter().cloned().fold(f64::INFINITY, f64::min) - z, v.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
         if total(mid) > z {
@@ -193,8 +199,11 @@ fn projections_are_feasible_idempotent_and_match_independent_forms() {
 fn projections_satisfy_the_variational_inequality() {
     let mut rng = stream(7, 0);
     for (v, _) in inputs(8).into_iter().take(200) {
-        let sets: Vec<Box<dyn Prox>> =
-            vec![Box::new(Simplex::new(1.5).unwrap()), Box::new(L1Ball::new(1.5).unwrap()), Box::new(L2Ball::new(1.5).unwrap())];
+        let sets: Vec<Box<dyn Prox>> = vec![
+            Box::new(Simplex::new(1.5).unwrap()),
+            Box::new(L1Ball::new(1.5).unwrap()),
+            Box::new(L2Ball::new(1.5).unwrap()),
+        ];
         for s in &sets {
             let p = apply(s.as_ref(), &v, 1.0);
             for _ in 0..20 {
@@ -236,7 +245,10 @@ fn tv1d_prox_meets_its_certificate_and_denoises() {
     let mut rng = stream(9, 0);
     let levels = [0.0, 2.0, -1.0, 1.5, 0.5];
     let clean: Vec<f64> = levels.iter().flat_map(|&l| std::iter::repeat_n(l, 200)).collect();
-    let noisy: Vec<f64> = clean.iter().map(|c| c + 0.3 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)).collect();
+    let noisy: Vec<f64> = clean
+        .iter()
+        .map(|c| c + 0.3 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng))
+        .collect();
     for &t in &[0.01, 0.3, 2.0, 50.0] {
         let mut x = vec![0.0; noisy.len()];
         tv1d_denoise(&noisy, t, &mut x);
