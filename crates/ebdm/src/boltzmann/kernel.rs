@@ -11,37 +11,15 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use rand::Rng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::math::{sigmoid, sigmoid_f32};
 use crate::engine::rng::{stream_path, Rng64};
 use crate::engine::simd::clear_upper_registers;
-use crate::error::{Error, Result};
 
 /// Rows per block of the samplers' random streams.
 const SAMPLE_ROWS: usize = 16;
 
-/// Precision of the training and sampling products.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// Single-precision products and samples (the default for training).
-    #[default]
-    F32,
-    /// Double precision throughout.
-    F64,
-}
-
-impl std::str::FromStr for Precision {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "f32" | "single" => Ok(Precision::F32),
-            "f64" | "double" => Ok(Precision::F64),
-            other => Err(Error::param("precision", format!("must be `f32` or `f64`, got `{other}`"))),
-        }
-    }
-}
+pub use crate::engine::Precision;
 
 /// Scalar of the batched kernels.
 pub trait Real:

@@ -6,6 +6,7 @@
 
 pub mod integrators;
 pub mod observers;
+pub mod precision;
 pub mod rng;
 pub mod run;
 pub mod simd;
@@ -14,5 +15,6 @@ pub use integrators::{
     DormandPrince45, Euler, EulerMaruyama, Integrator, OdeSystem, Rk4, SdeIntegrator, SdeSystem, StochasticHeun,
 };
 pub use observers::{BestSoFar, EnergyTrace, Observer, ProgressHook};
+pub use precision::Precision;
 pub use rng::{stream, Rng64};
 pub use run::{Control, Dynamics, RunLimits, RunReport, Runner, StepInfo, StopFlag, StopReason};

@@ -103,27 +103,7 @@ const NORM_FLOOR: f64 = 1e-30;
 const KEY_INIT: u64 = 1;
 const KEY_SHUFFLE: u64 = 2;
 
-/// Precision of the two matrix products per minibatch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// Single-precision products, double precision everywhere else (the default).
-    #[default]
-    F32,
-    /// Double precision throughout (slower; used to verify the gradient).
-    F64,
-}
-
-impl std::str::FromStr for Precision {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "f32" | "single" => Ok(Precision::F32),
-            "f64" | "double" => Ok(Precision::F64),
-            other => Err(Error::param("precision", format!("must be `f32` or `f64`, got `{other}`"))),
-        }
-    }
-}
+pub use crate::engine::Precision;
 
 /// Labelled inputs: `count` rows of `dim` values (row-major, single precision) and a class in
 /// `0..classes` for each.
