@@ -375,16 +375,19 @@ pub struct CodeArgs {
     /// Iterations (FISTA, LCA) or epoch budget per signal (CD).
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
-    /// Relative duality gap per signal (CD).
+    /// Relative duality gap per signal: CD's stopping rule, FISTA's early exit when > 0.
     #[arg(long, default_value_t = 1e-8)]
     pub tol: f64,
+    /// Precision of FISTA's products, f32 or f64 (gaps are always checked in f64).
+    #[arg(long, default_value = "f32")]
+    pub precision: String,
     /// LCA Euler step dt/τ.
     #[arg(long, default_value_t = 1.0)]
     pub dt: f64,
     #[arg(long)]
     pub nonneg: bool,
     /// Signals per parallel chunk.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 64)]
     pub batch: usize,
     /// Write the codes (rows × atoms) as .npy.
     #[arg(long)]
@@ -439,6 +442,7 @@ pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
         h: a.dt,
         nonneg: a.nonneg,
         chunk: a.batch,
+        precision: a.precision.parse()?,
         stop: env.stop.clone(),
     };
     let start = Instant::now();

@@ -147,7 +147,7 @@ pub fn sparse_lasso<'py>(
 /// min_c ½‖x − cD‖² + alpha‖c‖₁ (scikit-learn's `sparse_encode` alpha). Returns a dict with
 /// `codes` (rows × atoms), `objectives`, `gaps` and `residuals` per row.
 #[pyfunction]
-#[pyo3(signature = (dictionary, signals, alpha=0.1, solver="cd", steps=None, tol=1e-8, dt=1.0, nonneg=false, batch=256, threads=None))]
+#[pyo3(signature = (dictionary, signals, alpha=0.1, solver="cd", steps=None, tol=1e-8, dt=1.0, nonneg=false, batch=64, precision="f32", threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sparse_encode<'py>(
     py: Python<'py>,
@@ -160,6 +160,7 @@ pub fn sparse_encode<'py>(
     dt: f64,
     nonneg: bool,
     batch: usize,
+    precision: &str,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let dm = real(dictionary, "dictionary", &[2])?;
@@ -177,7 +178,9 @@ pub fn sparse_encode<'py>(
     };
     let iterations = steps.unwrap_or(if solver == CodingSolver::Cd { 10_000 } else { 300 });
     let stop = StopFlag::new();
-    let opts = CodingOptions { solver, iterations, tol, h: dt, nonneg, chunk: batch.max(1), stop: stop.clone() };
+    let precision = precision.parse().or_raise()?;
+    let opts =
+        CodingOptions { solver, iterations, tol, h: dt, nonneg, chunk: batch.max(1), precision, stop: stop.clone() };
     let (ddata, sdata) = (dm.data, sm.data);
     let codes = run_released(py, threads, Some(&stop), move || -> ebdm::Result<_> {
         let dict = Dictionary::new(k, d, ddata)?;

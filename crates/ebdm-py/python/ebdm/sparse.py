@@ -133,12 +133,17 @@ class ElasticNet(Lasso):
 
 
 def encode(dictionary, signals, alpha=0.1, solver="cd", steps=None, tol=1e-8, dt=1.0, nonneg=False,
-           batch=256, threads=None):
+           batch=64, precision="f32", threads=None):
     """Codes each row x of ``signals`` as argmin_c ½‖x − cD‖² + alpha‖c‖₁ for the atoms (rows)
     of ``dictionary`` — scikit-learn's ``sparse_encode(X, D, alpha=alpha)``. Returns a dict of
-    ``codes`` (rows × atoms), ``objectives``, ``gaps`` and ``residuals``."""
+    ``codes`` (rows × atoms), ``objectives``, ``gaps`` and ``residuals``.
+
+    ``tol`` is the relative duality gap per row: the stopping rule of ``"cd"``, and an early exit
+    of ``"fista"`` when positive. ``precision`` ("f32" or "f64") is that of FISTA's products;
+    with "f32" and ``tol > 0`` FISTA finishes in double precision, so the reported gaps (always
+    computed in double precision) meet ``tol``."""
     return _encode(dictionary, signals, alpha=alpha, solver=solver, steps=steps, tol=tol, dt=dt,
-                   nonneg=nonneg, batch=batch, threads=threads)
+                   nonneg=nonneg, batch=batch, precision=precision, threads=threads)
 
 
 def lca(dictionary, signals, lam=0.1, nonneg=False, dt=1.0, steps=300, threads=None):

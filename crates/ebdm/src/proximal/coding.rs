@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use super::problem::{check_all_finite, dot};
 use super::prox::soft;
+use crate::engine::precision::Precision;
 use crate::engine::run::StopFlag;
 use crate::engine::simd::clear_upper_registers;
 use crate::error::{Error, Result};
@@ -59,6 +60,11 @@ pub struct CodingOptions {
     pub nonneg: bool,
     /// Rows per parallel chunk.
     pub chunk: usize,
+    /// Precision of FISTA's products `YG`. With `F32` and `tol > 0`, FISTA moves to double
+    /// precision when single precision stops making progress or claims convergence, so the
+    /// reported gaps (always computed in double precision) meet `tol`. LCA and CD always run
+    /// in double precision.
+    pub precision: Precision,
     pub stop: StopFlag,
 }
 
@@ -70,7 +76,8 @@ impl Default for CodingOptions {
             tol: 1e-8,
             h: 1.0,
             nonneg: false,
-            chunk: 256,
+            chunk: 64,
+            precision: Precision::F32,
             stop: StopFlag::new(),
         }
     }
@@ -107,6 +114,8 @@ pub struct Dictionary {
     /// `k × d`, row-major.
     data: Vec<f64>,
     gram: Vec<f64>,
+    /// `gram` rounded to single precision, for [`Precision::F32`] products.
+    gram32: Vec<f32>,
     lipschitz: f64,
 }
 
@@ -140,7 +149,8 @@ impl Dictionary {
             .self_adjoint_eigenvalues(Side::Lower)
             .map_err(|e| Error::Numerical(format!("eigenvalues of the Gram matrix: {e:?}")))?;
         let lipschitz = eig.iter().cloned().fold(0.0, f64::max);
-        Ok(Self { atoms, dim, data, gram, lipschitz })
+        let gram32 = gram.iter().map(|&g| g as f32).collect();
+        Ok(Self { atoms, dim, data, gram, gram32, lipschitz })
     }
 
     pub fn atoms(&self) -> usize {
@@ -286,59 +296,257 @@ fn batch_gradient(dict: &Dictionary, y: &[f64], b: &[f64], grad: &mut [f64], nr:
     clear_upper_registers();
 }
 
+/// Single-precision products `Y G` for a chunk: `y32` holds `Y` rounded to single precision.
+struct SingleProducts<'a> {
+    dict: &'a Dictionary,
+    y32: Vec<f32>,
+    out32: Vec<f32>,
+}
+
+impl<'a> SingleProducts<'a> {
+    fn new(dict: &'a Dictionary, nr: usize) -> Self {
+        Self { dict, y32: vec![0.0; nr * dict.atoms], out32: vec![0.0; nr * dict.atoms] }
+    }
+
+    fn load(&mut self, y: &[f64]) {
+        for (a, &v) in self.y32.iter_mut().zip(y) {
+            *a = v as f32;
+        }
+    }
+
+    /// `grad = Y G − B` from the loaded `Y`.
+    fn gradient(&mut self, b: &[f64], grad: &mut [f64]) {
+        let k = self.dict.atoms;
+        let nr = b.len() / k;
+        matmul(
+            MatMut::from_row_major_slice_mut(&mut self.out32, nr, k),
+            Accum::Replace,
+            MatRef::from_row_major_slice(&self.y32, nr, k),
+            MatRef::from_row_major_slice(&self.dict.gram32, k, k),
+            1.0f32,
+            Par::Seq,
+        );
+        clear_upper_registers();
+        for ((g, &o), &b) in grad.iter_mut().zip(&self.out32).zip(b) {
+            *g = o as f64 - b;
+        }
+    }
+}
+
+/// Largest relative duality gap over the rows of a chunk, from `grad = CG − B`.
+fn worst_relative_gap(c: &[f64], b: &[f64], grad: &[f64], xx: &[f64], k: usize, alpha: f64, nonneg: bool) -> f64 {
+    let mut q = vec![0.0; k];
+    (0..xx.len())
+        .map(|i| {
+            let rows = i * k..(i + 1) * k;
+            q.iter_mut().zip(&grad[rows.clone()]).for_each(|(q, g)| *q = -g);
+            let (p, gap, _) = certificate(&c[rows.clone()], &b[rows], &q, xx[i], alpha, nonneg);
+            gap / p.max(f64::MIN_POSITIVE)
+        })
+        .fold(0.0f64, f64::max)
+}
+
+/// Most iterations between two gap checks of batched FISTA.
+const CHECK_EVERY: usize = 10;
+
+/// Relative duality gap below which batched FISTA leaves single-precision products: around
+/// 1e-6 their rounding (unit 6e-8, summed over the atoms) stalls the iteration.
+const SINGLE_PRECISION_GAP: f64 = 1e-5;
+
+/// Iterations until the next gap check: where the worst gap, shrinking at the measured `rate`
+/// (log decrease per iteration), would reach `tol`, but at most [`CHECK_EVERY`].
+fn iterations_to_tol(worst: f64, rate: Option<f64>, tol: f64) -> usize {
+    match rate {
+        Some(r) if r < 0.0 => ((tol / worst).ln() / r).ceil().clamp(1.0, CHECK_EVERY as f64) as usize,
+        _ => CHECK_EVERY,
+    }
+}
+
 /// Batched FISTA; with `tol > 0` it stops early once every row's relative duality gap is
-/// below `tol` (checked every 10 iterations, in double precision).
+/// below `tol` (checked at most every [`CHECK_EVERY`] iterations, sooner when the observed
+/// rate of decrease predicts convergence).
+///
+/// With single-precision products the check itself is approximate. Once it reports a gap below
+/// `max(tol, SINGLE_PRECISION_GAP)`, or less than a halving of the worst gap per
+/// [`CHECK_EVERY`] iterations (single precision has run out of digits), the gap is computed
+/// again in double precision and the remaining iterations use double precision.
 fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize, alpha: f64, opts: &CodingOptions) {
     let (k, d) = (dict.atoms, dict.dim);
     let xx: Vec<f64> = (0..nr).map(|i| dot(&x[i * d..(i + 1) * d], &x[i * d..(i + 1) * d])).collect();
-    let mut q = vec![0.0; k];
     let gamma = 1.0 / dict.lipschitz;
-    let mut y = c.to_vec();
-    let mut prev = c.to_vec();
+    let (mut cur, mut prev, mut y) = (c.to_vec(), c.to_vec(), c.to_vec());
     let mut grad = vec![0.0; nr * k];
     let mut t = vec![1.0f64; nr];
+    let mut single = (opts.precision == Precision::F32).then(|| SingleProducts::new(dict, nr));
+    if let Some(p) = single.as_mut() {
+        p.load(&y);
+    }
+    // Gap checks: `reference` is the last check at least CHECK_EVERY / 2 iterations back,
+    // `rate` the log decrease per iteration measured against it.
+    let mut reference: Option<(usize, f64)> = None;
+    let mut rate: Option<f64> = None;
+    let mut next_check = CHECK_EVERY;
     for it in 0..opts.iterations {
         if opts.stop.is_raised() {
             break;
         }
-        if opts.tol > 0.0 && it > 0 && it % 10 == 0 {
-            // q = B − CG for the whole chunk in one GEMM.
-            batch_gradient(dict, c, b, &mut grad, nr);
-            let worst = (0..nr)
-                .map(|i| {
-                    let (ci, bi) = (&c[i * k..(i + 1) * k], &b[i * k..(i + 1) * k]);
-                    q.iter_mut().zip(&grad[i * k..(i + 1) * k]).for_each(|(q, g)| *q = -g);
-                    let (p, gap, _) = certificate(ci, bi, &q, xx[i], alpha, opts.nonneg);
-                    gap / p.max(f64::MIN_POSITIVE)
-                })
-                .fold(0.0f64, f64::max);
+        if opts.tol > 0.0 && it == next_check {
+            let exact = |grad: &mut [f64]| {
+                batch_gradient(dict, &cur, b, grad, nr);
+                worst_relative_gap(&cur, b, grad, &xx, k, alpha, opts.nonneg)
+            };
+            // Less than a halving per CHECK_EVERY iterations since the reference counts as a stall.
+            let stalled = |worst: f64| match reference {
+                Some((at, w)) if it - at >= CHECK_EVERY / 2 => {
+                    worst > w * 0.5f64.powf((it - at) as f64 / CHECK_EVERY as f64)
+                }
+                _ => false,
+            };
+            let worst = match single.as_mut() {
+                Some(p) => {
+                    p.load(&cur);
+                    p.gradient(b, &mut grad);
+                    let approx = worst_relative_gap(&cur, b, &grad, &xx, k, alpha, opts.nonneg);
+                    p.load(&y);
+                    if approx <= opts.tol.max(SINGLE_PRECISION_GAP) || stalled(approx) {
+                        single = None;
+                        exact(&mut grad)
+                    } else {
+                        approx
+                    }
+                }
+                None => exact(&mut grad),
+            };
             if worst <= opts.tol {
                 break;
             }
+            match reference {
+                Some((at, w)) if it - at >= CHECK_EVERY / 2 => {
+                    rate = Some((worst / w).ln() / (it - at) as f64);
+                    reference = Some((it, worst));
+                }
+                Some(_) => {}
+                None => reference = Some((it, worst)),
+            }
+            next_check = it + iterations_to_tol(worst, rate, opts.tol);
         }
-        batch_gradient(dict, &y, b, &mut grad, nr);
-        prev.copy_from_slice(c);
+        match single.as_mut() {
+            Some(p) => p.gradient(b, &mut grad),
+            None => batch_gradient(dict, &y, b, &mut grad, nr),
+        }
+        std::mem::swap(&mut cur, &mut prev);
+        let step = FistaStep { k, gamma, threshold: gamma * alpha, nonneg: opts.nonneg };
+        step.apply(&mut cur, &prev, &mut y, single.as_mut().map(|p| &mut p.y32[..]), &grad, &mut t);
+    }
+    c.copy_from_slice(&cur);
+}
+
+/// One FISTA step of every row: `c = T(y − γ∇)`, then restart or momentum for `y`.
+struct FistaStep {
+    k: usize,
+    gamma: f64,
+    threshold: f64,
+    nonneg: bool,
+}
+
+impl FistaStep {
+    /// Writes the new iterate into `cur` (`prev` holds the previous one) and the next
+    /// extrapolation point into `y`, and into `y32` when products run in single precision.
+    /// The AVX2 path is the same loops compiled for wider vectors: the same operations in the
+    /// same order, so the results do not depend on the path.
+    fn apply(
+        &self,
+        cur: &mut [f64],
+        prev: &[f64],
+        y: &mut [f64],
+        y32: Option<&mut [f32]>,
+        grad: &[f64],
+        t: &mut [f64],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { self.apply_avx2(cur, prev, y, y32, grad, t) };
+            return;
+        }
+        self.apply_body(cur, prev, y, y32, grad, t)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(
+        &self,
+        cur: &mut [f64],
+        prev: &[f64],
+        y: &mut [f64],
+        y32: Option<&mut [f32]>,
+        grad: &[f64],
+        t: &mut [f64],
+    ) {
+        self.apply_body(cur, prev, y, y32, grad, t)
+    }
+
+    #[inline(always)]
+    fn apply_body(
+        &self,
+        cur: &mut [f64],
+        prev: &[f64],
+        y: &mut [f64],
+        mut y32: Option<&mut [f32]>,
+        grad: &[f64],
+        t: &mut [f64],
+    ) {
+        let (k, gamma, thr) = (self.k, self.gamma, self.threshold);
         for (i, ti) in t.iter_mut().enumerate() {
             let rows = i * k..(i + 1) * k;
-            let (yi, gi, ci, pi) = (&mut y[rows.clone()], &grad[rows.clone()], &mut c[rows.clone()], &prev[rows]);
-            let mut restart = 0.0;
-            for j in 0..k {
-                ci[j] = shrink(yi[j] - gamma * gi[j], gamma * alpha, opts.nonneg);
-                restart += (yi[j] - ci[j]) * (ci[j] - pi[j]);
+            let (yi, gi, ci, pi) =
+                (&mut y[rows.clone()], &grad[rows.clone()], &mut cur[rows.clone()], &prev[rows.clone()]);
+            // Separate loops per sign constraint so that each vectorizes.
+            if self.nonneg {
+                for ((c, &y), &g) in ci.iter_mut().zip(yi.iter()).zip(gi) {
+                    let v = y - gamma * g - thr;
+                    *c = if v > 0.0 { v } else { 0.0 };
+                }
+            } else {
+                for ((c, &y), &g) in ci.iter_mut().zip(yi.iter()).zip(gi) {
+                    *c = soft(y - gamma * g, thr);
+                }
             }
-            if restart > 0.0 {
+            let beta = if restart_dot(yi, ci, pi) > 0.0 {
                 *ti = 1.0;
-                yi.copy_from_slice(ci);
+                0.0
             } else {
                 let t_next = 0.5 * (1.0 + (1.0 + 4.0 * *ti * *ti).sqrt());
                 let beta = (*ti - 1.0) / t_next;
-                for j in 0..k {
-                    yi[j] = ci[j] + beta * (ci[j] - pi[j]);
-                }
                 *ti = t_next;
+                beta
+            };
+            for ((y, &c), &p) in yi.iter_mut().zip(ci.iter()).zip(pi) {
+                *y = c + beta * (c - p);
+            }
+            if let Some(y32) = y32.as_deref_mut() {
+                for (a, &v) in y32[rows].iter_mut().zip(yi.iter()) {
+                    *a = v as f32;
+                }
             }
         }
     }
+}
+
+/// `(y − c)·(c − p)`, the gradient restart test of O'Donoghue and Candès (2015), summed in
+/// eight lanes so that it vectorizes.
+#[inline(always)]
+fn restart_dot(y: &[f64], c: &[f64], p: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (yc, cc, pc) = (y.chunks_exact(8), c.chunks_exact(8), p.chunks_exact(8));
+    let tail: f64 =
+        (yc.remainder().iter().zip(cc.remainder()).zip(pc.remainder())).map(|((y, c), p)| (y - c) * (c - p)).sum();
+    for ((y, c), p) in yc.zip(cc).zip(pc) {
+        for l in 0..8 {
+            acc[l] += (y[l] - c[l]) * (c[l] - p[l]);
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 fn lca_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f64, opts: &CodingOptions) {
@@ -354,10 +562,41 @@ fn lca_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f64,
             break;
         }
         batch_gradient(dict, c, b, &mut grad, nr);
-        for ((u, a), g) in u.iter_mut().zip(c.iter_mut()).zip(&grad) {
-            // τu̇ = −u + a − γ∇f(a), then a = T(u).
-            *u += h * (-*u + *a - gamma * g);
-            *a = shrink(*u, gamma * alpha, opts.nonneg);
+        lca_step(&mut u, c, &grad, h, gamma, gamma * alpha, opts.nonneg);
+    }
+}
+
+/// One Euler step of the membrane dynamics `τu̇ = −u + a − γ∇f(a)`, then `a = T(u)`; the AVX2
+/// path is the same loop compiled for wider vectors.
+fn lca_step(u: &mut [f64], a: &mut [f64], grad: &[f64], h: f64, gamma: f64, thr: f64, nonneg: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { lca_step_avx2(u, a, grad, h, gamma, thr, nonneg) };
+        return;
+    }
+    lca_step_body(u, a, grad, h, gamma, thr, nonneg)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lca_step_avx2(u: &mut [f64], a: &mut [f64], grad: &[f64], h: f64, gamma: f64, thr: f64, nonneg: bool) {
+    lca_step_body(u, a, grad, h, gamma, thr, nonneg)
+}
+
+#[inline(always)]
+fn lca_step_body(u: &mut [f64], a: &mut [f64], grad: &[f64], h: f64, gamma: f64, thr: f64, nonneg: bool) {
+    let step = |u: &mut f64, a: &f64, g: &f64| *u += h * (-*u + *a - gamma * g);
+    if nonneg {
+        for ((u, a), g) in u.iter_mut().zip(a.iter_mut()).zip(grad) {
+            step(u, a, g);
+            let v = *u - thr;
+            *a = if v > 0.0 { v } else { 0.0 };
+        }
+    } else {
+        for ((u, a), g) in u.iter_mut().zip(a.iter_mut()).zip(grad) {
+            step(u, a, g);
+            *a = soft(*u, thr);
         }
     }
 }
@@ -459,6 +698,7 @@ mod tests {
                 iterations: 3000,
                 tol: 0.0,
                 chunk: 4,
+                precision: Precision::F64,
                 ..CodingOptions::default()
             },
         )
@@ -522,6 +762,69 @@ mod tests {
         )
         .unwrap();
         assert_eq!(one.codes, two.codes);
+    }
+
+    /// Single-precision products with a gap target: the double-precision finish makes every
+    /// reported gap meet it, for signed and nonnegative codes; without a target, single
+    /// precision stays within its rounding of the double-precision iterates.
+    #[test]
+    fn single_precision_fista_meets_the_gap_target() {
+        let (k, d, m) = (48, 40, 37);
+        let dict = Dictionary::new(k, d, unit_rows(random(k, d, 5), d)).unwrap();
+        let x = random(m, d, 6);
+        for nonneg in [false, true] {
+            let opts = |precision, tol| CodingOptions {
+                solver: CodingSolver::Fista,
+                iterations: 5000,
+                tol,
+                nonneg,
+                chunk: 8,
+                precision,
+                ..CodingOptions::default()
+            };
+            let reference =
+                encode(&dict, &x, m, 0.05, &CodingOptions { solver: CodingSolver::Cd, ..opts(Precision::F64, 1e-13) })
+                    .unwrap();
+            for tol in [1e-4, 1e-7, 1e-10] {
+                let r = encode(&dict, &x, m, 0.05, &opts(Precision::F32, tol)).unwrap();
+                for i in 0..m {
+                    assert!(
+                        r.gaps[i] <= tol * r.objectives[i],
+                        "nonneg {nonneg}, tol {tol}, row {i}: gap {}",
+                        r.gaps[i]
+                    );
+                    // P_ref − gap_ref ≤ P* ≤ P and P − P* ≤ gap ≤ tol·P (up to rounding).
+                    let (p, p_ref) = (r.objectives[i], reference.objectives[i]);
+                    let low = p_ref - reference.gaps[i] - 1e-12 * p_ref;
+                    assert!(low <= p && p <= p_ref + tol * p, "nonneg {nonneg}, tol {tol}, row {i}: {p} vs {p_ref}");
+                }
+                assert!(!nonneg || r.codes.iter().all(|&c| c >= 0.0));
+            }
+            let fixed = |precision| {
+                encode(&dict, &x, m, 0.05, &CodingOptions { iterations: 200, ..opts(precision, 0.0) }).unwrap()
+            };
+            let (single, double) = (fixed(Precision::F32), fixed(Precision::F64));
+            for i in 0..m {
+                let rel = (single.objectives[i] - double.objectives[i]).abs() / double.objectives[i];
+                assert!(
+                    rel <= 1e-5,
+                    "nonneg {nonneg}, row {i}: f32 {} vs f64 {}",
+                    single.objectives[i],
+                    double.objectives[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gap_checks_are_scheduled_where_the_rate_predicts_the_target() {
+        // A decade per 5 iterations from 1e-3 to 1e-6: 15 iterations, capped at CHECK_EVERY.
+        let rate = 10f64.ln() / -5.0;
+        assert_eq!(iterations_to_tol(1e-3, Some(rate), 1e-6), CHECK_EVERY);
+        assert_eq!(iterations_to_tol(1e-5, Some(rate), 1e-6), 5);
+        assert_eq!(iterations_to_tol(2e-6, Some(rate), 1e-6), 2);
+        assert_eq!(iterations_to_tol(1e-5, None, 1e-6), CHECK_EVERY);
+        assert_eq!(iterations_to_tol(1e-5, Some(0.1), 1e-6), CHECK_EVERY);
     }
 
     #[test]

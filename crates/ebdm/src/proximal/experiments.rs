@@ -671,7 +671,13 @@ pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> R
         &x,
         m,
         alpha,
-        &CodingOptions { solver: CodingSolver::Fista, iterations: 300, tol: 0.0, ..base.clone() },
+        &CodingOptions {
+            solver: CodingSolver::Fista,
+            iterations: 300,
+            tol: 0.0,
+            precision: crate::engine::precision::Precision::F64,
+            ..base.clone()
+        },
     )?;
     let lca =
         encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 300, h: 1.0, ..base })?;

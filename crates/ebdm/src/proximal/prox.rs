@@ -43,16 +43,17 @@ pub trait Prox: Sync {
     }
 }
 
-/// Soft thresholding `sign(u)·max(|u| − t, 0)`, the prox of `t|·|`. May return `−0.0`.
+/// Soft thresholding `sign(u)·max(|u| − t, 0)`, the prox of `t|·|`.
+///
+/// Written as `u − clamp(u, −t, t)`: the same rounding as the three-case form (`u − t`,
+/// `u + t` or an exact zero) without branches, so loops over it vectorize and do not pay for
+/// mispredicted signs. The comparisons map onto single min/max instructions; a NaN `u` stays
+/// NaN.
 #[inline]
 pub fn soft(u: f64, t: f64) -> f64 {
-    if u > t {
-        u - t
-    } else if u < -t {
-        u + t
-    } else {
-        0.0
-    }
+    let low = if u < -t { -t } else { u };
+    let clamped = if low > t { t } else { low };
+    u - clamped
 }
 
 /// One-sided soft thresholding `max(u − t, 0)`, the prox of `t|·| + ι_{≥0}`.
