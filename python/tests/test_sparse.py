@@ -60,6 +60,17 @@ def test_conventions_differ_by_n(smlasso):
     np.testing.assert_allclose(sp_.x, ml.x, atol=1e-7)
 
 
+def test_memory_layout_of_x_does_not_change_the_solution(smlasso):
+    X, y, _ = smlasso
+    X, y = X[:200, :400], y[:200]
+    strided = X[::2]  # a view that is neither C- nor Fortran-contiguous
+    for variant, contiguous, target in ((np.asfortranarray(X), X, y), (strided, strided.copy(), y[::2])):
+        got = sp.lasso(variant, target, lam=0.1, solver="cd", tol=1e-10)
+        want = sp.lasso(np.ascontiguousarray(contiguous), target, lam=0.1, solver="cd", tol=1e-10)
+        assert np.array_equal(got.x, want.x)
+        assert got.objective == want.objective
+
+
 def test_trace_is_non_increasing_for_the_dynamics(smlasso):
     X, y, _ = smlasso
     r = sp.lasso(X, y, lam=0.1, lam_rel=True, solver="pgd", dt=0.5, tol=0.0, max_iter=200, trace=True)

@@ -76,9 +76,13 @@ pub fn sparse_lasso<'py>(
         return Err(shape(format!("X must be a 2-D array, got {} dimensions", view.ndim())));
     }
     let (n, p) = (view.shape()[0], view.shape()[1]);
-    let a = match view.as_slice() {
-        Some(s) => DenseMatrix::from_row_major(n, p, s),
-        None => DenseMatrix::from_row_major(n, p, &view.iter().copied().collect::<Vec<f64>>()),
+    let a = if let Some(s) = view.as_slice() {
+        DenseMatrix::from_row_major(n, p, s)
+    } else if let Some(s) = view.t().as_slice() {
+        // Fortran order is already column by column.
+        DenseMatrix::from_column_major(n, p, s.to_vec())
+    } else {
+        DenseMatrix::from_row_major(n, p, &view.iter().copied().collect::<Vec<f64>>())
     }
     .or_raise()?;
     let yv = real(y, "y", &[1, 2])?;

@@ -12,13 +12,17 @@
 //! Each outer iteration computes all correlations `sXᵀr`, the duality gap of
 //! [`LeastSquares::gap_from_residual`], and the KKT violation of every coordinate; the working
 //! set is the support plus the most violating coordinates (its size doubles each time). Inner
-//! epochs run over the working set until its own gap is below 0.3 of the global one, as in
-//! working-set solvers such as celer (Massias et al. 2018).
+//! epochs run over the working set until its own gap is below 0.3 of the global one or of the
+//! stopping threshold, whichever is smaller, as in working-set solvers such as celer (Massias
+//! et al. 2018).
 
-use super::problem::{dot, fixed_point_residual, kkt_violation, LeastSquares, LinOp, Smooth};
+use super::problem::{axpy, dot, LeastSquares, LinOp, Smooth};
 use super::prox::{ElasticNet, L1Nonneg, Prox, L1};
 use super::solvers::{nnz, Options, SolveReport, TracePoint};
 use crate::error::{Error, Result};
+
+/// Coordinate updates on a working set, in units of `p`, before the next pass over all columns.
+const INNER_WORK: usize = 4;
 
 /// A separable ℓ1-type penalty `λ₁‖w‖₁ + (λ₂/2)‖w‖²`, optionally with `w ≥ 0`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -97,9 +101,7 @@ pub fn coordinate_descent<A: LinOp>(
         let new = if penalty.nonneg { (z - lambda).max(0.0) / denom } else { super::prox::soft(z, lambda) / denom };
         let delta = new - w[j];
         if delta != 0.0 {
-            for (r, c) in r.iter_mut().zip(cj) {
-                *r -= delta * c;
-            }
+            axpy(-delta, cj, r);
             w[j] = new;
         }
         delta.abs()
@@ -121,9 +123,7 @@ pub fn coordinate_descent<A: LinOp>(
         r.copy_from_slice(y);
         for (j, &wj) in w.iter().enumerate() {
             if wj != 0.0 {
-                for (r, c) in r.iter_mut().zip(col(j)) {
-                    *r -= wj * c;
-                }
+                axpy(-wj, col(j), &mut r);
             }
         }
         let mut u_max = 0.0f64;
@@ -165,8 +165,12 @@ pub fn coordinate_descent<A: LinOp>(
         }
         let mut ws: Vec<usize> = scores[..ws_size].iter().map(|&(_, j)| j).collect();
         ws.sort_unstable();
-        // Inner epochs until the working-set gap is below 0.3 of the global gap.
-        let target = 0.3 * global_gap;
+        // Inner epochs until the working-set gap is below 0.3 of the global gap or of the
+        // stopping threshold, whichever is smaller: a working set that holds the support then
+        // finishes without another pass over all columns. After INNER_WORK·p coordinate
+        // updates the outer loop looks at all columns again, which bounds the work spent on a
+        // working set that misses part of the support.
+        let target = 0.3 * global_gap.min(opts.tol * primal.abs());
         let mut inner = 0usize;
         loop {
             for &j in &ws {
@@ -174,7 +178,7 @@ pub fn coordinate_descent<A: LinOp>(
             }
             epochs += 1;
             inner += 1;
-            if epochs >= opts.max_iter || opts.stop.is_raised() {
+            if epochs >= opts.max_iter || opts.stop.is_raised() || inner * ws.len() >= INNER_WORK * p {
                 break;
             }
             if inner % 5 == 0 {
@@ -190,20 +194,18 @@ pub fn coordinate_descent<A: LinOp>(
         ws_size = (2 * ws_size).min(p);
     }
 
-    let mut work = Vec::new();
-    let objective = f.value(&w, &mut work) + g.value(&w);
-    let full_gap = f.gap_from_residual(&w, &f.residual(&w), g.as_ref());
     // Any positive step certifies a fixed point; 1/max_j(a_j + ρ) needs no spectral norm.
     let gamma = 1.0 / curv.iter().fold(rho, |m, &a| m.max(a + rho));
+    let cert = f.certificates(&w, g.as_ref(), gamma);
     Ok(SolveReport {
         solver: "cd".into(),
-        objective,
+        objective: cert.objective,
         iterations: epochs,
         converged,
         interrupted,
-        gap: full_gap,
-        kkt: kkt_violation(f, g.as_ref(), &w),
-        residual: fixed_point_residual(f, g.as_ref(), &w, gamma),
+        gap: cert.gap,
+        kkt: cert.kkt,
+        residual: cert.residual,
         gamma,
         lipschitz: f.known_lipschitz(),
         restarts: 0,

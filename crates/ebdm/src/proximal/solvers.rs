@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use super::problem::{fixed_point_residual, kkt_violation, Smooth};
+use super::problem::{fixed_point_residual, Smooth};
 use super::prox::Prox;
 use crate::engine::run::StopFlag;
 use crate::error::{Error, Result};
@@ -364,17 +364,16 @@ pub fn solve_observed<F: Smooth + ?Sized>(
         }
     }
 
-    let objective = f.value(&x, &mut work) + g.value(&x);
-    let gap = f.duality_gap(&x, g, &mut work);
+    let cert = f.certificates(&x, g, gamma);
     Ok(SolveReport {
         solver: method.label(),
-        objective,
+        objective: cert.objective,
         iterations,
         converged,
         interrupted,
-        gap,
-        kkt: kkt_violation(f, g, &x),
-        residual: fixed_point_residual(f, g, &x, gamma),
+        gap: cert.gap,
+        kkt: cert.kkt,
+        residual: cert.residual,
         gamma,
         lipschitz: f.known_lipschitz(),
         restarts,
