@@ -1,4 +1,4 @@
-//! PNG and SVG plots: line charts with optional reference lines, and image grids.
+//! PNG and SVG plots: line charts with optional reference lines, phase diagrams, and image grids.
 //!
 //! Text needs a TrueType font. One is looked up once in `EBDM_FONT` and the usual system
 //! locations; without one, charts are skipped with a warning (the data files are still
@@ -193,6 +193,85 @@ pub fn chart(stem: &Path, chart: &Chart) -> Result<Vec<PathBuf>> {
     draw_chart(SVGBackend::new(&svg, (900, 600)).into_drawing_area(), chart)
         .with_context(|| format!("drawing {}", svg.display()))?;
     Ok(vec![png, svg])
+}
+
+/// A Donoho–Tanner phase diagram: measured points `(δ, ρ, success fraction)` in the unit
+/// square, coloured from red (no success) to blue (all successes), under the theoretical curve
+/// `ρ(δ)`. Writes `stem.png` and `stem.svg`.
+pub fn phase_diagram(
+    stem: &Path,
+    title: &str,
+    points: &[(f64, f64, f64)],
+    curve: &[(f64, f64)],
+) -> Result<Vec<PathBuf>> {
+    if !font_available() {
+        return Err(no_font());
+    }
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    draw_phase(BitMapBackend::new(&png, (800, 700)).into_drawing_area(), title, points, curve)
+        .with_context(|| format!("drawing {}", png.display()))?;
+    draw_phase(SVGBackend::new(&svg, (800, 700)).into_drawing_area(), title, points, curve)
+        .with_context(|| format!("drawing {}", svg.display()))?;
+    Ok(vec![png, svg])
+}
+
+/// Red (0) to blue (1) through grey.
+fn success_color(f: f64) -> RGBColor {
+    let f = f.clamp(0.0, 1.0);
+    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+    RGBColor(mix(214.0, 33.0), mix(39.0, 102.0), mix(40.0, 172.0))
+}
+
+fn draw_phase<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    points: &[(f64, f64, f64)],
+    curve: &[(f64, f64)],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let y_top =
+        points.iter().map(|p| p.1).chain(curve.iter().map(|p| p.1)).fold(0.0f64, f64::max).clamp(0.1, 1.0) * 1.05;
+    let mut ctx = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..1.0, 0.0..y_top)
+        .map_err(|e| anyhow!("{e}"))?;
+    ctx.configure_mesh()
+        .x_desc("δ = n/N")
+        .y_desc("ρ = k/n")
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    ctx.draw_series(
+        points
+            .iter()
+            .map(|&(d, r, f)| EmptyElement::at((d, r)) + Rectangle::new([(-7, -7), (7, 7)], success_color(f).filled())),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    for (f, label) in [(1.0, "all recovered"), (0.5, "half recovered"), (0.0, "none recovered")] {
+        ctx.draw_series(std::iter::once(Circle::new((-1.0, -1.0), 0, success_color(f).filled())))
+            .map_err(|e| anyhow!("{e}"))?
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], success_color(f).filled()));
+    }
+    ctx.draw_series(LineSeries::new(curve.iter().copied(), BLACK.stroke_width(2)))
+        .map_err(|e| anyhow!("{e}"))?
+        .label("ρ_SE(δ), theory")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    ctx.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
 }
 
 /// A grid of small images: one row per entry `(label, images)`, each image `width × height`

@@ -658,6 +658,17 @@ pub fn run_outcome(
     )?;
     if !o.phase.is_empty() {
         write_csv(&dir.join("phase.csv"), &[], &o.phase)?;
+        let points: Vec<(f64, f64, f64)> = o
+            .phase
+            .iter()
+            .map(|p| (p.delta, p.sparsity as f64 / p.measurements as f64, p.successes as f64 / p.trials.max(1) as f64))
+            .collect();
+        let title = "ℓ1 recovery: measured success against the theoretical transition";
+        if let Err(e) = plot::phase_diagram(&dir.join("phase_diagram"), title, &points, &o.phase_theory) {
+            if !env.quiet {
+                eprintln!("warning: plot phase_diagram skipped: {e:#}");
+            }
+        }
     }
     for fig in &o.figures {
         write_figure(env, &dir, fig)?;

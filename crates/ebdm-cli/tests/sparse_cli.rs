@@ -62,3 +62,21 @@ fn bad_sparse_input_is_a_named_error() {
     fails_with(&["sparse", "lasso", "--data", nan.to_str().unwrap(), "--target", y2.to_str().unwrap()], "NaN");
     fails_with(&["sparse", "phase-curve", "--delta", "1.5"], "delta");
 }
+
+#[test]
+fn phase_grid_writes_the_points_and_the_diagram() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("phase");
+    ebdm()
+        .args(["sparse", "phase", "--signal", "60", "--deltas", "0.3,0.6", "--fractions", "0.7,1.3", "--trials", "3"])
+        .args(["--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("phase.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    let font = std::env::var_os("EBDM_FONT").is_some()
+        || Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists();
+    if font {
+        assert!(out.join("phase_diagram.png").exists() && out.join("phase_diagram.svg").exists());
+    }
+}

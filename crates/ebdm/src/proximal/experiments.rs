@@ -76,6 +76,8 @@ pub struct Outcome {
     pub figures: Vec<Figure>,
     /// Grid points of the empirical phase transition (A10 only).
     pub phase: Vec<PhasePoint>,
+    /// The theoretical transition `(δ, ρ_SE(δ))` drawn with the grid points (A10 only).
+    pub phase_theory: Vec<(f64, f64)>,
     /// Image rows to draw (A12: original, masked, reconstructed), each a list of tiles.
     #[serde(skip)]
     pub tiles: Vec<(String, Vec<Vec<f64>>)>,
@@ -351,7 +353,7 @@ fn first_below(trace: &[super::solvers::TracePoint], level: f64) -> Option<usize
 }
 
 /// A5: iterations to relative sub-optimality 1e-4, 1e-8 and 1e-10; also the objective-gap
-/// figure of ISTA, FISTA, FISTA + restart and PGD.
+/// figure of every solver: ISTA, FISTA, FISTA + restart, PGD, LCA and coordinate descent.
 pub fn a5() -> Result<Outcome> {
     let p = SmLasso::new()?;
     let g = p.l1();
@@ -379,10 +381,15 @@ pub fn a5() -> Result<Outcome> {
     }
     let pgd = solve(&p.f, &g, None, Method::Pgd { h: 0.5 }, &opts)?;
     curves.push(Curve { name: "pgd Euler h = 0.5".into(), points: gap_curve(&pgd) });
+    let lca = solve(&p.f, &g, None, Method::Lca { h: 1.0 }, &opts)?;
+    curves.push(Curve { name: "lca Euler h = 1".into(), points: gap_curve(&lca) });
+    let cd_opts = Options { tol: 1e-14, ..opts.clone() };
+    let cd = coordinate_descent(&p.f, CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false }, None, &cd_opts)?;
+    curves.push(Curve { name: "cd (epochs)".into(), points: gap_curve(&cd) });
     let figure = Figure {
         stem: "objective_gap".into(),
         title: "SM-LASSO: (F − P*)/P* against iteration".into(),
-        x_label: "iteration".into(),
+        x_label: "iteration (epochs over the working set for cd)".into(),
         y_label: "relative sub-optimality".into(),
         log_y: true,
         curves,
@@ -647,7 +654,9 @@ pub fn a10(cfg: &PhaseConfig, harness: &Harness) -> Result<Outcome> {
         log_y: false,
         curves,
     };
-    Ok(Outcome { checks, figures: vec![figure], phase: points, interrupted, ..Outcome::default() })
+    let phase_theory =
+        (1..100).map(|i| i as f64 / 100.0).map(|d| Ok((d, phase::rho_se(d, !cfg.nonneg)?))).collect::<Result<_>>()?;
+    Ok(Outcome { checks, figures: vec![figure], phase: points, phase_theory, interrupted, ..Outcome::default() })
 }
 
 /// A11: batched sparse coding of 2000 MNIST patches with 128 random unit-norm atoms, α = 0.1:
