@@ -20,6 +20,10 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
   synapses (Krotov 2021), energy E = Σ_ℓ [⟨xₗ, x̂ₗ⟩ − Lₗ(xₗ)] − Σ_s x̂ₐᵀWx̂_b and dynamics
   τ dx/dt = −∂E/∂x̂ along which E never increases; ``HierarchicalMemory.two_layer`` builds the
   Krotov–Hopfield (2021) network whose limits are the dense and modern memories;
+- :class:`RBM`: a Bernoulli–Bernoulli restricted Boltzmann machine trained by CD-k,
+  persistent CD or parallel tempering, with scikit-learn's ``BernoulliRBM`` names (``fit``,
+  ``transform``, ``score_samples``, ``gibbs``, ``components_``) plus exact ``log_z`` and
+  pseudo-likelihood for small models;
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
   memories, modern network, graded limit), returning dicts of columns that load into pandas;
@@ -51,6 +55,7 @@ from ._ebdm import (
     HierarchicalMemory,
     Hopfield,
     ModernHopfield,
+    RBM,
     Retrieval,
     __version__,
     corrupt,
@@ -71,6 +76,7 @@ __all__ = [
     "HierarchicalMemory",
     "Hopfield",
     "ModernHopfield",
+    "RBM",
     "RNG_NAME",
     "Retrieval",
     "__version__",
