@@ -85,3 +85,51 @@ def test_training_is_seeded_and_pickles(fitted):
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def two_clusters(rows=400, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[3.0, -1.0], [-1.0, 2.0]])
+    return centres[np.arange(rows) % 2] + rng.normal(size=(rows, 2)) * np.array([0.4, 0.9])
+
+
+def test_gaussian_rbm_density_is_normalised_in_data_units():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(4.0, 0.5, 200), rng.normal(7.0, 0.5, 200)])[:, None]
+    g = ebdm.GaussianBernoulliRBM(3, learning_rate=0.02, batch_size=20, n_iter=40, algorithm="cd").fit(x)
+    grid = np.linspace(-10, 22, 6001)
+    dens = np.exp([g.log_likelihood(np.array([[v]])) for v in grid])
+    assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=1e-6)
+    # The fitted density prefers the data to a shifted copy.
+    assert g.log_likelihood(x) > g.log_likelihood(x + 3.0)
+
+
+def test_gaussian_rbm_learned_sigma_fits_better_and_pickles():
+    X = two_clusters()
+    fixed = ebdm.GaussianBernoulliRBM(4, learning_rate=0.05, batch_size=20, n_iter=60, algorithm="cd",
+                                      random_state=2).fit(X)
+    learned = ebdm.GaussianBernoulliRBM(4, learning_rate=0.05, batch_size=20, n_iter=60, algorithm="cd",
+                                        learn_sigma=True, sigma_learning_rate=0.005, random_state=2).fit(X)
+    assert learned.log_likelihood(X) > fixed.log_likelihood(X)
+    assert np.all(learned.sigma_ < 1.0) and np.all(fixed.sigma_ == 1.0)
+    clone = pickle.loads(pickle.dumps(learned))
+    np.testing.assert_array_equal(clone.transform(X), learned.transform(X))
+    assert clone.log_likelihood(X) == learned.log_likelihood(X)
+    assert learned.transform(X).shape == (len(X), 4)
+    assert learned.gibbs(X[:3], steps=5, seed=1).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ebdm.GaussianBernoulliRBM(0), "n_components"),
+        (lambda: ebdm.GaussianBernoulliRBM(2, algorithm="pt"), "algorithm"),
+        (lambda: ebdm.GaussianBernoulliRBM(2, learning_rate=0.0), "learning_rate"),
+        (lambda: ebdm.GaussianBernoulliRBM(2).fit(np.array([[0.0, np.nan]])), "NaN"),
+        (lambda: ebdm.GaussianBernoulliRBM(2).transform(np.zeros((2, 3))), "not fitted"),
+        (lambda: ebdm.GaussianBernoulliRBM(2, n_iter=1).fit(two_clusters(10)).transform(np.zeros((2, 5))), "visible"),
+    ],
+)
+def test_gaussian_rbm_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

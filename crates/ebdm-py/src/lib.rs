@@ -45,6 +45,7 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<modern::PyModernHopfield>()?;
     m.add_class::<hierarchical::PyHierarchicalMemory>()?;
     m.add_class::<rbm::PyRbm>()?;
+    m.add_class::<rbm::PyGaussianRbm>()?;
     m.add_function(wrap_pyfunction!(modern::retrieve, m)?)?;
     m.add_function(wrap_pyfunction!(ising::read_gset, m)?)?;
     m.add_function(wrap_pyfunction!(ising::maxcut, m)?)?;

@@ -1,10 +1,12 @@
-//! Bernoulli–Bernoulli restricted Boltzmann machines: the `RBM` class, with scikit-learn's
+//! Restricted Boltzmann machines: the Bernoulli–Bernoulli `RBM` class, with scikit-learn's
 //! `BernoulliRBM` names (`n_components`, `learning_rate`, `batch_size`, `n_iter`, `fit`,
 //! `transform`, `score_samples`, `gibbs`, `components_`, `intercept_hidden_`,
-//! `intercept_visible_`).
+//! `intercept_visible_`), and the `GaussianBernoulliRBM` for real-valued data.
 
+use ebdm::boltzmann::gaussian_train::{train_gaussian, GaussianAlgorithm, GaussianEpoch, GaussianTrainParams};
 use ebdm::boltzmann::rbm::{random_flips, Rbm};
 use ebdm::boltzmann::train::{Algorithm, EpochStats, TrainParams, Trainer};
+use ebdm::boltzmann::GaussianRbm;
 use ebdm::boltzmann::{Dataset, Precision};
 use ebdm::engine::StopFlag;
 use numpy::{PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
@@ -148,8 +150,14 @@ impl PyRbm {
 
     /// Trains on `X` (samples × features, values in [0, 1]) and returns `self`. Ctrl-C stops
     /// after the current minibatch and keeps the model trained so far.
-    #[pyo3(signature = (x, threads=None))]
-    fn fit<'py>(slf: Bound<'py, Self>, x: &Bound<'py, PyAny>, threads: Option<usize>) -> PyResult<Bound<'py, Self>> {
+    #[pyo3(signature = (x, y=None, threads=None))]
+    fn fit<'py>(
+        slf: Bound<'py, Self>,
+        x: &Bound<'py, PyAny>,
+        y: Option<&Bound<'py, PyAny>>,
+        threads: Option<usize>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let _ = y; // unsupervised; accepted for scikit-learn pipelines
         let py = slf.py();
         let data = read_samples(x, "X")?;
         let (params, hidden) = {
@@ -188,14 +196,15 @@ impl PyRbm {
     }
 
     /// `fit(X)` then `transform(X)`.
-    #[pyo3(signature = (x, threads=None))]
+    #[pyo3(signature = (x, y=None, threads=None))]
     fn fit_transform<'py>(
         slf: Bound<'py, Self>,
         x: &Bound<'py, PyAny>,
+        y: Option<&Bound<'py, PyAny>>,
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let py = slf.py();
-        let fitted = Self::fit(slf, x, threads)?;
+        let fitted = Self::fit(slf, x, y, threads)?;
         let me = fitted.borrow();
         me.transform(py, x, threads)
     }
@@ -342,6 +351,294 @@ impl PyRbm {
             self.params.batch_size,
             self.params.epochs,
             self.params.sklearn_compat,
+            self.model.is_some()
+        )
+    }
+}
+
+/// Real-valued samples as float64 rows (the NumPy array is converted when it is not one).
+fn read_real(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<(Vec<f64>, usize, usize)> {
+    let d = crate::convert::real(obj, what, &[1, 2])?;
+    let (rows, cols) = d.rows_cols();
+    if rows == 0 || cols == 0 {
+        return Err(shape(format!("{what} is empty")));
+    }
+    if let Some(k) = d.data.iter().position(|x| !x.is_finite()) {
+        return Err(param(what, format!("row {} column {} is {}", k / cols, k % cols, d.data[k])));
+    }
+    Ok((d.data, rows, cols))
+}
+
+/// A Gaussian–Bernoulli RBM: real visible units with standard deviations σ, binary hidden
+/// units, trained by CD-k or persistent CD with σ fixed (the default, after standardising every
+/// feature; the transform is stored) or learned (`learn_sigma=True`, its own
+/// `sigma_learning_rate`).
+#[pyclass(name = "GaussianBernoulliRBM", module = "ebdm")]
+pub struct PyGaussianRbm {
+    params: GaussianTrainParams,
+    hidden: usize,
+    standardize: bool,
+    /// Per-feature mean and scale of the training data (identity without standardisation).
+    shift: Vec<f64>,
+    scale: Vec<f64>,
+    model: Option<GaussianRbm>,
+    history: Vec<GaussianEpoch>,
+}
+
+impl PyGaussianRbm {
+    fn fitted(&self) -> PyResult<&GaussianRbm> {
+        self.model.as_ref().ok_or_else(|| param("model", "not fitted yet: call fit(X) first"))
+    }
+
+    /// `X` in the model's units (standardised when the model was fitted that way).
+    fn prepare(&self, x: &Bound<'_, PyAny>) -> PyResult<(Vec<f64>, usize)> {
+        let model = self.fitted()?;
+        let (mut data, rows, cols) = read_real(x, "X")?;
+        if cols != model.visible() {
+            return Err(shape(format!("X has {cols} features, the model has {} visible units", model.visible())));
+        }
+        for row in data.chunks_exact_mut(cols) {
+            row.iter_mut().zip(self.shift.iter().zip(&self.scale)).for_each(|(v, (m, s))| *v = (*v - m) / s);
+        }
+        Ok((data, rows))
+    }
+}
+
+#[pymethods]
+impl PyGaussianRbm {
+    #[new]
+    #[pyo3(signature = (n_components=64, *, learning_rate=0.001, batch_size=100, n_iter=10, random_state=0,
+        algorithm="pcd", k=1, chains=100, learn_sigma=false, sigma_learning_rate=None, momentum=0.5, weight_decay=0.0,
+        standardize=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n_components: usize,
+        learning_rate: f64,
+        batch_size: usize,
+        n_iter: usize,
+        random_state: u64,
+        algorithm: &str,
+        k: usize,
+        chains: usize,
+        learn_sigma: bool,
+        sigma_learning_rate: Option<f64>,
+        momentum: f64,
+        weight_decay: f64,
+        standardize: bool,
+    ) -> PyResult<Self> {
+        if n_components == 0 {
+            return Err(param("n_components", "need at least one hidden unit"));
+        }
+        let algorithm = match algorithm {
+            "cd" => GaussianAlgorithm::Cd { k },
+            "pcd" => GaussianAlgorithm::Pcd { k, chains },
+            other => return Err(param("algorithm", format!("`{other}` is not one of cd, pcd"))),
+        };
+        let params = GaussianTrainParams {
+            algorithm,
+            learning_rate,
+            sigma_learning_rate: learn_sigma.then(|| sigma_learning_rate.unwrap_or(0.1 * learning_rate)),
+            batch_size,
+            epochs: n_iter,
+            momentum,
+            weight_decay,
+            seed: random_state,
+            ..GaussianTrainParams::default()
+        };
+        params.check().or_raise()?;
+        Ok(Self {
+            params,
+            hidden: n_components,
+            standardize,
+            shift: vec![],
+            scale: vec![],
+            model: None,
+            history: vec![],
+        })
+    }
+
+    /// Trains on `X` (samples × features) and returns `self`.
+    #[pyo3(signature = (x, y=None))]
+    fn fit<'py>(
+        slf: Bound<'py, Self>,
+        x: &Bound<'py, PyAny>,
+        y: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let _ = y;
+        let py = slf.py();
+        let (mut data, rows, cols) = read_real(x, "X")?;
+        let (params, hidden, standardize) = {
+            let me = slf.borrow();
+            (me.params.clone(), me.hidden, me.standardize)
+        };
+        let (mut shift, mut scale) = (vec![0.0; cols], vec![1.0; cols]);
+        if standardize {
+            for row in data.chunks_exact(cols) {
+                shift.iter_mut().zip(row).for_each(|(m, v)| *m += v / rows as f64);
+            }
+            for row in data.chunks_exact(cols) {
+                scale
+                    .iter_mut()
+                    .zip(row.iter().zip(&shift))
+                    .for_each(|(s, (v, m))| *s += (v - m).powi(2) / rows as f64);
+            }
+            // scale held 1 + variance; a constant feature keeps scale 1.
+            scale.iter_mut().for_each(|s| *s = if *s > 1.0 { (*s - 1.0).sqrt() } else { 1.0 });
+            for row in data.chunks_exact_mut(cols) {
+                row.iter_mut().zip(shift.iter().zip(&scale)).for_each(|(v, (m, s))| *v = (*v - m) / s);
+            }
+        }
+        let stop = StopFlag::new();
+        let watch = stop.clone();
+        let fit = run_released(py, None, Some(&watch), move || train_gaussian(&data, cols, hidden, &params, &stop))?
+            .or_raise()?;
+        {
+            let mut me = slf.borrow_mut();
+            me.shift = shift;
+            me.scale = scale;
+            me.model = Some(fit.model);
+            me.history = fit.history;
+        }
+        Ok(slf)
+    }
+
+    /// Hidden activation probabilities `σ(c + Wᵀ(v/σ))`, shape (samples, n_components).
+    fn transform<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let (data, rows) = self.prepare(x)?;
+        let model = self.fitted()?;
+        let out: Vec<f64> = data.chunks_exact(model.visible()).flat_map(|v| model.hidden_probs(v)).collect();
+        matrix(py, rows, self.hidden, out)
+    }
+
+    /// Free energy `F(v)` of every sample (in standardised units).
+    fn free_energy<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (data, _) = self.prepare(x)?;
+        let model = self.fitted()?;
+        Ok(PyArray1::from_vec(py, data.chunks_exact(model.visible()).map(|v| model.free_energy(v)).collect()))
+    }
+
+    /// Exact `log Z` (standardised units) by enumerating the hidden layer.
+    fn log_z(&self) -> PyResult<f64> {
+        self.fitted()?.log_z_exact().or_raise()
+    }
+
+    /// Exact mean log-density of `X` in its own units (the standardisation's Jacobian
+    /// included), by enumerating the hidden layer.
+    fn log_likelihood(&self, x: &Bound<'_, PyAny>) -> PyResult<f64> {
+        let (data, rows) = self.prepare(x)?;
+        let model = self.fitted()?;
+        let log_z = model.log_z_exact().or_raise()?;
+        let jac: f64 = self.scale.iter().map(|s| s.ln()).sum();
+        Ok(data.chunks_exact(model.visible()).map(|v| model.log_density(v, log_z)).sum::<f64>() / rows as f64 - jac)
+    }
+
+    /// `steps` Gibbs steps from each row of `v` (seeded); returns the visible means of the
+    /// last step in the units of `X`.
+    #[pyo3(signature = (v, steps=1, seed=0))]
+    fn gibbs<'py>(
+        &self,
+        py: Python<'py>,
+        v: &Bound<'py, PyAny>,
+        steps: usize,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let (data, rows) = self.prepare(v)?;
+        let model = self.fitted()?;
+        let n = model.visible();
+        let mut out = Vec::with_capacity(rows * n);
+        for (r, row) in data.chunks_exact(n).enumerate() {
+            let mut rng = ebdm::engine::rng::stream_path(seed, &[r as u64]);
+            let mut x = row.to_vec();
+            let mut mean = x.clone();
+            for _ in 0..steps.max(1) {
+                let h = model.sample_hidden(&x, &mut rng);
+                mean = model.visible_mean(&h);
+                x = model.sample_visible(&h, &mut rng);
+            }
+            out.extend(mean.iter().zip(self.shift.iter().zip(&self.scale)).map(|(v, (m, s))| v * s + m));
+        }
+        matrix(py, rows, n, out)
+    }
+
+    /// Weights, shape (n_components, features).
+    #[getter]
+    fn components_<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let m = self.fitted()?;
+        let (n, h) = (m.visible(), m.hidden());
+        let w = m.weights();
+        matrix(py, h, n, (0..h).flat_map(|j| (0..n).map(move |i| w[i * h + j])).collect())
+    }
+
+    /// Standard deviations σ of the visible units (standardised units).
+    #[getter]
+    fn sigma_<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(PyArray1::from_vec(py, self.fitted()?.sigma().to_vec()))
+    }
+
+    /// Per-epoch reconstruction error and mean σ of the last `fit`.
+    #[getter]
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("epoch", PyArray1::from_vec(py, self.history.iter().map(|e| e.epoch as i64).collect()))?;
+        d.set_item("reconstruction_error", PyArray1::from_vec(py, self.history.iter().map(|e| e.recon_sse).collect()))?;
+        d.set_item("mean_sigma", PyArray1::from_vec(py, self.history.iter().map(|e| e.mean_sigma).collect()))?;
+        Ok(d)
+    }
+
+    /// Rebuilds a model from `__reduce__`'s state (a JSON string).
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: &str) -> PyResult<Self> {
+        #[derive(serde::Deserialize)]
+        struct State {
+            params: GaussianTrainParams,
+            hidden: usize,
+            standardize: bool,
+            shift: Vec<f64>,
+            scale: Vec<f64>,
+            model: Option<GaussianRbm>,
+            history: Vec<GaussianEpoch>,
+        }
+        let s: State = serde_json::from_str(state).map_err(|e| param("state", e.to_string()))?;
+        s.params.check().or_raise()?;
+        if let Some(m) = &s.model {
+            GaussianRbm::new(
+                m.visible(),
+                m.hidden(),
+                m.weights().to_vec(),
+                m.visible_bias().to_vec(),
+                m.hidden_bias().to_vec(),
+                m.sigma().to_vec(),
+            )
+            .or_raise()?;
+        }
+        Ok(Self {
+            params: s.params,
+            hidden: s.hidden,
+            standardize: s.standardize,
+            shift: s.shift,
+            scale: s.scale,
+            model: s.model,
+            history: s.history,
+        })
+    }
+
+    /// Pickle support: settings, standardisation, parameters and history, bit for bit.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let me = slf.borrow();
+        let state = serde_json::json!({"params": me.params, "hidden": me.hidden, "standardize": me.standardize,
+            "shift": me.shift, "scale": me.scale, "model": me.model, "history": me.history})
+        .to_string();
+        let ctor = slf.get_type().getattr("_from_state")?;
+        Ok((ctor, PyTuple::new(py, [state])?))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "GaussianBernoulliRBM(n_components={}, learning_rate={}, learn_sigma={}, fitted={})",
+            self.hidden,
+            self.params.learning_rate,
+            self.params.sigma_learning_rate.is_some(),
             self.model.is_some()
         )
     }

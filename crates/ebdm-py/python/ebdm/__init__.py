@@ -23,7 +23,8 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :class:`RBM`: a Bernoulli–Bernoulli restricted Boltzmann machine trained by CD-k,
   persistent CD or parallel tempering, with scikit-learn's ``BernoulliRBM`` names (``fit``,
   ``transform``, ``score_samples``, ``gibbs``, ``components_``) plus exact ``log_z`` and
-  pseudo-likelihood for small models;
+  pseudo-likelihood for small models; :class:`GaussianBernoulliRBM` for real-valued data (σ
+  fixed after standardising, or learned);
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
   memories, modern network, graded limit), returning dicts of columns that load into pandas;
@@ -51,6 +52,7 @@ from ._ebdm import (
     DenseAM,
     DenseClassifier,
     DenseRetrieval,
+    GaussianBernoulliRBM,
     GradedHopfield,
     HierarchicalMemory,
     Hopfield,
@@ -72,6 +74,7 @@ __all__ = [
     "DenseAM",
     "DenseClassifier",
     "DenseRetrieval",
+    "GaussianBernoulliRBM",
     "GradedHopfield",
     "HierarchicalMemory",
     "Hopfield",

@@ -70,15 +70,32 @@ impl GaussianRbm {
         self.hidden
     }
 
+    /// Weights `W`, `n × m` row-major.
+    pub fn weights(&self) -> &[f64] {
+        &self.w
+    }
+    /// Visible biases `b`.
+    pub fn visible_bias(&self) -> &[f64] {
+        &self.b
+    }
+    /// Hidden biases `c`.
+    pub fn hidden_bias(&self) -> &[f64] {
+        &self.c
+    }
+    /// Standard deviations `σ`.
+    pub fn sigma(&self) -> &[f64] {
+        &self.sigma
+    }
+
     /// `(Wh)_i` for every visible unit.
-    fn wh(&self, h: &[f64]) -> Vec<f64> {
+    pub(crate) fn wh(&self, h: &[f64]) -> Vec<f64> {
         let m = self.hidden;
         (0..self.visible).map(|i| self.w[i * m..(i + 1) * m].iter().zip(h).map(|(a, b)| a * b).sum()).collect()
     }
 
     /// Hidden pre-activations `c_j + Σ_i W_ij v_i/σ_i`.
     #[allow(clippy::needless_range_loop)]
-    fn hidden_input(&self, v: &[f64]) -> Vec<f64> {
+    pub(crate) fn hidden_input(&self, v: &[f64]) -> Vec<f64> {
         let m = self.hidden;
         let mut x = self.c.clone();
         for i in 0..self.visible {
@@ -113,6 +130,11 @@ impl GaussianRbm {
     /// The mean `b_i + σ_i (Wh)_i` of `p(v | h)` (the reconstruction used for monitoring).
     pub fn visible_mean(&self, h: &[f64]) -> Vec<f64> {
         self.wh(h).iter().enumerate().map(|(i, a)| self.b[i] + self.sigma[i] * a).collect()
+    }
+
+    /// A sample of `p(h | v)`.
+    pub fn sample_hidden(&self, v: &[f64], rng: &mut Rng64) -> Vec<f64> {
+        self.hidden_probs(v).into_iter().map(|p| f64::from(u8::from(rng.random::<f64>() < p))).collect()
     }
 
     /// A sample of `p(v | h)`.
