@@ -133,3 +133,24 @@ def test_gaussian_rbm_learned_sigma_fits_better_and_pickles():
 def test_gaussian_rbm_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_bernoulli_rbm_is_a_scikit_learn_estimator():
+    X = bars()
+    est = ebdm.BernoulliRBM(8, learning_rate=0.05, n_iter=5, random_state=1)
+    assert est.get_params()["n_components"] == 8
+    assert est.set_params(n_iter=6).n_iter == 6
+    H = est.fit_transform(X)
+    direct = ebdm.RBM(8, learning_rate=0.05, n_iter=6, random_state=1).fit(X)
+    np.testing.assert_array_equal(H, direct.transform(X))
+    with pytest.raises(ValueError, match="invalid parameter"):
+        est.set_params(n_hidden=3)
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    y = (X[:, :4].sum(axis=1) > 2).astype(int)
+    pipe = Pipeline([("rbm", clone(est)), ("clf", LogisticRegression())]).fit(X, y)
+    assert pipe.score(X, y) > 0.5 and "BernoulliRBM" in repr(pipe)
+    del sklearn

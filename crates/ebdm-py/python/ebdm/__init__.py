@@ -23,7 +23,8 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :class:`RBM`: a Bernoulli–Bernoulli restricted Boltzmann machine trained by CD-k,
   persistent CD or parallel tempering, with scikit-learn's ``BernoulliRBM`` names (``fit``,
   ``transform``, ``score_samples``, ``gibbs``, ``components_``) plus exact ``log_z`` and
-  pseudo-likelihood for small models; :class:`GaussianBernoulliRBM` for real-valued data (σ
+  pseudo-likelihood for small models (:class:`BernoulliRBM` wraps it as a scikit-learn
+  estimator for pipelines and grid searches); :class:`GaussianBernoulliRBM` for real-valued data (σ
   fixed after standardising, or learned);
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
@@ -68,9 +69,11 @@ from ._ebdm import (
     solve_ising,
 )
 from . import data, experiments, metrics, sparse
+from .estimators import BernoulliRBM
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 
 __all__ = [
+    "BernoulliRBM",
     "DenseAM",
     "DenseClassifier",
     "DenseRetrieval",
