@@ -66,7 +66,9 @@ fn history_dict<'py>(py: Python<'py>, h: &[EpochStats], interrupted: bool) -> Py
 /// `sklearn_compat=True` (the default) trains as scikit-learn's `BernoulliRBM.fit` does:
 /// PCD-1 with `batch_size` chains started at zero and minibatches in data order. With
 /// `sklearn_compat=False` the minibatches are shuffled each epoch and `algorithm` ("cd", "pcd"
-/// or "pt"), `k`, `chains`, `momentum`, `weight_decay` and `centering` apply.
+/// or "pt"), `k`, `chains`, `momentum`, `weight_decay` and `centering` apply. After every epoch
+/// the first `monitor_samples` training samples give the exact pseudo-likelihood and the
+/// reconstruction error of `history` (0 turns that off; it costs `n` free energies per sample).
 #[pyclass(name = "RBM", module = "ebdm")]
 pub struct PyRbm {
     params: TrainParams,
@@ -98,7 +100,7 @@ impl PyRbm {
     #[new]
     #[pyo3(signature = (n_components=256, *, learning_rate=0.1, batch_size=10, n_iter=10, random_state=0,
         sklearn_compat=true, algorithm="pcd", k=1, chains=None, temperatures=10, momentum=0.0, weight_decay=0.0,
-        centering=None, precision="f32"))]
+        centering=None, precision="f32", monitor_samples=100))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         n_components: usize,
@@ -115,6 +117,7 @@ impl PyRbm {
         weight_decay: f64,
         centering: Option<f64>,
         precision: &str,
+        monitor_samples: usize,
     ) -> PyResult<Self> {
         if n_components == 0 {
             return Err(param("n_components", "need at least one hidden unit"));
@@ -128,7 +131,11 @@ impl PyRbm {
             other => return Err(param("algorithm", format!("`{other}` is not one of cd, pcd, pt"))),
         };
         let params = if sklearn_compat {
-            TrainParams { precision, ..TrainParams::sklearn(learning_rate, batch_size, n_iter, random_state) }
+            TrainParams {
+                precision,
+                monitor_samples,
+                ..TrainParams::sklearn(learning_rate, batch_size, n_iter, random_state)
+            }
         } else {
             TrainParams {
                 algorithm,
@@ -140,6 +147,7 @@ impl PyRbm {
                 weight_decay,
                 centering,
                 precision,
+                monitor_samples,
                 seed: random_state,
                 ..TrainParams::default()
             }

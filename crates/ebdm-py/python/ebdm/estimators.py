@@ -12,7 +12,8 @@ class BernoulliRBM:
 
     The constructor takes scikit-learn's names; ``sklearn_compat=True`` (the default) trains as
     scikit-learn does (PCD-1, ``batch_size`` chains started at zero, minibatches in data
-    order). Fitted attributes: ``components_``, ``intercept_hidden_``, ``intercept_visible_``,
+    order). Per-epoch monitoring (``model_.history``) is on only with ``verbose``. Fitted
+    attributes: ``components_``, ``intercept_hidden_``, ``intercept_visible_``,
     ``model_`` (the :class:`ebdm.RBM`).
     """
 
@@ -53,7 +54,8 @@ class BernoulliRBM:
         self.model_ = _RBM(self.n_components, learning_rate=self.learning_rate, batch_size=self.batch_size,
                            n_iter=self.n_iter, random_state=seed, sklearn_compat=self.sklearn_compat,
                            algorithm=self.algorithm, k=self.k, chains=self.n_chains, momentum=self.momentum,
-                           weight_decay=self.weight_decay, precision=self.precision)
+                           weight_decay=self.weight_decay, precision=self.precision,
+                           monitor_samples=100 if self.verbose else 0)
         self.model_.fit(X, threads=self.n_threads)
         return self
 
