@@ -58,6 +58,10 @@ pub struct SolveArgs {
     /// Write the best spins, one ±1 per line, to this file.
     #[arg(long)]
     pub spins: Option<PathBuf>,
+    /// maxcut: also certify an upper bound on every cut from the Goemans–Williamson relaxation
+    /// (rank-k Burer–Monteiro factorisation and a dual certificate; at most 4000 vertices).
+    #[arg(long)]
+    pub bound: bool,
 }
 
 /// Parses `500ms`, `10s`, `2m`, `1h` or a plain number of seconds.
@@ -233,8 +237,40 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         );
     }
     let r = ising::solve(&model, solver.as_ref(), &opts)?;
-    report(env, kind, args, &problem, &model, &r, instance_info, target, best_known, parse_s, build_s)?;
+    let bound = match (&problem, args.bound) {
+        (Problem::MaxCut { graph, .. }, true) => {
+            if graph.n > ising::gw::MAX_BOUND_NODES {
+                bail!(
+                    "--bound: {} vertices; the certified bound handles at most {}",
+                    graph.n,
+                    ising::gw::MAX_BOUND_NODES
+                );
+            }
+            let t = Instant::now();
+            let g = ising::gw::gw(
+                graph,
+                &ising::gw::GwOptions { seed: env.seed, stop: env.stop.clone(), ..Default::default() },
+            )?;
+            Some(Bound {
+                upper: g.upper_bound.expect("bound requested"),
+                sdp: g.sdp_value,
+                rounded: g.cut,
+                secs: t.elapsed().as_secs_f64(),
+            })
+        }
+        (_, true) => bail!("--bound applies to maxcut only"),
+        _ => None,
+    };
+    report(env, kind, args, &problem, &model, &r, instance_info, target, best_known, parse_s, build_s, bound)?;
     Ok(r.stop == ising::SolveStop::Interrupted)
+}
+
+/// The Goemans–Williamson upper bound of a maxcut run.
+struct Bound {
+    upper: f64,
+    sdp: f64,
+    rounded: f64,
+    secs: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -250,9 +286,15 @@ fn report(
     best_known: Option<f64>,
     parse_s: f64,
     build_s: f64,
+    bound: Option<Bound>,
 ) -> Result<()> {
     // The objective is recounted from the spins, independently of the solver's energies.
     let objective = problem.objective(model, &r.spins);
+    if let Some(b) = &bound {
+        if objective > b.upper {
+            bail!("internal check failed: cut {objective} above the certified upper bound {}", b.upper);
+        }
+    }
     let from_energy = problem.objective_of_energy(r.energy);
     if objective != from_energy {
         bail!("internal check failed: objective {objective} recounted from spins, {from_energy} from the energy");
@@ -297,6 +339,13 @@ fn report(
         "best_step": r.best_step,
         "trace": trace,
     });
+    if let Some(b) = &bound {
+        out["upper_bound"] = json!(b.upper);
+        out["sdp_value"] = json!(b.sdp);
+        out["gap_to_bound_percent"] = json!(100.0 * (b.upper - objective) / b.upper);
+        out["gw_rounded_cut"] = json!(b.rounded);
+        out["bound_s"] = json!(b.secs);
+    }
     if !args.no_spins {
         out["spins"] = json!(r.spins);
     }
@@ -319,6 +368,15 @@ fn report(
         println!("{:<14} {}", "energy", r.energy);
         if let (Some(bk), Some(g)) = (best_known, gap) {
             println!("{:<14} {bk} (gap {g:.3} %)", "best known");
+        }
+        if let Some(b) = &bound {
+            println!(
+                "{:<14} {:.3} (Goemans–Williamson, certified; {:.3} % above the cut; {:.2} s)",
+                "upper bound",
+                b.upper,
+                100.0 * (b.upper - objective) / b.upper,
+                b.secs
+            );
         }
         println!("{:<14} {:.4} s (replica {}, step {})", "time to best", r.time_to_best_s, r.best_replica, r.best_step);
         if let Some(t) = target {

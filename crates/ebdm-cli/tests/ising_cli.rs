@@ -92,6 +92,14 @@ fn ising_and_qubo_files_and_generator() {
     let r = json_of(&["maxcut", k.to_str().unwrap(), "--solver", "sa", "--steps", "200", "--json", "-"]);
     assert_eq!(r["backend"], "dense");
     assert_eq!(r["instance"]["m"].as_u64(), Some(435));
+    // The certified Goemans–Williamson bound lies above the cut found.
+    let r = json_of(&["maxcut", k.to_str().unwrap(), "--solver", "sa", "--steps", "200", "--bound", "--json", "-"]);
+    let (cut, ub) = (r["cut"].as_f64().unwrap(), r["upper_bound"].as_f64().unwrap());
+    assert!(ub >= cut && r["sdp_value"].as_f64().unwrap() <= ub + 1e-9, "{cut} vs {ub}");
+    assert!(r["gw_rounded_cut"].as_f64().unwrap() <= ub);
+    let out = ebdm().args(["ising", ising.to_str().unwrap(), "--bound"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("maxcut only"));
 }
 
 #[test]

@@ -19,6 +19,7 @@
 pub mod exact;
 pub mod experiments;
 pub mod greedy;
+pub mod gw;
 pub mod io;
 pub mod model;
 pub mod oim;
