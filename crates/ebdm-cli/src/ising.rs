@@ -62,6 +62,10 @@ pub struct SolveArgs {
     /// (rank-k Burer–Monteiro factorisation and a dual certificate; at most 4000 vertices).
     #[arg(long)]
     pub bound: bool,
+    /// Repeat the solve this many times with independent seeds (needs --target) and report the
+    /// success probability, the median time to target and TTS(99 %).
+    #[arg(long)]
+    pub repeat: Option<usize>,
 }
 
 /// Parses `500ms`, `10s`, `2m`, `1h` or a plain number of seconds.
@@ -235,6 +239,36 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
             args.steps,
             args.time_limit.map_or(String::new(), |d| format!(", time limit {:.3} s", d.as_secs_f64()))
         );
+    }
+    if let Some(n) = args.repeat {
+        if target.is_none() {
+            bail!("--repeat needs --target (a cut, energy or QUBO value, best-known or a percentage)");
+        }
+        let rep = ising::tts::time_to_solution(&model, solver.as_ref(), &opts, n)?;
+        let out = json!({"meta": metadata(env), "instance": instance_info, "solver": args.solver,
+                         "replicas": args.replicas, "steps": args.steps, "target": target, "tts": rep});
+        match args.json.as_deref() {
+            Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string(&out)?),
+            Some(p) => std::fs::write(p, serde_json::to_string_pretty(&out)? + "\n")
+                .with_context(|| format!("cannot write {}", p.display()))?,
+            None => {}
+        }
+        if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
+            let done = rep.repeats.len();
+            let hits = rep.repeats.iter().filter(|r| r.time_to_target_s.is_some()).count();
+            println!("{:<22} {}", "target", target.expect("checked"));
+            println!("{:<22} {hits}/{done} ({:.3})", "reached", rep.success_probability);
+            match rep.median_time_to_target_s {
+                Some(t) => println!("{:<22} {t:.4} s", "median time to target"),
+                None => println!("{:<22} –", "median time to target"),
+            }
+            println!("{:<22} {:.4} s", "mean time per repeat", rep.mean_repeat_s);
+            match rep.tts99_s {
+                Some(t) => println!("{:<22} {t:.4} s", "TTS(99 %)"),
+                None => println!("{:<22} not reached in any repeat", "TTS(99 %)"),
+            }
+        }
+        return Ok(rep.interrupted);
     }
     let r = ising::solve(&model, solver.as_ref(), &opts)?;
     let bound = match (&problem, args.bound) {

@@ -97,6 +97,26 @@ fn ising_and_qubo_files_and_generator() {
     let (cut, ub) = (r["cut"].as_f64().unwrap(), r["upper_bound"].as_f64().unwrap());
     assert!(ub >= cut && r["sdp_value"].as_f64().unwrap() <= ub + 1e-9, "{cut} vs {ub}");
     assert!(r["gw_rounded_cut"].as_f64().unwrap() <= ub);
+    // Repeated solves to a target: success counts and TTS(99 %).
+    let r = json_of(&[
+        "maxcut",
+        k.to_str().unwrap(),
+        "--steps",
+        "200",
+        "--target",
+        &cut.to_string(),
+        "--repeat",
+        "5",
+        "--json",
+        "-",
+    ]);
+    let tts = &r["tts"];
+    assert_eq!(tts["repeats"].as_array().unwrap().len(), 5);
+    let p = tts["success_probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    assert_eq!(tts["tts99_s"].is_null(), p == 0.0);
+    let out = ebdm().args(["maxcut", k.to_str().unwrap(), "--repeat", "3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
     let out = ebdm().args(["ising", ising.to_str().unwrap(), "--bound"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("maxcut only"));

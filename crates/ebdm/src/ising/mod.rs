@@ -26,6 +26,7 @@ pub mod oim;
 pub mod sa;
 pub mod sb;
 pub mod solve;
+pub mod tts;
 
 #[cfg(test)]
 mod tests;
