@@ -31,6 +31,17 @@ def test_read_gset_and_maxcut_on_g11():
     assert np.array_equal(again["spins"], r["spins"])
 
 
+def test_maxcut_bound_lies_above_the_exact_maximum():
+    rng = np.random.default_rng(3)
+    n = 12
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.5]
+    edges = np.array([(i, j, rng.choice([-1.0, 1.0, 2.0])) for i, j in pairs])
+    best = max(cut_of(edges, np.array((1,) + s)) for s in itertools.product((1, -1), repeat=n - 1))
+    r = ebdm.maxcut(edges, n, solver="sa", replicas=4, steps=200, bound=True)
+    assert r["cut"] <= best <= r["upper_bound"] + 1e-9
+    assert r["sdp_value"] <= r["upper_bound"] + 1e-9 and r["gw_rounded_cut"] <= best
+
+
 def test_solve_ising_matches_exhaustive_search():
     rng = np.random.default_rng(0)
     n = 10

@@ -84,9 +84,11 @@ fn run_solver(
 /// `oim`. Returns a dict with `cut` (recounted from `spins`), `energy` (H = (W − 2·cut) for
 /// J = −w), `spins` (int8 ±1), `time_to_best_s`, `trace` [(seconds, best cut)], `stop_reason`,
 /// `steps_done`, `runs_done`, `wall_s`. The GIL is released while solving; Ctrl-C interrupts.
+/// With `bound=True` also `upper_bound` (certified Goemans–Williamson bound on every cut, at
+/// most 4000 vertices), `sdp_value` and `gw_rounded_cut`.
 #[pyfunction]
 #[pyo3(signature = (edges, n, solver = "dsb", replicas = 16, steps = 1000, runs = None, time_limit = None,
-                    seed = 0, polish = false, target = None, threads = None))]
+                    seed = 0, polish = false, target = None, threads = None, bound = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn maxcut<'py>(
     py: Python<'py>,
@@ -101,6 +103,7 @@ pub fn maxcut<'py>(
     polish: bool,
     target: Option<f64>,
     threads: Option<usize>,
+    bound: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let e = real(edges, "edges", &[2])?;
     let (m, cols) = e.rows_cols();
@@ -124,7 +127,21 @@ pub fn maxcut<'py>(
     let target_energy = target.map(|t| g.total_weight() - 2.0 * t);
     let opts = options(replicas, steps, runs, time_limit, seed, polish, target_energy, StopFlag::new())?;
     let r = run_solver(py, &model, solver, &opts, threads)?;
-    result_dict(py, &r, solver, ("cut", g.cut(&r.spins)), |e| g.cut_from_energy(e))
+    let out = result_dict(py, &r, solver, ("cut", g.cut(&r.spins)), |e| g.cut_from_energy(e))?;
+    if bound {
+        if n > ebdm::ising::gw::MAX_BOUND_NODES {
+            return Err(shape(format!(
+                "bound: {n} vertices; the certified bound handles at most {}",
+                ebdm::ising::gw::MAX_BOUND_NODES
+            )));
+        }
+        let gw_opts = ebdm::ising::gw::GwOptions { seed, ..Default::default() };
+        let gwr = py.allow_threads(|| ebdm::ising::gw::gw(&g, &gw_opts)).or_raise()?;
+        out.set_item("upper_bound", gwr.upper_bound)?;
+        out.set_item("sdp_value", gwr.sdp_value)?;
+        out.set_item("gw_rounded_cut", gwr.cut)?;
+    }
+    Ok(out)
 }
 
 /// Minimises H(s) = −½ sᵀJs − hᵀs + offset for a symmetric N×N array J (its diagonal must be
