@@ -247,12 +247,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         let rep = ising::tts::time_to_solution(&model, solver.as_ref(), &opts, n)?;
         let out = json!({"meta": metadata(env), "instance": instance_info, "solver": args.solver,
                          "replicas": args.replicas, "steps": args.steps, "target": target, "tts": rep});
-        match args.json.as_deref() {
-            Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string(&out)?),
-            Some(p) => std::fs::write(p, serde_json::to_string_pretty(&out)? + "\n")
-                .with_context(|| format!("cannot write {}", p.display()))?,
-            None => {}
-        }
+        write_json_result(args.json.as_deref(), &out)?;
         if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
             let done = rep.repeats.len();
             let hits = rep.repeats.iter().filter(|r| r.time_to_target_s.is_some()).count();
@@ -297,6 +292,17 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     };
     report(env, kind, args, &problem, &model, &r, instance_info, target, best_known, parse_s, build_s, bound)?;
     Ok(r.stop == ising::SolveStop::Interrupted)
+}
+
+/// Writes the JSON result to standard output (`-`, one line) or to a file (indented).
+fn write_json_result(path: Option<&Path>, out: &Value) -> Result<()> {
+    match path {
+        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string(out)?),
+        Some(p) => std::fs::write(p, serde_json::to_string_pretty(out)? + "\n")
+            .with_context(|| format!("cannot write {}", p.display()))?,
+        None => {}
+    }
+    Ok(())
 }
 
 /// The Goemans–Williamson upper bound of a maxcut run.
@@ -391,12 +397,7 @@ fn report(
         }
         f.flush()?;
     }
-    match args.json.as_deref() {
-        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string(&out)?),
-        Some(p) => std::fs::write(p, serde_json::to_string_pretty(&out)? + "\n")
-            .with_context(|| format!("cannot write {}", p.display()))?,
-        None => {}
-    }
+    write_json_result(args.json.as_deref(), &out)?;
     if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
         println!("{objective_name:<14} {objective}");
         println!("{:<14} {}", "energy", r.energy);

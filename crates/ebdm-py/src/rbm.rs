@@ -326,18 +326,8 @@ impl PyRbm {
         }
         let s: State = serde_json::from_str(state).map_err(|e| param("state", e.to_string()))?;
         s.params.check().or_raise()?;
-        if let Some(m) = &s.model {
-            // Re-validates shapes and finiteness.
-            Rbm::new(
-                m.visible(),
-                m.hidden(),
-                m.weights().to_vec(),
-                m.visible_bias().to_vec(),
-                m.hidden_bias().to_vec(),
-            )
-            .or_raise()?;
-        }
-        Ok(Self { params: s.params, hidden: s.hidden, model: s.model, history: s.history })
+        let model = s.model.map(Rbm::validated).transpose().or_raise()?;
+        Ok(Self { params: s.params, hidden: s.hidden, model, history: s.history })
     }
 
     /// Pickle support: parameters, weights and history, bit for bit.
@@ -608,24 +598,14 @@ impl PyGaussianRbm {
         }
         let s: State = serde_json::from_str(state).map_err(|e| param("state", e.to_string()))?;
         s.params.check().or_raise()?;
-        if let Some(m) = &s.model {
-            GaussianRbm::new(
-                m.visible(),
-                m.hidden(),
-                m.weights().to_vec(),
-                m.visible_bias().to_vec(),
-                m.hidden_bias().to_vec(),
-                m.sigma().to_vec(),
-            )
-            .or_raise()?;
-        }
+        let model = s.model.map(GaussianRbm::validated).transpose().or_raise()?;
         Ok(Self {
             params: s.params,
             hidden: s.hidden,
             standardize: s.standardize,
             shift: s.shift,
             scale: s.scale,
-            model: s.model,
+            model,
             history: s.history,
         })
     }

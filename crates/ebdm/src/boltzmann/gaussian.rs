@@ -61,6 +61,12 @@ impl GaussianRbm {
         Ok(Self { visible, hidden, w, b, c, sigma })
     }
 
+    /// The same model after the checks of [`GaussianRbm::new`] (for parameters read from a
+    /// file).
+    pub fn validated(self) -> Result<Self> {
+        Self::new(self.visible, self.hidden, self.w, self.b, self.c, self.sigma)
+    }
+
     /// Number of visible units.
     pub fn visible(&self) -> usize {
         self.visible

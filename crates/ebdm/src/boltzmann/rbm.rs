@@ -97,6 +97,11 @@ impl Rbm {
         Ok(Self { visible, hidden, w, b, c })
     }
 
+    /// The same model after the checks of [`Rbm::new`] (for parameters read from a file).
+    pub fn validated(self) -> Result<Self> {
+        Self::new(self.visible, self.hidden, self.w, self.b, self.c)
+    }
+
     /// Weights drawn from `N(0, std²)` with stream `(seed, 0)`, biases zero.
     pub fn random(visible: usize, hidden: usize, std: f64, seed: u64) -> Result<Self> {
         check_sizes(visible, hidden)?;
