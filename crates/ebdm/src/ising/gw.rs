@@ -32,6 +32,7 @@ use super::model::{Backend, MaxCutGraph};
 use crate::engine::rng::stream_path;
 use crate::engine::StopFlag;
 use crate::error::{Error, Result};
+use crate::proximal::problem::dot;
 
 /// Largest graph for which [`gw`] certifies an upper bound (dense eigenvalues, `O(n³)`).
 pub const MAX_BOUND_NODES: usize = 4000;
@@ -94,8 +95,16 @@ fn neighbour_sum(adj: &[(usize, f64)], v: &[f64], k: usize, out: &mut [f64]) {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// `y_i = ¼(d_i − v_i·g_i)`: the dual point of the factorisation; `Σ y_i = ¼⟨L, VVᵀ⟩` is the
+/// relaxation's objective.
+fn dual_point(adj: &[Vec<(usize, f64)>], degrees: &[f64], v: &[f64], k: usize) -> Vec<f64> {
+    let mut gi = vec![0.0; k];
+    (0..degrees.len())
+        .map(|i| {
+            neighbour_sum(&adj[i], v, k, &mut gi);
+            0.25 * (degrees[i] - dot(&v[i * k..(i + 1) * k], &gi))
+        })
+        .collect()
 }
 
 /// Solves the rank-`k` relaxation of `g`, rounds it and, when asked, certifies an upper bound.
@@ -116,16 +125,7 @@ pub fn gw(g: &MaxCutGraph, opts: &GwOptions) -> Result<GwResult> {
         let norm = dot(row, row).sqrt();
         row.iter_mut().for_each(|x| *x /= norm);
     }
-    // ¼⟨L, VVᵀ⟩ = ¼ Σ_i (d_i − v_i·g_i).
-    let objective = |v: &[f64]| {
-        let mut gi = vec![0.0; k];
-        (0..n)
-            .map(|i| {
-                neighbour_sum(&adj[i], v, k, &mut gi);
-                0.25 * (degrees[i] - dot(&v[i * k..(i + 1) * k], &gi))
-            })
-            .sum::<f64>()
-    };
+    let objective = |v: &[f64]| dual_point(&adj, &degrees, v, k).iter().sum::<f64>();
     let mut value = objective(&v);
     let (mut sweeps, mut interrupted) = (0, false);
     let mut gi = vec![0.0; k];
@@ -184,13 +184,7 @@ fn certified_bound(
     k: usize,
 ) -> Result<(f64, f64)> {
     let n = g.n;
-    let mut gi = vec![0.0; k];
-    let y: Vec<f64> = (0..n)
-        .map(|i| {
-            neighbour_sum(&adj[i], v, k, &mut gi);
-            0.25 * (degrees[i] - dot(&v[i * k..(i + 1) * k], &gi))
-        })
-        .collect();
+    let y = dual_point(adj, degrees, v, k);
     // M = Diag(y) − L/4 = Diag(y − d/4) + W/4.
     let mut m = Mat::<f64>::zeros(n, n);
     for i in 0..n {
@@ -205,7 +199,7 @@ fn certified_bound(
         .self_adjoint_eigenvalues(Side::Lower)
         .map_err(|e| Error::Numerical(format!("eigenvalues of the dual matrix: {e:?}")))?;
     let lambda_min = eig.iter().copied().fold(f64::INFINITY, f64::min);
-    let frobenius = (0..n).map(|i| (0..n).map(|j| m[(i, j)] * m[(i, j)]).sum::<f64>()).sum::<f64>().sqrt();
+    let frobenius = m.norm_l2();
     // Backward-stable eigensolvers err by a small multiple of u·‖M‖.
     let margin = 1e-10 * frobenius.max(1.0);
     let shift = (margin - lambda_min).max(0.0);

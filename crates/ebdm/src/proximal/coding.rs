@@ -386,6 +386,7 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
     let mut reference: Option<(usize, f64)> = None;
     let mut rate: Option<f64> = None;
     let mut next_check = CHECK_EVERY;
+    let step = FistaStep { k, gamma, threshold: gamma * alpha, nonneg: opts.nonneg };
     for it in 0..opts.iterations {
         if opts.stop.is_raised() {
             break;
@@ -435,7 +436,6 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
             None => batch_gradient(dict, &y, b, &mut grad, nr),
         }
         std::mem::swap(&mut cur, &mut prev);
-        let step = FistaStep { k, gamma, threshold: gamma * alpha, nonneg: opts.nonneg };
         step.apply(&mut cur, &prev, &mut y, single.as_mut().map(|p| &mut p.y32[..]), &grad, &mut t);
     }
     c.copy_from_slice(&cur);
