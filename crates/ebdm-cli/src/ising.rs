@@ -20,13 +20,16 @@ pub struct SolveArgs {
     pub file: PathBuf,
     /// Solver: sa (simulated annealing, dwave-samplers β range), greedy (1-flip steepest
     /// descent from random states), asb / bsb / dsb (alias sb) / hbsb / hdsb (simulated
-    /// bifurcation: adiabatic, ballistic, discrete, heated), oim (oscillator Ising machine).
+    /// bifurcation: adiabatic, ballistic, discrete, heated), oim (oscillator Ising machine),
+    /// ahc / cac (coherent-Ising-machine amplitude models with amplitude-heterogeneity
+    /// correction or chaotic amplitude control).
     #[arg(long, default_value = "sa")]
     pub solver: String,
     /// Replicas per run, solved in parallel; replica r of run b uses stream (seed, b·R + r).
     #[arg(long, default_value_t = 16)]
     pub replicas: usize,
-    /// Steps per replica and run: sweeps (sa), descents (greedy), integration steps (sb, oim).
+    /// Steps per replica and run: sweeps (sa), descents (greedy), integration steps (sb, oim,
+    /// ahc, cac).
     #[arg(long, alias = "sweeps", default_value_t = 1000)]
     pub steps: usize,
     /// Number of runs (batches of replicas). Default: 1, or as many as fit in --time-limit.
@@ -46,6 +49,10 @@ pub struct SolveArgs {
     /// Coupling storage: auto (dense at ≥ 25 % density), csr or dense.
     #[arg(long, default_value = "auto")]
     pub backend: String,
+    /// Simulated-bifurcation parameter set: goto2021 (default) or sbpy2 (the step order and
+    /// schedule of the simulated-bifurcation 2.0.0 package, for side-by-side runs).
+    #[arg(long, default_value = "goto2021")]
+    pub preset: String,
     /// Finish every replica's best state with greedy 1-flip descent.
     #[arg(long)]
     pub polish: bool,
@@ -130,7 +137,7 @@ fn default_best_known() -> Option<PathBuf> {
 }
 
 /// The resolved parameters of a solver on a model, for the JSON result.
-fn solver_params(name: &str, model: &IsingModel) -> Value {
+fn solver_params(name: &str, preset: ising::SbPreset, model: &IsingModel) -> Value {
     match name {
         "sa" => {
             let (hot, cold) = ising::sa::default_beta_range(model);
@@ -144,20 +151,36 @@ fn solver_params(name: &str, model: &IsingModel) -> Value {
             json!({"dt": o.dt, "ks_max": o.ks_max, "noise": o.noise, "K": k,
                    "schedule": "K_s linear 0→ks_max, noise linear noise→0"})
         }
+        "ahc" | "cac" => {
+            let mode = if name == "ahc" { ising::CimMode::Ahc } else { ising::CimMode::Cac };
+            let Ok(c) = ising::Cim::new(mode).resolved(model) else { return Value::Null };
+            let scale = ising::cim::coupling_scale(model);
+            match mode {
+                ising::CimMode::Ahc => json!({"dt": c.dt, "r": c.r, "mu": c.mu, "epsilon": c.epsilon,
+                    "beta": c.beta_ahc, "coupling_scale": scale, "x0": "U(-5e-4, 5e-4)", "e0": 1.0}),
+                ising::CimMode::Cac => json!({"dt": c.dt, "r": c.r, "mu": c.mu, "beta": c.beta,
+                    "alpha": c.alpha, "rho": c.rho, "delta": c.delta, "gamma": c.gamma, "tau": c.tau,
+                    "coupling_scale": scale, "restart": !c.compat, "x0": "U(-5e-4, 5e-4)", "e0": 1.0}),
+            }
+        }
         _ => {
             let sb = match ising::solver_by_name(name) {
                 Ok(_) => match name {
                     "asb" => ising::Sb::new(ising::SbMode::Adiabatic, false),
-                    "bsb" => ising::Sb::new(ising::SbMode::Ballistic, false),
-                    "hbsb" => ising::Sb::new(ising::SbMode::Ballistic, true),
-                    "hdsb" => ising::Sb::new(ising::SbMode::Discrete, true),
-                    _ => ising::Sb::new(ising::SbMode::Discrete, false),
+                    "bsb" => ising::Sb::with_preset(ising::SbMode::Ballistic, false, preset),
+                    "hbsb" => ising::Sb::with_preset(ising::SbMode::Ballistic, true, preset),
+                    "hdsb" => ising::Sb::with_preset(ising::SbMode::Discrete, true, preset),
+                    _ => ising::Sb::with_preset(ising::SbMode::Discrete, false, preset),
                 },
                 Err(_) => return Value::Null,
             };
             let sb = sb.resolved(model);
-            json!({"mode": sb.mode, "dt": sb.dt, "c0": sb.c0, "a0": sb.a0, "heat": sb.heat,
-                   "init": sb.init, "pump": "a(t) linear 0→a0 over the steps of a run"})
+            let pump = match preset {
+                ising::SbPreset::Goto2021 => "a(t) linear 0→a0 over the steps of a run",
+                ising::SbPreset::Sbpy2 => "p_k = min(0.001 k, 1); coupling after the position update",
+            };
+            json!({"mode": sb.mode, "preset": sb.preset, "dt": sb.dt, "c0": sb.c0, "a0": sb.a0, "heat": sb.heat,
+                   "init": sb.init, "pump": pump})
         }
     }
 }
@@ -166,7 +189,8 @@ fn solver_params(name: &str, model: &IsingModel) -> Value {
 /// Returns whether the solve was interrupted (the partial result is still reported).
 pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     let backend: Backend = args.backend.parse()?;
-    let solver = ising::solver_by_name(&args.solver)?;
+    let preset: ising::SbPreset = args.preset.parse()?;
+    let solver = ising::solver_with_preset(&args.solver, preset)?;
     let t0 = Instant::now();
     let (problem, instance_info, ising_model) = match kind {
         "maxcut" => {
@@ -357,7 +381,7 @@ fn report(
     let mut out = json!({
         "meta": metadata(env),
         "instance": instance,
-        "solver": {"name": args.solver, "params": solver_params(&args.solver, model), "polish": args.polish},
+        "solver": {"name": args.solver, "params": solver_params(&args.solver, args.preset.parse().unwrap_or(ising::SbPreset::Goto2021), model), "polish": args.polish},
         "replicas": args.replicas,
         "steps": args.steps,
         "backend": model.j.backend(),

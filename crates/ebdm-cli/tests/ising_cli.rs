@@ -155,3 +155,32 @@ fn malformed_files_are_named_errors() {
         assert!(err.contains(needle), "{a:?}: `{needle}` not in {err}");
     }
 }
+
+#[test]
+fn cim_solvers_and_the_sbpy2_preset() {
+    let g11 = repo().join("data/gset/G11.txt");
+    let g = g11.to_str().unwrap();
+    for (solver, preset) in [("cac", "goto2021"), ("ahc", "goto2021"), ("dsb", "sbpy2"), ("hbsb", "sbpy2")] {
+        let args =
+            ["maxcut", g, "--solver", solver, "--preset", preset, "--replicas", "2", "--steps", "300", "--json", "-"];
+        let a = json_of(&args);
+        let spins: Vec<i64> = a["spins"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        assert_eq!(a["cut"].as_f64().unwrap(), cut_of(&g11, &spins), "{solver}");
+        let params = &a["solver"]["params"];
+        match solver {
+            // β = 3N / Σ|J| on a ±1 graph with 3200 stored entries (1600 edges).
+            "cac" => assert!((params["beta"].as_f64().unwrap() - 3.0 * 800.0 / 3200.0).abs() < 1e-12),
+            "ahc" => assert_eq!(params["epsilon"].as_f64(), Some(0.07)),
+            _ => {
+                assert_eq!(params["preset"], "sbpy2");
+                assert_eq!(params["dt"].as_f64(), Some(0.1));
+            }
+        }
+    }
+    let out = ebdm().args(["maxcut", g, "--solver", "cac", "--preset", "sbpy2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("preset"));
+    let out = ebdm().args(["maxcut", g, "--solver", "dsb", "--preset", "fast"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown preset"));
+}

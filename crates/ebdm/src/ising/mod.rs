@@ -1,6 +1,7 @@
 //! Ising machines and MaxCut: Ising, QUBO and MaxCut models with exact conversions, G-set and
 //! text readers, and solvers that share one run framework — simulated annealing and greedy
-//! descent as baselines, simulated bifurcation and the oscillator Ising machine as dynamics.
+//! descent as baselines, simulated bifurcation, the oscillator Ising machine and the coherent-Ising-machine amplitude
+//! models as dynamics.
 //!
 //! The sign convention is documented once, in [`model`]: `H(s) = −½ sᵀJs − hᵀs + c`, and a
 //! MaxCut graph maps to `J = −w`, so that `cut = (W − H)/2`.
@@ -16,6 +17,7 @@
 //! assert_eq!(g.cut(&r.spins), 4.0);
 //! ```
 
+pub mod cim;
 pub mod exact;
 pub mod experiments;
 pub mod greedy;
@@ -31,15 +33,16 @@ pub mod tts;
 #[cfg(test)]
 mod tests;
 
+pub use cim::{Cim, CimMode};
 pub use greedy::Greedy;
 pub use model::{Backend, Couplings, IsingModel, MaxCutGraph, QuboModel};
 pub use oim::Oim;
 pub use sa::Sa;
-pub use sb::{Sb, SbMode};
+pub use sb::{Sb, SbMode, SbPreset};
 pub use solve::{solve, SolveOptions, SolveResult, SolveStop, Solver};
 
 /// A solver chosen by name: `sa`, `greedy`, `asb`, `bsb`, `dsb` (alias `sb`), `hbsb`, `hdsb`,
-/// `oim`, each with its default parameters.
+/// `oim`, `ahc`, `cac`, each with its default parameters.
 pub fn solver_by_name(name: &str) -> crate::Result<Box<dyn Solver>> {
     Ok(match name {
         "sa" => Box::new(Sa::default()),
@@ -50,14 +53,38 @@ pub fn solver_by_name(name: &str) -> crate::Result<Box<dyn Solver>> {
         "hbsb" => Box::new(Sb::new(SbMode::Ballistic, true)),
         "hdsb" => Box::new(Sb::new(SbMode::Discrete, true)),
         "oim" => Box::new(Oim::default()),
+        "ahc" => Box::new(Cim::new(CimMode::Ahc)),
+        "cac" => Box::new(Cim::new(CimMode::Cac)),
         _ => {
             return Err(crate::Error::param(
                 "solver",
-                format!("unknown solver `{name}`; known: sa, greedy, asb, bsb, dsb (sb), hbsb, hdsb, oim"),
+                format!("unknown solver `{name}`; known: sa, greedy, asb, bsb, dsb (sb), hbsb, hdsb, oim, ahc, cac"),
             ))
         }
     })
 }
 
+/// A solver by name with the simulated-bifurcation parameter set `preset`; presets other than
+/// `goto2021` apply to bsb, dsb, hbsb and hdsb only.
+pub fn solver_with_preset(name: &str, preset: SbPreset) -> crate::Result<Box<dyn Solver>> {
+    if preset == SbPreset::Goto2021 {
+        return solver_by_name(name);
+    }
+    let (mode, heated) = match name {
+        "bsb" => (SbMode::Ballistic, false),
+        "dsb" | "sb" => (SbMode::Discrete, false),
+        "hbsb" => (SbMode::Ballistic, true),
+        "hdsb" => (SbMode::Discrete, true),
+        _ => {
+            solver_by_name(name)?;
+            return Err(crate::Error::param(
+                "preset",
+                format!("solver `{name}` has no presets; they apply to bsb, dsb, hbsb, hdsb"),
+            ));
+        }
+    };
+    Ok(Box::new(Sb::with_preset(mode, heated, preset)))
+}
+
 /// Names accepted by [`solver_by_name`].
-pub const SOLVERS: &[&str] = &["sa", "greedy", "asb", "bsb", "dsb", "hbsb", "hdsb", "oim"];
+pub const SOLVERS: &[&str] = &["sa", "greedy", "asb", "bsb", "dsb", "hbsb", "hdsb", "oim", "ahc", "cac"];

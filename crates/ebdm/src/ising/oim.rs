@@ -131,7 +131,7 @@ impl Solver for Oim {
         let mut spins = vec![1i8; n];
         OimNetwork::readout(&phi, &mut spins);
         let mut ro = Readout::new(model, spins.clone());
-        tr.offer(ro.energy(model), 0, &ro.s);
+        tr.offer(ro.energy(), 0, &ro.s);
         let mut drift = vec![0.0; nn];
         let mut ws = [vec![0.0; nn], vec![0.0; nn], vec![0.0; nn], vec![0.0; nn]];
         let sqrt_dt = self.dt.sqrt();
@@ -148,7 +148,8 @@ impl Solver for Oim {
             for (i, &v) in spins.iter().enumerate() {
                 ro.set(model, i, v);
             }
-            let e = ro.energy(model);
+            ro.sync(model);
+            let e = ro.energy();
             if !e.is_finite() {
                 return Err(Error::Numerical(format!("oim: state diverged at step {}", k + 1)));
             }

@@ -28,6 +28,18 @@
 //! the 1.25 used for dense ±1 instances (c0 ρ ≈ 1) would drive every spin to the same wall.
 //! Other defaults: a0 = 1, γ = 0.06, x and y drawn uniformly from (−0.05, 0.05); aSB uses half
 //! the step.
+//!
+//! **Preset `sbpy2`** (parity with the simulated-bifurcation 2.0.0 package, bSB and dSB only):
+//! the pump of step k = 0, 1, … is `p_k = min(0.001 k, 1)` (Δt = 0.1, slope 0.01), so it reaches
+//! 1 after 1000 steps whatever the run length; x and y start uniform in (−1, 1); the same c0
+//! rule; and the coupling acts on the already-moved positions:
+//!
+//! ```text
+//! y ← y − (1 − p_k) x Δt;  x ← x + y Δt;  y ← y + c0 (J φ(x) + h) Δt;
+//! if |x_i| > 1: x_i ← sgn(x_i), y_i ← 0;  heated: y ← y + γ Δt y(before the step)
+//! ```
+//!
+//! The package's window early stopping is not reproduced: runs have a fixed step count.
 
 use rand::Rng;
 use serde::Serialize;
@@ -46,10 +58,32 @@ pub enum SbMode {
     Discrete,
 }
 
+/// A parameter set and step order (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SbPreset {
+    /// Goto et al. 2021: pump linear over the run, coupling from the positions before the step.
+    Goto2021,
+    /// The simulated-bifurcation 2.0.0 package.
+    Sbpy2,
+}
+
+impl std::str::FromStr for SbPreset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "goto2021" => Ok(SbPreset::Goto2021),
+            "sbpy2" => Ok(SbPreset::Sbpy2),
+            _ => Err(Error::param("preset", format!("unknown preset `{s}`; known: goto2021, sbpy2"))),
+        }
+    }
+}
+
 /// Simulated-bifurcation parameters.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Sb {
     pub mode: SbMode,
+    pub preset: SbPreset,
     /// Heating rate γ (0: not heated).
     pub heat: f64,
     /// Time step; `None`: the stability rule of the module docs (halved for aSB).
@@ -65,7 +99,22 @@ pub struct Sb {
 impl Sb {
     /// The variant with its default parameters.
     pub fn new(mode: SbMode, heated: bool) -> Self {
-        Self { mode, heat: if heated { 0.06 } else { 0.0 }, dt: None, c0: None, a0: 1.0, init: 0.05 }
+        Self {
+            mode,
+            preset: SbPreset::Goto2021,
+            heat: if heated { 0.06 } else { 0.0 },
+            dt: None,
+            c0: None,
+            a0: 1.0,
+            init: 0.05,
+        }
+    }
+    /// The variant with the defaults of `preset`.
+    pub fn with_preset(mode: SbMode, heated: bool, preset: SbPreset) -> Self {
+        match preset {
+            SbPreset::Goto2021 => Self::new(mode, heated),
+            SbPreset::Sbpy2 => Self { preset, dt: Some(SBPY2_DT), init: 1.0, ..Self::new(mode, heated) },
+        }
     }
     /// The parameters with every default resolved on `model` (c0 and Δt set).
     pub fn resolved(&self, model: &IsingModel) -> Sb {
@@ -81,6 +130,9 @@ impl Sb {
         Sb { dt: Some(dt), c0: Some(c0), ..*self }
     }
     fn check(&self) -> Result<()> {
+        if self.preset == SbPreset::Sbpy2 && self.mode == SbMode::Adiabatic {
+            return Err(Error::param("preset", "sbpy2 has only the ballistic and discrete variants"));
+        }
         if let Some(dt) = self.dt {
             check_positive("dt", dt)?;
         }
@@ -97,6 +149,15 @@ impl Sb {
         }
         Ok(())
     }
+}
+
+/// Time step and pump slope of the `sbpy2` preset.
+pub const SBPY2_DT: f64 = 0.1;
+pub const SBPY2_PUMP_SLOPE: f64 = 0.01;
+
+/// The pump `p_k = min(Δt·k·slope, 1)` of step k = 0, 1, … of the `sbpy2` preset.
+pub fn sbpy2_pump(dt: f64, k: usize) -> f64 {
+    (dt * k as f64 * SBPY2_PUMP_SLOPE).min(1.0)
 }
 
 /// `c0 = 0.5 / (⟨J⟩ √N)` with `⟨J⟩ = (Σ_{i,j} J_ij² / (N(N−1)))^{1/2}`. Falls back to
@@ -144,8 +205,9 @@ pub fn spectral_radius(model: &IsingModel) -> f64 {
 
 impl Sb {
     /// One step of the module-doc update at pump value `a`; `field` is `J sgn(x)` (used by dSB),
-    /// `force` a workspace of length N.
+    /// `force` a workspace of length N. Returns whether some new x or y is not finite.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(crate) fn step(
         &self,
         model: &IsingModel,
@@ -156,37 +218,80 @@ impl Sb {
         a: f64,
         c0: f64,
         dt: f64,
-    ) {
+    ) -> bool {
         let (a0, heat) = (self.a0, self.heat);
-        match self.mode {
-            SbMode::Discrete => {
-                for (i, fi) in force.iter_mut().enumerate() {
-                    *fi = field[i] + model.h[i];
-                }
-            }
+        let mut bad = false;
+        let force: &[f64] = match self.mode {
+            SbMode::Discrete => field,
             _ => {
-                for (i, fi) in force.iter_mut().enumerate() {
-                    *fi = model.j.row(i).dot(x) + model.h[i];
-                }
+                model.j.matvec(x, force);
+                force
             }
+        };
+        let (adiabatic, walls) = (self.mode == SbMode::Adiabatic, self.mode != SbMode::Adiabatic);
+        for (((xi, yi), &fi), &hi) in x.iter_mut().zip(y.iter_mut()).zip(force).zip(&model.h) {
+            let y_old = *yi;
+            let pull = if adiabatic { *xi * *xi + a0 - a } else { a0 - a };
+            let mut yn = y_old + (-pull * *xi + c0 * (fi + hi)) * dt;
+            let mut xn = *xi + a0 * yn * dt;
+            if walls {
+                (xn, yn) = wall(xn, yn);
+            }
+            *xi = xn;
+            *yi = yn + heat * dt * y_old;
+            bad |= !(xn.is_finite() & yi.is_finite());
         }
-        for i in 0..x.len() {
-            let y_old = y[i];
-            let pull = match self.mode {
-                SbMode::Adiabatic => x[i] * x[i] + a0 - a,
-                _ => a0 - a,
-            };
-            y[i] += (-pull * x[i] + c0 * force[i]) * dt;
-            x[i] += a0 * y[i] * dt;
-            if self.mode != SbMode::Adiabatic && x[i].abs() > 1.0 {
-                x[i] = x[i].signum();
-                y[i] = 0.0;
-            }
-            if heat > 0.0 {
-                y[i] += heat * dt * y_old;
-            }
-        }
+        bad
     }
+
+    /// One step of the `sbpy2` order (module docs) at pump `p`; the readout `ro` follows the
+    /// moved positions, and its field is the dSB coupling. Returns as [`Sb::step`] does.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn step_sbpy2(
+        &self,
+        model: &IsingModel,
+        x: &mut [f64],
+        y: &mut [f64],
+        y_old: &mut [f64],
+        ro: &mut Readout,
+        force: &mut [f64],
+        p: f64,
+        c0: f64,
+        dt: f64,
+    ) -> bool {
+        let heat = self.heat;
+        let mut bad = false;
+        y_old.copy_from_slice(y);
+        for (xi, yi) in x.iter_mut().zip(y.iter_mut()) {
+            *yi -= (1.0 - p) * *xi * dt;
+            *xi += *yi * dt;
+        }
+        ro.follow(model, x);
+        let force: &[f64] = match self.mode {
+            SbMode::Discrete => &ro.field,
+            _ => {
+                model.j.matvec(x, force);
+                force
+            }
+        };
+        for ((((xi, yi), &yo), &fi), &hi) in x.iter_mut().zip(y.iter_mut()).zip(y_old.iter()).zip(force).zip(&model.h) {
+            let (xn, yn) = wall(*xi, *yi + c0 * (fi + hi) * dt);
+            *xi = xn;
+            *yi = yn + heat * dt * yo;
+            bad |= !(xn.is_finite() & yi.is_finite());
+        }
+        bad
+    }
+}
+
+/// The perfectly inelastic wall: a position beyond ±1 is put back on the wall and its momentum
+/// zeroed. Written with a clamp and a bit mask rather than a branch: late in a run about half
+/// the spins sit at a wall and the branch would be unpredictable.
+#[inline(always)]
+fn wall(x: f64, y: f64) -> (f64, f64) {
+    let keep = 0u64.wrapping_sub(u64::from(x.abs() <= 1.0));
+    (x.clamp(-1.0, 1.0), f64::from_bits(y.to_bits() & keep))
 }
 
 impl Solver for Sb {
@@ -206,6 +311,32 @@ impl Solver for Sb {
     }
 
     fn run_replica(&self, model: &IsingModel, steps: usize, rng: &mut Rng64, tr: &mut Tracker) -> Result<()> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked above).
+            return unsafe { self.run_replica_avx2(model, steps, rng, tr) };
+        }
+        self.run_replica_inline(model, steps, rng, tr)
+    }
+}
+
+impl Sb {
+    /// [`Sb::run_replica_inline`] compiled for AVX2. Without FMA the vector code performs the
+    /// same roundings as the scalar code, so results do not depend on the path.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_replica_avx2(
+        &self,
+        model: &IsingModel,
+        steps: usize,
+        rng: &mut Rng64,
+        tr: &mut Tracker,
+    ) -> Result<()> {
+        self.run_replica_inline(model, steps, rng, tr)
+    }
+
+    #[inline(always)]
+    fn run_replica_inline(&self, model: &IsingModel, steps: usize, rng: &mut Rng64, tr: &mut Tracker) -> Result<()> {
         let me = if self.dt.is_some() && self.c0.is_some() { *self } else { self.resolved(model) };
         me.check()?;
         let n = model.n();
@@ -213,16 +344,24 @@ impl Solver for Sb {
         let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(-self.init..self.init)).collect();
         let mut y: Vec<f64> = (0..n).map(|_| rng.random_range(-self.init..self.init)).collect();
         let mut ro = Readout::new(model, x.iter().map(|&v| sign(v)).collect());
-        tr.offer(ro.energy(model), 0, &ro.s);
+        tr.offer(ro.energy(), 0, &ro.s);
         let mut force = vec![0.0; n];
+        let mut y_old = if me.preset == SbPreset::Sbpy2 { vec![0.0; n] } else { Vec::new() };
         for k in 0..steps {
-            let a = a0 * (k + 1) as f64 / steps as f64;
-            me.step(model, &mut x, &mut y, &ro.field, &mut force, a, c0, dt);
-            for (i, &xi) in x.iter().enumerate() {
-                ro.set(model, i, sign(xi));
-            }
-            let e = ro.energy(model);
-            if !e.is_finite() || x.iter().any(|v| !v.is_finite()) {
+            let bad = match me.preset {
+                SbPreset::Goto2021 => {
+                    let a = a0 * (k + 1) as f64 / steps as f64;
+                    let bad = me.step(model, &mut x, &mut y, &ro.field, &mut force, a, c0, dt);
+                    ro.follow(model, &x);
+                    bad
+                }
+                SbPreset::Sbpy2 => {
+                    let p = sbpy2_pump(dt, k);
+                    me.step_sbpy2(model, &mut x, &mut y, &mut y_old, &mut ro, &mut force, p, c0, dt)
+                }
+            };
+            let e = ro.energy();
+            if !e.is_finite() || bad {
                 return Err(Error::Numerical(format!("{}: state diverged at step {}", self.name(), k + 1)));
             }
             tr.offer(e, k + 1, &ro.s);
@@ -313,5 +452,57 @@ mod tests {
         let (mut x, mut y) = ([0.0, -0.99, 0.0], [0.0, -1.0, 0.0]);
         sb.step(&m, &mut x, &mut y, &[0.0; 3], &mut [0.0; 3], 0.0, 0.0, 0.5);
         assert_eq!((x[1], y[1]), (-1.0, 0.0));
+    }
+
+    #[test]
+    fn sbpy2_steps_follow_the_package_order() {
+        let m = IsingModel::new(3, &[(0, 1, 1.0), (1, 2, -2.0)], vec![0.5, 0.0, -0.25], 0.0, Backend::Csr).unwrap();
+        let x0 = [0.3, -0.95, 0.02];
+        let y0 = [0.2, -0.8, -0.5];
+        let (p, c0, dt) = (0.3, 0.4, 0.1);
+        for (mode, heat) in [(SbMode::Ballistic, 0.0), (SbMode::Discrete, 0.0), (SbMode::Discrete, 0.06)] {
+            let sb = Sb { heat, ..Sb::with_preset(mode, false, SbPreset::Sbpy2) };
+            // The order written out: linear term, drift, coupling on the moved x, walls, heat.
+            let mut x: Vec<f64> = (0..3).map(|i| x0[i] + (y0[i] - (1.0 - p) * x0[i] * dt) * dt).collect();
+            let mut y: Vec<f64> = (0..3).map(|i| y0[i] - (1.0 - p) * x0[i] * dt).collect();
+            let phi = |v: f64| if mode == SbMode::Discrete { f64::from(sign(v)) } else { v };
+            let g: Vec<f64> = (0..3).map(|i| (0..3).map(|j| m.j.get(i, j) * phi(x[j])).sum::<f64>() + m.h[i]).collect();
+            for i in 0..3 {
+                y[i] += c0 * g[i] * dt;
+                if x[i].abs() > 1.0 {
+                    x[i] = x[i].signum();
+                    y[i] = 0.0;
+                }
+                y[i] += heat * dt * y0[i];
+            }
+            let (mut gx, mut gy, mut yo, mut force) = (x0, y0, [0.0; 3], [0.0; 3]);
+            let mut ro = Readout::new(&m, x0.iter().map(|&v| sign(v)).collect());
+            let bad = sb.step_sbpy2(&m, &mut gx, &mut gy, &mut yo, &mut ro, &mut force, p, c0, dt);
+            assert!(!bad);
+            for i in 0..3 {
+                assert!((gx[i] - x[i]).abs() < 1e-15, "{mode:?} x[{i}]");
+                assert!((gy[i] - y[i]).abs() < 1e-15, "{mode:?} y[{i}]");
+            }
+            assert_eq!(ro.s, gx.iter().map(|&v| sign(v)).collect::<Vec<_>>());
+        }
+        // Spin 1 crosses the wall in this example.
+        assert!(x0[1] + (y0[1] - 0.7 * x0[1] * dt) * dt < -1.0);
+        assert_eq!(sbpy2_pump(0.1, 0), 0.0);
+        assert!((sbpy2_pump(0.1, 500) - 0.5).abs() < 1e-15);
+        assert_eq!(sbpy2_pump(0.1, 1000), 1.0);
+        assert_eq!(sbpy2_pump(0.1, 5000), 1.0);
+        let err = Sb::with_preset(SbMode::Adiabatic, false, SbPreset::Sbpy2).check().unwrap_err();
+        assert!(err.to_string().contains("preset"));
+        assert!("nope".parse::<SbPreset>().is_err());
+    }
+
+    #[test]
+    fn the_wall_matches_its_branching_definition() {
+        for (x, y) in [(0.5, 0.3), (1.0, 0.3), (-1.0, -0.2), (1.0000001, 0.4), (-3.0, -1.0), (-0.0, 2.0), (2.0, -0.0)] {
+            let want = if f64::abs(x) > 1.0 { (f64::signum(x), 0.0) } else { (x, y) };
+            let got = wall(x, y);
+            assert_eq!(got.0.to_bits(), want.0.to_bits(), "x = {x}");
+            assert_eq!(got.1, want.1, "x = {x}");
+        }
     }
 }

@@ -245,3 +245,45 @@ fn stop_rules() {
     assert!(e.to_string().contains("replicas"));
     assert!(solver_by_name("nope").err().unwrap().to_string().contains("unknown solver"));
 }
+
+#[test]
+fn readout_follows_signs_and_keeps_its_energy() {
+    use super::solve::{sign, Readout};
+    let mut rng = stream(21, 0);
+    let n = 70;
+    let mut pairs = Vec::new();
+    for i in 0..n as u32 {
+        for j in i + 1..n as u32 {
+            if rng.random_bool(0.3) {
+                pairs.push((i, j, rng.random_range(-1.0..1.0)));
+            }
+        }
+    }
+    let h: Vec<f64> = (0..n).map(|_| rng.random_range(-0.5..0.5)).collect();
+    for backend in [Backend::Csr, Backend::Dense] {
+        let m = IsingModel::new(n, &pairs, h.clone(), 0.25, backend).unwrap();
+        let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mut ro = Readout::new(&m, x.iter().map(|&v| sign(v)).collect());
+        for step in 0..300 {
+            // Move a random few coordinates across zero (and one to exactly ±0).
+            for _ in 0..rng.random_range(0..12) {
+                let i = rng.random_range(0..n);
+                x[i] = -x[i] + rng.random_range(-0.1..0.1);
+            }
+            x[step % n] = if step % 2 == 0 { 0.0 } else { -0.0 };
+            ro.follow(&m, &x);
+            let s: Vec<i8> = x.iter().map(|&v| sign(v)).collect();
+            assert_eq!(ro.s, s, "step {step}");
+            let exact = m.energy(&s);
+            assert!(
+                (ro.energy() - exact).abs() < 1e-10 * exact.abs().max(1.0),
+                "step {step}: {} vs {exact}",
+                ro.energy()
+            );
+            let field = m.local_fields(&s);
+            for ((a, b), hi) in ro.field.iter().zip(&field).zip(&h) {
+                assert!((a + hi - b).abs() < 1e-10);
+            }
+        }
+    }
+}
