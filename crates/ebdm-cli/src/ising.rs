@@ -22,7 +22,8 @@ pub struct SolveArgs {
     /// descent from random states), asb / bsb / dsb (alias sb) / hbsb / hdsb (simulated
     /// bifurcation: adiabatic, ballistic, discrete, heated), oim (oscillator Ising machine),
     /// ahc / cac (coherent-Ising-machine amplitude models with amplitude-heterogeneity
-    /// correction or chaotic amplitude control).
+    /// correction or chaotic amplitude control). A comma-separated list runs each solver in
+    /// turn with the same budget (the JSON result is then `{"results": [...]}`).
     #[arg(long, default_value = "sa")]
     pub solver: String,
     /// Replicas per run, solved in parallel; replica r of run b uses stream (seed, b·R + r).
@@ -69,6 +70,9 @@ pub struct SolveArgs {
     /// (rank-k Burer–Monteiro factorisation and a dual certificate; at most 4000 vertices).
     #[arg(long)]
     pub bound: bool,
+    /// Draw the best objective against time of every solver to STEM.png and STEM.svg.
+    #[arg(long, value_name = "STEM")]
+    pub plot: Option<PathBuf>,
     /// Repeat the solve this many times with independent seeds (needs --target) and report the
     /// success probability, the median time to target and TTS(99 %).
     #[arg(long)]
@@ -190,7 +194,11 @@ fn solver_params(name: &str, preset: ising::SbPreset, model: &IsingModel) -> Val
 pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     let backend: Backend = args.backend.parse()?;
     let preset: ising::SbPreset = args.preset.parse()?;
-    let solver = ising::solver_with_preset(&args.solver, preset)?;
+    let names: Vec<&str> = args.solver.split(',').map(str::trim).collect();
+    let solvers = names.iter().map(|n| ising::solver_with_preset(n, preset)).collect::<ebdm::Result<Vec<_>>>()?;
+    if solvers.len() > 1 && args.repeat.is_some() {
+        bail!("--repeat takes a single solver");
+    }
     let t0 = Instant::now();
     let (problem, instance_info, ising_model) = match kind {
         "maxcut" => {
@@ -255,7 +263,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
         eprintln!(
             "{} on {} (n = {}, {} backend), {} replicas × {} steps{}",
-            solver.name(),
+            names.join(", "),
             args.file.display(),
             model.n(),
             serde_json::to_value(model.j.backend())?.as_str().unwrap_or("?"),
@@ -268,7 +276,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         if target.is_none() {
             bail!("--repeat needs --target (a cut, energy or QUBO value, best-known or a percentage)");
         }
-        let rep = ising::tts::time_to_solution(&model, solver.as_ref(), &opts, n)?;
+        let rep = ising::tts::time_to_solution(&model, solvers[0].as_ref(), &opts, n)?;
         let out = json!({"meta": metadata(env), "instance": instance_info, "solver": args.solver,
                          "replicas": args.replicas, "steps": args.steps, "target": target, "tts": rep});
         write_json_result(args.json.as_deref(), &out)?;
@@ -289,7 +297,6 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         }
         return Ok(rep.interrupted);
     }
-    let r = ising::solve(&model, solver.as_ref(), &opts)?;
     let bound = match (&problem, args.bound) {
         (Problem::MaxCut { graph, .. }, true) => {
             if graph.n > ising::gw::MAX_BOUND_NODES {
@@ -314,8 +321,88 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         (_, true) => bail!("--bound applies to maxcut only"),
         _ => None,
     };
-    report(env, kind, args, &problem, &model, &r, instance_info, target, best_known, parse_s, build_s, bound)?;
-    Ok(r.stop == ising::SolveStop::Interrupted)
+    let ctx = RunContext { env, kind, args, problem: &problem, model: &model, target, best_known, parse_s, build_s };
+    let mut results = Vec::new();
+    let mut curves = Vec::new();
+    let mut interrupted = false;
+    for (name, solver) in names.iter().zip(&solvers) {
+        if solvers.len() > 1 && args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
+            println!("── {name}");
+        }
+        let r = ising::solve(&model, solver.as_ref(), &opts)?;
+        results.push(report(&ctx, name, &r, instance_info.clone(), bound.as_ref())?);
+        curves.push((name.to_string(), best_so_far_curve(&problem, &r)));
+        if r.stop == ising::SolveStop::Interrupted {
+            interrupted = true;
+            break;
+        }
+    }
+    let out = if results.len() == 1 { results.pop().expect("one result") } else { json!({ "results": results }) };
+    write_json_result(args.json.as_deref(), &out)?;
+    if let Some(stem) = &args.plot {
+        let written = plot_best_so_far(stem, &args.file, kind, problem.maximise(), &curves, best_known)?;
+        if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
+            eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        }
+    }
+    Ok(interrupted)
+}
+
+/// The best objective as a step function of time: one point where each improvement happens
+/// and one where the run ends.
+fn best_so_far_curve(problem: &Problem, r: &SolveResult) -> Vec<(f64, f64)> {
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    for &(t, e) in &r.trace {
+        let v = problem.objective_of_energy(e);
+        if let Some(&(_, last)) = pts.last() {
+            pts.push((t, last));
+        }
+        pts.push((t, v));
+    }
+    if let Some(&(_, last)) = pts.last() {
+        pts.push((r.wall_s, last));
+    }
+    pts
+}
+
+/// Writes `stem.png` / `stem.svg`: best objective against time, one curve per solver, and the
+/// best-known value when there is one.
+fn plot_best_so_far(
+    stem: &Path,
+    file: &Path,
+    kind: &str,
+    maximise: bool,
+    curves: &[(String, Vec<(f64, f64)>)],
+    best_known: Option<f64>,
+) -> Result<Vec<PathBuf>> {
+    // Only values within 1 % of the worst final value are drawn, so that the range where the
+    // solvers differ fills the chart rather than the random starts.
+    let finals: Vec<f64> = curves.iter().filter_map(|(_, p)| p.last().map(|q| q.1)).collect();
+    let worst = if maximise {
+        finals.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        finals.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    };
+    let margin = 0.01 * worst.abs();
+    let shown = |v: f64| if maximise { v >= worst - margin } else { v <= worst + margin };
+    let mut series: Vec<crate::plot::Series> = curves
+        .iter()
+        .map(|(n, pts)| crate::plot::Series::line(n.clone(), pts.iter().copied().filter(|q| shown(q.1)).collect()))
+        .collect();
+    if let Some(bk) = best_known {
+        let t_end = curves.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).fold(0.0f64, f64::max);
+        series.push(crate::plot::Series::line(format!("best known {bk}"), vec![(0.0, bk), (t_end, bk)]));
+    }
+    let objective = if kind == "maxcut" { "best cut" } else { "best objective" };
+    let chart = crate::plot::Chart {
+        title: format!("{}: {objective} against time", file.file_stem().and_then(|s| s.to_str()).unwrap_or("")),
+        x_label: "seconds".into(),
+        y_label: objective.into(),
+        series,
+        vlines: Vec::new(),
+        log_y: false,
+    };
+    crate::plot::chart(stem, &chart)
 }
 
 /// Writes the JSON result to standard output (`-`, one line) or to a file (indented).
@@ -337,24 +424,31 @@ struct Bound {
     secs: f64,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report(
-    env: &Env,
-    kind: &str,
-    args: &SolveArgs,
-    problem: &Problem,
-    model: &IsingModel,
-    r: &SolveResult,
-    instance_info: Value,
+/// What every solver's report shares.
+struct RunContext<'a> {
+    env: &'a Env,
+    kind: &'a str,
+    args: &'a SolveArgs,
+    problem: &'a Problem,
+    model: &'a IsingModel,
     target: Option<f64>,
     best_known: Option<f64>,
     parse_s: f64,
     build_s: f64,
-    bound: Option<Bound>,
-) -> Result<()> {
+}
+
+/// Checks a result, prints its summary and returns its JSON object.
+fn report(
+    ctx: &RunContext,
+    solver: &str,
+    r: &SolveResult,
+    instance_info: Value,
+    bound: Option<&Bound>,
+) -> Result<Value> {
+    let RunContext { env, kind, args, problem, model, target, best_known, parse_s, build_s } = *ctx;
     // The objective is recounted from the spins, independently of the solver's energies.
     let objective = problem.objective(model, &r.spins);
-    if let Some(b) = &bound {
+    if let Some(b) = bound {
         if objective > b.upper {
             bail!("internal check failed: cut {objective} above the certified upper bound {}", b.upper);
         }
@@ -381,7 +475,7 @@ fn report(
     let mut out = json!({
         "meta": metadata(env),
         "instance": instance,
-        "solver": {"name": args.solver, "params": solver_params(&args.solver, args.preset.parse().unwrap_or(ising::SbPreset::Goto2021), model), "polish": args.polish},
+        "solver": {"name": solver, "params": solver_params(solver, args.preset.parse().unwrap_or(ising::SbPreset::Goto2021), model), "polish": args.polish},
         "replicas": args.replicas,
         "steps": args.steps,
         "backend": model.j.backend(),
@@ -403,7 +497,7 @@ fn report(
         "best_step": r.best_step,
         "trace": trace,
     });
-    if let Some(b) = &bound {
+    if let Some(b) = bound {
         out["upper_bound"] = json!(b.upper);
         out["sdp_value"] = json!(b.sdp);
         out["gap_to_bound_percent"] = json!(100.0 * (b.upper - objective) / b.upper);
@@ -421,14 +515,13 @@ fn report(
         }
         f.flush()?;
     }
-    write_json_result(args.json.as_deref(), &out)?;
     if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
         println!("{objective_name:<14} {objective}");
         println!("{:<14} {}", "energy", r.energy);
         if let (Some(bk), Some(g)) = (best_known, gap) {
             println!("{:<14} {bk} (gap {g:.3} %)", "best known");
         }
-        if let Some(b) = &bound {
+        if let Some(b) = bound {
             println!(
                 "{:<14} {:.3} (Goemans–Williamson, certified; {:.3} % above the cut; {:.2} s)",
                 "upper bound",
@@ -449,7 +542,7 @@ fn report(
             "work", r.wall_s, r.steps_done, r.runs_done, r.stop
         );
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `ebdm gen k2000-like`.

@@ -225,6 +225,21 @@ impl Couplings {
             Storage::Dense(v) => Row::Dense(&v[i * self.n..(i + 1) * self.n]),
         }
     }
+    /// `y_j += d · J_ij` for every stored entry of row i (the field update of a spin flip).
+    #[inline]
+    pub fn add_row_scaled(&self, i: usize, d: f64, y: &mut [f64]) {
+        assert_eq!(y.len(), self.n, "vector length");
+        match self.row(i) {
+            Row::Sparse(c, v) => {
+                for (&j, &w) in c.iter().zip(v) {
+                    // SAFETY: every stored column index is below n (checked when the matrix was
+                    // built) and y.len() = n (asserted above).
+                    unsafe { *y.get_unchecked_mut(j as usize) += d * w };
+                }
+            }
+            Row::Dense(v) => y.iter_mut().zip(v).for_each(|(yj, &w)| *yj += d * w),
+        }
+    }
     /// `J_ij`.
     pub fn get(&self, i: usize, j: usize) -> f64 {
         match self.row(i) {

@@ -216,9 +216,7 @@ impl Readout {
         if self.s[i] != v {
             self.energy += 2.0 * f64::from(self.s[i]) * (self.field[i] + model.h[i]);
             self.s[i] = v;
-            let d = 2.0 * f64::from(v);
-            let field = &mut self.field;
-            model.j.row(i).for_each(|j, w| field[j] += d * w);
+            model.j.add_row_scaled(i, 2.0 * f64::from(v), &mut self.field);
             self.flips_since_sync += 1;
         }
     }
@@ -249,8 +247,8 @@ impl Readout {
                 differ |= u8::from(xi < 0.0) ^ u8::from(si < 0);
             }
             if differ != 0 {
-                for i in lo..hi {
-                    self.set(model, i, sign(x[i]));
+                for (i, &xi) in x.iter().enumerate().take(hi).skip(lo) {
+                    self.set(model, i, sign(xi));
                 }
             }
         }

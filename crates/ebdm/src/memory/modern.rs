@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::run::StopFlag;
-use crate::engine::simd::clear_upper_registers;
+use crate::engine::simd::{clear_upper_registers, softmax_in_place};
 use crate::error::{check_positive, Error, Result};
 
 /// Queries per chunk: a fixed size keeps results independent of the thread count.
@@ -37,6 +37,9 @@ pub struct ModernHopfield {
     n: usize,
     /// K×N row-major.
     xi: Vec<f32>,
+    /// The same as bytes when every value is an integer in [−127, 127] (±1 or 0/1 patterns, say):
+    /// an exact copy a quarter the size, which the single-query kernels stream instead.
+    xi8: Option<Vec<i8>>,
     /// The same in double precision, for energies; made on first use.
     xi64: OnceLock<Vec<f64>>,
     /// M² = max_μ ‖ξ^μ‖², for energies; made on first use.
@@ -104,7 +107,9 @@ impl ModernHopfield {
     /// Stores `patterns` (K×N row-major, any finite reals).
     pub fn new(patterns: &[f32], k: usize, n: usize) -> Result<Self> {
         check_patterns(patterns, k, n)?;
-        Ok(Self { k, n, xi: patterns.to_vec(), xi64: OnceLock::new(), max_norm_sq: OnceLock::new() })
+        let small_integers = patterns.iter().all(|&x| x.abs() <= 127.0 && x == x.round());
+        let xi8 = small_integers.then(|| patterns.iter().map(|&x| x as i8).collect());
+        Ok(Self { k, n, xi: patterns.to_vec(), xi8, xi64: OnceLock::new(), max_norm_sq: OnceLock::new() })
     }
 
     /// One-call retrieval: the same as `ModernHopfield::new(patterns, k, n)?.retrieve(queries,
@@ -136,13 +141,13 @@ impl ModernHopfield {
             // scores screen for it; only then are the patterns searched. If they are finite after
             // all (scores that overflowed), the retrieval runs again unscreened.
             let (r, screened_out) =
-                retrieve_all(Stored { xi: patterns, k, n, net: None, screen: true }, queries, b, opts, stop);
+                retrieve_all(Stored { xi: patterns, xi8: None, k, n, net: None, screen: true }, queries, b, opts, stop);
             if !screened_out {
                 return Ok(r);
             }
         }
         check_patterns(patterns, k, n)?;
-        Ok(retrieve_all(Stored { xi: patterns, k, n, net: None, screen: false }, queries, b, opts, stop).0)
+        Ok(retrieve_all(Stored { xi: patterns, xi8: None, k, n, net: None, screen: false }, queries, b, opts, stop).0)
     }
 
     /// M² = max_μ ‖ξ^μ‖² in double precision.
@@ -225,7 +230,8 @@ impl ModernHopfield {
     pub fn retrieve(&self, queries: &[f32], opts: &RetrieveOptions, stop: &StopFlag) -> Result<ModernRetrieval> {
         opts.check()?;
         let b = self.check_queries(queries)?;
-        let stored = Stored { xi: &self.xi, k: self.k, n: self.n, net: Some(self), screen: false };
+        let stored =
+            Stored { xi: &self.xi, xi8: self.xi8.as_deref(), k: self.k, n: self.n, net: Some(self), screen: false };
         Ok(retrieve_all(stored, queries, b, opts, stop).0)
     }
 }
@@ -315,6 +321,8 @@ fn all_finite_body(values: &[f32]) -> bool {
 struct Stored<'a> {
     /// K×N row-major.
     xi: &'a [f32],
+    /// Its exact byte copy, when there is one.
+    xi8: Option<&'a [i8]>,
     k: usize,
     n: usize,
     /// The network the patterns belong to (for energies); `None` for a one-call retrieval.
@@ -363,6 +371,13 @@ impl Stored<'_> {
     /// Scores z = QΞᵀ of the `rows` states `q` into `scores` (rows×K).
     fn scores(&self, q: &[f32], scores: &mut [f32]) {
         let rows = q.len() / self.n;
+        if rows == 1 {
+            match self.xi8 {
+                Some(xi8) => scores_one(xi8, self.n, q, scores),
+                None => scores_one(self.xi, self.n, q, scores),
+            }
+            return;
+        }
         let xi = MatRef::from_row_major_slice(self.xi, self.k, self.n);
         matmul(
             MatMut::from_row_major_slice_mut(scores, rows, self.k),
@@ -379,7 +394,10 @@ impl Stored<'_> {
     fn mix(&self, p: &[f32], next: &mut [f32]) {
         let rows = p.len() / self.k;
         if rows == 1 {
-            mix_one(self.xi, self.n, p, next);
+            match self.xi8 {
+                Some(xi8) => mix_one(xi8, self.n, p, next),
+                None => mix_one(self.xi, self.n, p, next),
+            }
             return;
         }
         let xi = MatRef::from_row_major_slice(self.xi, self.k, self.n);
@@ -442,17 +460,7 @@ impl Stored<'_> {
             }
             // P = softmax(β z) row by row, with the row maximum shifted out.
             for row in scores.chunks_exact_mut(k) {
-                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut s = 0.0f64;
-                for x in row.iter_mut() {
-                    // Below −88 the f32 exponential underflows to 0; skipping it avoids the slow
-                    // underflow path of expf.
-                    let arg = beta * (*x - m);
-                    *x = if arg < -88.0 { 0.0 } else { arg.exp() };
-                    s += *x as f64;
-                }
-                let inv = (1.0 / s) as f32;
-                row.iter_mut().for_each(|x| *x *= inv);
+                softmax_in_place(row, beta);
             }
             self.mix(&scores, &mut next);
             let moved = q.iter().zip(&next).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
@@ -471,11 +479,62 @@ impl Stored<'_> {
     }
 }
 
+/// Pattern storage the single-query kernels read: single precision, or bytes holding small
+/// integers exactly. Both give the same values, so the kernels give bit-identical results.
+pub(crate) trait PatternValue: Copy + Sync {
+    fn value(self) -> f32;
+    /// Eight consecutive values as a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[doc(hidden)]
+    unsafe fn load8(ptr: *const Self) -> std::arch::x86_64::__m256;
+}
+
+impl PatternValue for f32 {
+    #[inline(always)]
+    fn value(self) -> f32 {
+        self
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(ptr: *const f32) -> std::arch::x86_64::__m256 {
+        // SAFETY: the caller guarantees 8 readable values at `ptr`.
+        unsafe { std::arch::x86_64::_mm256_loadu_ps(ptr) }
+    }
+}
+
+impl PatternValue for i8 {
+    #[inline(always)]
+    fn value(self) -> f32 {
+        f32::from(self)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(ptr: *const i8) -> std::arch::x86_64::__m256 {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees 8 readable bytes at `ptr` (AVX2 enabled by the caller).
+        unsafe { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(ptr.cast()))) }
+    }
+}
+
+/// `z_μ = ξ^μ · q` for one query (ξ: rows of width n). On the AVX2 path each row is summed in
+/// 8 lanes with fused multiply-adds, four rows at a time, the lanes then added in a fixed order.
+fn scores_one<T: PatternValue>(xi: &[T], n: usize, q: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        unsafe { x86::scores_one(xi, n, q, out) };
+        return;
+    }
+    for (o, row) in out.iter_mut().zip(xi.chunks_exact(n)) {
+        *o = row.iter().zip(q).map(|(&x, &qi)| x.value() * qi).sum();
+    }
+}
+
 /// `out = Σ_μ p_μ ξ^μ` for one query (ξ: rows of width n), each component summed over μ in order
 /// with fused multiply-adds on the AVX2 path: the order of the general product's kernels, so a
 /// query alone and the same query in a batch agree to rounding. (The general product spends
 /// most of its time on set-up in this matrix-vector case.)
-fn mix_one(xi: &[f32], n: usize, p: &[f32], out: &mut [f32]) {
+fn mix_one<T: PatternValue>(xi: &[T], n: usize, p: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above).
@@ -485,20 +544,72 @@ fn mix_one(xi: &[f32], n: usize, p: &[f32], out: &mut [f32]) {
     out.iter_mut().for_each(|o| *o = 0.0);
     for (row, &pm) in xi.chunks_exact(n).zip(p) {
         for (o, &x) in out.iter_mut().zip(row) {
-            *o += pm * x;
+            *o += pm * x.value();
         }
     }
 }
 
-/// AVX2 + FMA kernel for one query.
+/// AVX2 + FMA kernels for one query.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::PatternValue;
     use std::arch::x86_64::*;
+
+    /// The sum of the 8 lanes in a fixed order.
+    #[inline(always)]
+    unsafe fn lane_sum(v: __m256) -> f32 {
+        let mut l = [0f32; 8];
+        // SAFETY: `l` holds 8 values.
+        unsafe { _mm256_storeu_ps(l.as_mut_ptr(), v) };
+        ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+    }
+
+    /// See [`super::scores_one`].
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn scores_one<T: PatternValue>(xi: &[T], n: usize, q: &[f32], out: &mut [f32]) {
+        let vectors = n - n % 8;
+        let qp = q.as_ptr();
+        let tail = |row: &[T]| -> f32 {
+            row[vectors..].iter().zip(&q[vectors..]).fold(0.0, |s, (&x, &qi)| x.value().mul_add(qi, s))
+        };
+        let mut groups = xi.chunks_exact(4 * n);
+        let mut outs = out.chunks_exact_mut(4);
+        for (group, o) in (&mut groups).zip(&mut outs) {
+            let r = [group.as_ptr(), group[n..].as_ptr(), group[2 * n..].as_ptr(), group[3 * n..].as_ptr()];
+            let mut acc = [_mm256_setzero_ps(); 4];
+            let mut at = 0;
+            while at < vectors {
+                // SAFETY: at + 8 ≤ n: inside q and inside every row of the group.
+                unsafe {
+                    let qv = _mm256_loadu_ps(qp.add(at));
+                    for (a, &rp) in acc.iter_mut().zip(&r) {
+                        *a = _mm256_fmadd_ps(T::load8(rp.add(at)), qv, *a);
+                    }
+                }
+                at += 8;
+            }
+            for (j, (oj, a)) in o.iter_mut().zip(acc).enumerate() {
+                // SAFETY: a plain lane store.
+                *oj = unsafe { lane_sum(a) } + tail(&group[j * n..(j + 1) * n]);
+            }
+        }
+        for (row, o) in groups.remainder().chunks_exact(n).zip(outs.into_remainder()) {
+            let mut a = _mm256_setzero_ps();
+            let mut at = 0;
+            while at < vectors {
+                // SAFETY: at + 8 ≤ n = row.len() = q.len().
+                unsafe { a = _mm256_fmadd_ps(T::load8(row.as_ptr().add(at)), _mm256_loadu_ps(qp.add(at)), a) };
+                at += 8;
+            }
+            // SAFETY: a plain lane store.
+            *o = unsafe { lane_sum(a) } + tail(row);
+        }
+    }
 
     /// See [`super::mix_one`]. Four rows at a time are added into `out`, which stays in the
     /// first-level cache, while the rows stream in order.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn mix_one(xi: &[f32], n: usize, p: &[f32], out: &mut [f32]) {
+    pub unsafe fn mix_one<T: PatternValue>(xi: &[T], n: usize, p: &[f32], out: &mut [f32]) {
         out.iter_mut().for_each(|o| *o = 0.0);
         let vectors = n - n % 8;
         let op = out.as_mut_ptr();
@@ -514,10 +625,10 @@ mod x86 {
                 // SAFETY: at + 8 ≤ n: inside every row of the group and inside `out` (length n).
                 unsafe {
                     let mut o = _mm256_loadu_ps(op.add(at));
-                    o = _mm256_fmadd_ps(w0, _mm256_loadu_ps(r0.add(at)), o);
-                    o = _mm256_fmadd_ps(w1, _mm256_loadu_ps(r1.add(at)), o);
-                    o = _mm256_fmadd_ps(w2, _mm256_loadu_ps(r2.add(at)), o);
-                    o = _mm256_fmadd_ps(w3, _mm256_loadu_ps(r3.add(at)), o);
+                    o = _mm256_fmadd_ps(w0, T::load8(r0.add(at)), o);
+                    o = _mm256_fmadd_ps(w1, T::load8(r1.add(at)), o);
+                    o = _mm256_fmadd_ps(w2, T::load8(r2.add(at)), o);
+                    o = _mm256_fmadd_ps(w3, T::load8(r3.add(at)), o);
                     _mm256_storeu_ps(op.add(at), o);
                 }
                 at += 8;
@@ -525,7 +636,7 @@ mod x86 {
             for c in vectors..n {
                 let mut o = out[c];
                 for (r, &wr) in w.iter().enumerate() {
-                    o = wr.mul_add(group[r * n + c], o);
+                    o = wr.mul_add(group[r * n + c].value(), o);
                 }
                 out[c] = o;
             }
@@ -536,13 +647,13 @@ mod x86 {
             while at < vectors {
                 // SAFETY: at + 8 ≤ n = row.len() = out.len().
                 unsafe {
-                    let o = _mm256_fmadd_ps(w, _mm256_loadu_ps(row.as_ptr().add(at)), _mm256_loadu_ps(op.add(at)));
+                    let o = _mm256_fmadd_ps(w, T::load8(row.as_ptr().add(at)), _mm256_loadu_ps(op.add(at)));
                     _mm256_storeu_ps(op.add(at), o);
                 }
                 at += 8;
             }
             for c in vectors..n {
-                out[c] = pm.mul_add(row[c], out[c]);
+                out[c] = pm.mul_add(row[c].value(), out[c]);
             }
         }
     }
@@ -627,6 +738,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn byte_and_float_pattern_kernels_agree_bit_for_bit() {
+        for (k, n) in [(7, 24), (41, 70), (33, 128), (130, 64), (3, 1), (1024, 256)] {
+            let (_, xi) = bipolar(k, n, 17);
+            let xi8: Vec<i8> = xi.iter().map(|&x| x as i8).collect();
+            let mut rng = stream(18, 0);
+            let q: Vec<f32> = (0..n).map(|_| rand::Rng::random::<f32>(&mut rng) * 2.0 - 1.0).collect();
+            let (mut z, mut z8) = (vec![0f32; k], vec![0f32; k]);
+            scores_one(&xi, n, &q, &mut z);
+            scores_one(&xi8, n, &q, &mut z8);
+            assert_eq!(z, z8, "K={k} N={n}");
+            for (mu, &zm) in z.iter().enumerate() {
+                let direct: f64 = (0..n).map(|i| xi[mu * n + i] as f64 * q[i] as f64).sum();
+                assert!((zm as f64 - direct).abs() < 1e-4, "K={k} N={n} score {mu}: {zm} vs {direct}");
+            }
+            let p: Vec<f32> = (0..k).map(|mu| 1.0 / (mu + 1) as f32).collect();
+            let (mut a, mut b) = (vec![0f32; n], vec![0f32; n]);
+            mix_one(&xi, n, &p, &mut a);
+            mix_one(&xi8, n, &p, &mut b);
+            assert_eq!(a, b, "K={k} N={n}");
+        }
+        // Integer patterns get the byte copy; others do not.
+        assert!(ModernHopfield::new(&[1.0, -1.0, 0.0, 127.0], 2, 2).unwrap().xi8.is_some());
+        assert!(ModernHopfield::new(&[1.0, -1.0, 0.5, 1.0], 2, 2).unwrap().xi8.is_none());
+        assert!(ModernHopfield::new(&[1.0, -1.0, 128.0, 1.0], 2, 2).unwrap().xi8.is_none());
     }
 
     #[test]
