@@ -63,7 +63,8 @@ pub struct SolveArgs {
     /// Leave the spin vector out of the JSON result.
     #[arg(long)]
     pub no_spins: bool,
-    /// Write the best spins, one ±1 per line, to this file.
+    /// Write the best spins, one ±1 per line, to this file (with several solvers, those of the
+    /// last one).
     #[arg(long)]
     pub spins: Option<PathBuf>,
     /// maxcut: also certify an upper bound on every cut from the Goemans–Williamson relaxation

@@ -81,7 +81,7 @@ fn run_solver(
 
 /// MaxCut of the graph with `n` vertices and edges `(i, j, w)` (an m×3 array, 0-based ids, as
 /// returned by `read_gset`). Solvers: `sa`, `greedy`, `asb`, `bsb`, `dsb` (`sb`), `hbsb`, `hdsb`,
-/// `oim`. Returns a dict with `cut` (recounted from `spins`), `energy` (H = (W − 2·cut) for
+/// `oim`, `ahc`, `cac`. Returns a dict with `cut` (recounted from `spins`), `energy` (H = (W − 2·cut) for
 /// J = −w), `spins` (int8 ±1), `time_to_best_s`, `trace` [(seconds, best cut)], `stop_reason`,
 /// `steps_done`, `runs_done`, `wall_s`. The GIL is released while solving; Ctrl-C interrupts.
 /// With `bound=True` also `upper_bound` (certified Goemans–Williamson bound on every cut, at
