@@ -169,15 +169,11 @@ fn solver_params(name: &str, preset: ising::SbPreset, model: &IsingModel) -> Val
             }
         }
         _ => {
-            let sb = match ising::solver_by_name(name) {
-                Ok(_) => match name {
-                    "asb" => ising::Sb::new(ising::SbMode::Adiabatic, false),
-                    "bsb" => ising::Sb::with_preset(ising::SbMode::Ballistic, false, preset),
-                    "hbsb" => ising::Sb::with_preset(ising::SbMode::Ballistic, true, preset),
-                    "hdsb" => ising::Sb::with_preset(ising::SbMode::Discrete, true, preset),
-                    _ => ising::Sb::with_preset(ising::SbMode::Discrete, false, preset),
-                },
-                Err(_) => return Value::Null,
+            let Some((mode, heated)) = ising::sb::variant(name) else { return Value::Null };
+            let sb = if mode == ising::SbMode::Adiabatic {
+                ising::Sb::new(mode, heated)
+            } else {
+                ising::Sb::with_preset(mode, heated, preset)
             };
             let sb = sb.resolved(model);
             let pump = match preset {
@@ -322,7 +318,8 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         (_, true) => bail!("--bound applies to maxcut only"),
         _ => None,
     };
-    let ctx = RunContext { env, kind, args, problem: &problem, model: &model, target, best_known, parse_s, build_s };
+    let ctx =
+        RunContext { env, preset, kind, args, problem: &problem, model: &model, target, best_known, parse_s, build_s };
     let mut results = Vec::new();
     let mut curves = Vec::new();
     let mut interrupted = false;
@@ -428,6 +425,7 @@ struct Bound {
 /// What every solver's report shares.
 struct RunContext<'a> {
     env: &'a Env,
+    preset: ising::SbPreset,
     kind: &'a str,
     args: &'a SolveArgs,
     problem: &'a Problem,
@@ -446,7 +444,7 @@ fn report(
     instance_info: Value,
     bound: Option<&Bound>,
 ) -> Result<Value> {
-    let RunContext { env, kind, args, problem, model, target, best_known, parse_s, build_s } = *ctx;
+    let RunContext { env, preset, kind, args, problem, model, target, best_known, parse_s, build_s } = *ctx;
     // The objective is recounted from the spins, independently of the solver's energies.
     let objective = problem.objective(model, &r.spins);
     if let Some(b) = bound {
@@ -476,7 +474,7 @@ fn report(
     let mut out = json!({
         "meta": metadata(env),
         "instance": instance,
-        "solver": {"name": solver, "params": solver_params(solver, args.preset.parse().unwrap_or(ising::SbPreset::Goto2021), model), "polish": args.polish},
+        "solver": {"name": solver, "params": solver_params(solver, preset, model), "polish": args.polish},
         "replicas": args.replicas,
         "steps": args.steps,
         "backend": model.j.backend(),

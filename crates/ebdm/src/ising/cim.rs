@@ -260,6 +260,7 @@ impl Solver for PreparedCim {
                     }
                     tr.offer(e, step, &original);
                 }
+                // Not an improvement: the tracker keeps only the energy, never these spins.
                 Some(_) => tr.offer(e, step, &[]),
             }
             e

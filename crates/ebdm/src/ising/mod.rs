@@ -47,11 +47,10 @@ pub fn solver_by_name(name: &str) -> crate::Result<Box<dyn Solver>> {
     Ok(match name {
         "sa" => Box::new(Sa::default()),
         "greedy" => Box::new(Greedy),
-        "asb" => Box::new(Sb::new(SbMode::Adiabatic, false)),
-        "bsb" => Box::new(Sb::new(SbMode::Ballistic, false)),
-        "dsb" | "sb" => Box::new(Sb::new(SbMode::Discrete, false)),
-        "hbsb" => Box::new(Sb::new(SbMode::Ballistic, true)),
-        "hdsb" => Box::new(Sb::new(SbMode::Discrete, true)),
+        _ if sb::variant(name).is_some() => {
+            let (mode, heated) = sb::variant(name).expect("checked");
+            Box::new(Sb::new(mode, heated))
+        }
         "oim" => Box::new(Oim::default()),
         "ahc" => Box::new(Cim::new(CimMode::Ahc)),
         "cac" => Box::new(Cim::new(CimMode::Cac)),
@@ -70,20 +69,16 @@ pub fn solver_with_preset(name: &str, preset: SbPreset) -> crate::Result<Box<dyn
     if preset == SbPreset::Goto2021 {
         return solver_by_name(name);
     }
-    let (mode, heated) = match name {
-        "bsb" => (SbMode::Ballistic, false),
-        "dsb" | "sb" => (SbMode::Discrete, false),
-        "hbsb" => (SbMode::Ballistic, true),
-        "hdsb" => (SbMode::Discrete, true),
+    match sb::variant(name) {
+        Some((mode, heated)) if mode != SbMode::Adiabatic => Ok(Box::new(Sb::with_preset(mode, heated, preset))),
         _ => {
             solver_by_name(name)?;
-            return Err(crate::Error::param(
+            Err(crate::Error::param(
                 "preset",
                 format!("solver `{name}` has no presets; they apply to bsb, dsb, hbsb, hdsb"),
-            ));
+            ))
         }
-    };
-    Ok(Box::new(Sb::with_preset(mode, heated, preset)))
+    }
 }
 
 /// Names accepted by [`solver_by_name`].

@@ -79,6 +79,18 @@ impl std::str::FromStr for SbPreset {
     }
 }
 
+/// The variant named `name` (`asb`, `bsb`, `dsb` or `sb`, `hbsb`, `hdsb`) as (mode, heated).
+pub fn variant(name: &str) -> Option<(SbMode, bool)> {
+    Some(match name {
+        "asb" => (SbMode::Adiabatic, false),
+        "bsb" => (SbMode::Ballistic, false),
+        "dsb" | "sb" => (SbMode::Discrete, false),
+        "hbsb" => (SbMode::Ballistic, true),
+        "hdsb" => (SbMode::Discrete, true),
+        _ => return None,
+    })
+}
+
 /// Simulated-bifurcation parameters.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Sb {
@@ -221,13 +233,7 @@ impl Sb {
     ) -> bool {
         let (a0, heat) = (self.a0, self.heat);
         let mut bad = false;
-        let force: &[f64] = match self.mode {
-            SbMode::Discrete => field,
-            _ => {
-                model.j.matvec(x, force);
-                force
-            }
-        };
+        let force = self.coupling(model, x, field, force);
         let (adiabatic, walls) = (self.mode == SbMode::Adiabatic, self.mode != SbMode::Adiabatic);
         for (((xi, yi), &fi), &hi) in x.iter_mut().zip(y.iter_mut()).zip(force).zip(&model.h) {
             let y_old = *yi;
@@ -268,13 +274,7 @@ impl Sb {
             *xi += *yi * dt;
         }
         ro.follow(model, x);
-        let force: &[f64] = match self.mode {
-            SbMode::Discrete => &ro.field,
-            _ => {
-                model.j.matvec(x, force);
-                force
-            }
-        };
+        let force = self.coupling(model, x, &ro.field, force);
         for ((((xi, yi), &yo), &fi), &hi) in x.iter_mut().zip(y.iter_mut()).zip(y_old.iter()).zip(force).zip(&model.h) {
             let (xn, yn) = wall(*xi, *yi + c0 * (fi + hi) * dt);
             *xi = xn;
@@ -282,6 +282,20 @@ impl Sb {
             bad |= !(xn.is_finite() & yi.is_finite());
         }
         bad
+    }
+}
+
+impl Sb {
+    /// The coupling term `J φ(x)`: the readout field `J sgn(x)` for dSB, `J x` (computed into
+    /// `work`) otherwise.
+    #[inline(always)]
+    fn coupling<'a>(&self, model: &IsingModel, x: &[f64], field: &'a [f64], work: &'a mut [f64]) -> &'a [f64] {
+        if self.mode == SbMode::Discrete {
+            field
+        } else {
+            model.j.matvec(x, work);
+            work
+        }
     }
 }
 
