@@ -419,7 +419,7 @@ fn retrieve_with(
     }
     if let Some(path) = &args.image {
         let w = args.width.unwrap_or(img_w);
-        if w == 0 || p.len() % w != 0 {
+        if w == 0 || !p.len().is_multiple_of(w) {
             bail!("--image needs --width dividing the pattern length {}", p.len());
         }
         let rows = vec![

@@ -27,7 +27,7 @@ impl Dataset {
         if values.is_empty() {
             return Err(Error::Shape("no samples".into()));
         }
-        if values.len() % cols != 0 {
+        if !values.len().is_multiple_of(cols) {
             return Err(Error::Shape(format!("{} values do not form rows of {cols}", values.len())));
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {

@@ -167,7 +167,7 @@ pub fn exact_gradient(model: &GaussianRbm, data: &[f64]) -> Result<GaussianGradi
     if m > MAX_EXACT_UNITS {
         return Err(Error::param("hidden", format!("exact enumeration of {m} units is out of reach")));
     }
-    if data.is_empty() || data.len() % n != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(n) {
         return Err(Error::Shape(format!("data of {} values is not a whole number of rows of {n}", data.len())));
     }
     let rows = data.len() / n;
@@ -253,7 +253,7 @@ pub fn train_gaussian(
     if n == 0 || hidden == 0 {
         return Err(Error::param("visible / hidden", "need at least one unit in each layer"));
     }
-    if data.is_empty() || data.len() % n != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(n) {
         return Err(Error::Shape(format!("data of {} values is not a whole number of rows of {n}", data.len())));
     }
     if let Some(k) = data.iter().position(|x| !x.is_finite()) {

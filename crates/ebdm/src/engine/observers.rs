@@ -115,7 +115,7 @@ impl<F: FnMut(usize, Option<f64>) -> Control> ProgressHook<F> {
 
 impl<S, F: FnMut(usize, Option<f64>) -> Control> Observer<S> for ProgressHook<F> {
     fn observe(&mut self, step: usize, _: f64, _: &S, energy: Option<f64>) -> Control {
-        if step % self.every == 0 {
+        if step.is_multiple_of(self.every) {
             (self.f)(step, energy)
         } else {
             Control::Continue

@@ -703,7 +703,7 @@ impl DenseClassifier {
     }
 
     fn unlabelled<'a>(&self, inputs: &'a [f32]) -> Result<(std::borrow::Cow<'a, [f32]>, Vec<usize>)> {
-        if inputs.is_empty() || inputs.len() % self.inputs != 0 {
+        if inputs.is_empty() || !inputs.len().is_multiple_of(self.inputs) {
             return Err(Error::Shape(format!(
                 "inputs must be whole rows of {} values, got {} values",
                 self.inputs,

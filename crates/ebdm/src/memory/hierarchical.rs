@@ -274,7 +274,7 @@ impl HierarchicalMemory {
     pub fn relax_batch(&self, states: &mut [f64], opts: &RelaxOptions, stop: &StopFlag) -> Result<Vec<Relaxation>> {
         opts.check()?;
         let s = self.state_len();
-        if states.is_empty() || states.len() % s != 0 {
+        if states.is_empty() || !states.len().is_multiple_of(s) {
             return Err(Error::Shape(format!(
                 "states have {} entries, not a positive multiple of the state length {s}",
                 states.len()

@@ -14,6 +14,7 @@ pub mod lagrangian;
 pub mod metrics;
 pub mod modern;
 pub mod patterns;
+mod single_query;
 
 pub use dense::{DenseAM, FlipRule, Separation};
 pub use graded::{Gain, GradedHopfield};

@@ -181,7 +181,7 @@ pub fn coordinate_descent<A: LinOp>(
             if epochs >= opts.max_iter || opts.stop.is_raised() || inner * ws.len() >= INNER_WORK * p {
                 break;
             }
-            if inner % 5 == 0 {
+            if inner.is_multiple_of(5) {
                 let mut ws_max = 0.0f64;
                 for &j in &ws {
                     ws_max = ws_max.max(u_score(s * dot(col(j), &r) - rho * w[j]));
