@@ -31,6 +31,22 @@ def test_read_gset_and_maxcut_on_g11():
     assert np.array_equal(again["spins"], r["spins"])
 
 
+def test_sbpy2_preset_runs_the_package_schedule():
+    n, edges = ebdm.read_gset(GSET / "G11.txt")
+    base = ebdm.maxcut(edges, n, solver="dsb", replicas=4, steps=300, seed=2)
+    r = ebdm.maxcut(edges, n, solver="dsb", replicas=4, steps=300, seed=2, preset="sbpy2")
+    assert r["cut"] == cut_of(edges, r["spins"])
+    assert not np.array_equal(r["spins"], base["spins"])
+    again = ebdm.maxcut(edges, n, solver="dsb", replicas=4, steps=300, seed=2, preset="sbpy2", threads=1)
+    assert np.array_equal(again["spins"], r["spins"])
+    same = ebdm.maxcut(edges, n, solver="dsb", replicas=4, steps=300, seed=2, preset="goto2021")
+    assert np.array_equal(same["spins"], base["spins"])
+    with pytest.raises(ValueError, match="unknown preset `nope`"):
+        ebdm.maxcut(edges, n, solver="dsb", preset="nope")
+    with pytest.raises(ValueError, match="solver `sa` has no presets"):
+        ebdm.solve_ising(np.zeros((2, 2)), solver="sa", preset="sbpy2")
+
+
 def test_maxcut_bound_lies_above_the_exact_maximum():
     rng = np.random.default_rng(3)
     n = 12

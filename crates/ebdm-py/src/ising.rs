@@ -72,10 +72,12 @@ fn run_solver(
     py: Python<'_>,
     model: &IsingModel,
     solver: &str,
+    preset: &str,
     opts: &SolveOptions,
     threads: Option<usize>,
 ) -> PyResult<SolveResult> {
-    let s = ising::solver_by_name(solver).or_raise()?;
+    let preset: ising::SbPreset = preset.parse().or_raise()?;
+    let s = ising::solver_with_preset(solver, preset).or_raise()?;
     run_released(py, threads, Some(&opts.stop), || ising::solve(model, s.as_ref(), opts))?.or_raise()
 }
 
@@ -84,11 +86,13 @@ fn run_solver(
 /// `oim`, `ahc`, `cac`. Returns a dict with `cut` (recounted from `spins`), `energy` (H = (W − 2·cut) for
 /// J = −w), `spins` (int8 ±1), `time_to_best_s`, `trace` [(seconds, best cut)], `stop_reason`,
 /// `steps_done`, `runs_done`, `wall_s`. The GIL is released while solving; Ctrl-C interrupts.
-/// With `bound=True` also `upper_bound` (certified Goemans–Williamson bound on every cut, at
+/// `preset` chooses the simulated-bifurcation parameters for `bsb`, `dsb`, `hbsb` and `hdsb`:
+/// `goto2021` (default) or `sbpy2` (the step order, pump schedule, Δt and initial state of the
+/// simulated-bifurcation 2.0.0 package). With `bound=True` also `upper_bound` (certified Goemans–Williamson bound on every cut, at
 /// most 4000 vertices), `sdp_value` and `gw_rounded_cut`.
 #[pyfunction]
 #[pyo3(signature = (edges, n, solver = "dsb", replicas = 16, steps = 1000, runs = None, time_limit = None,
-                    seed = 0, polish = false, target = None, threads = None, bound = false))]
+                    seed = 0, polish = false, target = None, threads = None, bound = false, preset = "goto2021"))]
 #[allow(clippy::too_many_arguments)]
 pub fn maxcut<'py>(
     py: Python<'py>,
@@ -104,6 +108,7 @@ pub fn maxcut<'py>(
     target: Option<f64>,
     threads: Option<usize>,
     bound: bool,
+    preset: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let e = real(edges, "edges", &[2])?;
     let (m, cols) = e.rows_cols();
@@ -126,7 +131,7 @@ pub fn maxcut<'py>(
     let model = g.to_ising(Backend::Auto).or_raise()?;
     let target_energy = target.map(|t| g.total_weight() - 2.0 * t);
     let opts = options(replicas, steps, runs, time_limit, seed, polish, target_energy, StopFlag::new())?;
-    let r = run_solver(py, &model, solver, &opts, threads)?;
+    let r = run_solver(py, &model, solver, preset, &opts, threads)?;
     let out = result_dict(py, &r, solver, ("cut", g.cut(&r.spins)), |e| g.cut_from_energy(e))?;
     if bound {
         if n > ebdm::ising::gw::MAX_BOUND_NODES {
@@ -148,7 +153,8 @@ pub fn maxcut<'py>(
 /// zero); options as for `maxcut`. Returns the same dict with `energy` as the objective.
 #[pyfunction]
 #[pyo3(signature = (j, h = None, offset = 0.0, solver = "dsb", replicas = 16, steps = 1000, runs = None,
-                    time_limit = None, seed = 0, polish = false, target = None, threads = None))]
+                    time_limit = None, seed = 0, polish = false, target = None, threads = None,
+                    preset = "goto2021"))]
 #[allow(clippy::too_many_arguments)]
 pub fn solve_ising<'py>(
     py: Python<'py>,
@@ -164,6 +170,7 @@ pub fn solve_ising<'py>(
     polish: bool,
     target: Option<f64>,
     threads: Option<usize>,
+    preset: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let jm = real(j, "J", &[2])?;
     let (rows, cols) = jm.rows_cols();
@@ -192,7 +199,7 @@ pub fn solve_ising<'py>(
     };
     let model = IsingModel::new(n, &pairs, hv, offset, Backend::Auto).or_raise()?;
     let opts = options(replicas, steps, runs, time_limit, seed, polish, target, StopFlag::new())?;
-    let r = run_solver(py, &model, solver, &opts, threads)?;
+    let r = run_solver(py, &model, solver, preset, &opts, threads)?;
     let e = model.energy(&r.spins);
     result_dict(py, &r, solver, ("energy", e), |e| e)
 }
