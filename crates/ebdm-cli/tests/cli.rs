@@ -42,6 +42,12 @@ fn bad_pattern_files_are_named_errors() {
     fails_with(&["memory", "retrieve", "--patterns", &s(&bad_npy)], "bad.npy");
     fails_with(&["memory", "retrieve", "--patterns", "/nonexistent/p.txt"], "/nonexistent/p.txt");
     fails_with(&["memory", "retrieve", "--mnist", "/nonexistent"], "nonexistent");
+    // The system's reason appears once, not again as the error's source.
+    let out = ebdm().args(["maxcut", "/nonexistent/G1.txt"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.starts_with("error: /nonexistent/G1.txt: "), "{err}");
+    assert_eq!(err.matches("(os error").count(), 1, "{err}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use pyo3::PyErr;
 pub fn to_pyerr(e: Error) -> PyErr {
     let msg = e.to_string();
     match &e {
-        Error::Io { source, .. } => match source.kind() {
+        Error::Io { error, .. } => match error.kind() {
             ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
             ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
             ErrorKind::IsADirectory => PyIsADirectoryError::new_err(msg),

@@ -18,9 +18,10 @@ pub enum Error {
     /// A numerical operation failed (for example a singular matrix).
     #[error("numerical failure: {0}")]
     Numerical(String),
-    /// A file could not be read.
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// A file could not be read. The message includes the system's reason, so `error` is not
+    /// also reported as the source (a chain printer would repeat it).
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     /// A file was read but its contents are malformed.
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },

@@ -246,7 +246,7 @@ pub(crate) fn format_err(path: &Path, reason: impl Into<String>) -> Error {
 
 /// An [`Error::Io`] naming `path`.
 pub(crate) fn io_err(path: &Path, source: std::io::Error) -> Error {
-    Error::Io { path: path.to_path_buf(), source }
+    Error::Io { path: path.to_path_buf(), error: source }
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use crate::engine::rng::stream;
 use crate::error::{Error, Result};
 
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|error| Error::Io { path: path.to_path_buf(), error })?;
     String::from_utf8(bytes).map_err(|e| Error::Format {
         path: path.to_path_buf(),
         reason: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
