@@ -311,21 +311,10 @@ pub fn evaluate(env: &Env, model: &Path, d: &DataArgs, heldout: bool) -> Result<
     Ok(())
 }
 
-/// The bundled MNIST directory: `data/mnist` under the working directory, else the source
-/// tree's copy.
-fn bundled_mnist() -> PathBuf {
-    let local = PathBuf::from("data/mnist");
-    if local.exists() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
-    }
-}
-
 /// E10 on the bundled MNIST split.
 pub fn reproduce_e10(env: &Env, cfg: &E10Config, dir: &Path, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let mnist = bundled_mnist();
+    let mnist = crate::output::bundled("data/mnist");
     let images = data::read_images(&need_idx(&mnist, "t10k-images-idx3-ubyte")?)?;
     let labels = data::read_labels(&need_idx(&mnist, "t10k-labels-idx1-ubyte")?)?;
     let bar = progress(env, (cfg.degrees.len() * cfg.train.epochs) as u64, "E10");

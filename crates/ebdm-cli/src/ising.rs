@@ -575,6 +575,33 @@ pub fn reproduce_e5(env: &Env, dir: &Path, title: &str) -> Result<crate::experim
     Ok(finish(env, &dir, title, r.checks, h.interrupted()))
 }
 
+/// `ebdm reproduce ising/E9`: the certified Goemans–Williamson bound on the bundled G-set files.
+pub fn reproduce_e9(env: &Env, dir: &Path, title: &str) -> Result<crate::experiments::Outcome> {
+    let dir = crate::output::out_dir(dir)?;
+    let gset = crate::output::bundled("data/gset");
+    let table = io::read_best_known(&gset.join("best_known.tsv"))?;
+    let mut instances = Vec::new();
+    for entry in &table {
+        let path = gset.join(format!("{}.txt", entry.instance));
+        if path.exists() {
+            instances.push((entry.instance.clone(), io::read_gset(&path)?, entry.cut));
+        }
+    }
+    anyhow::ensure!(
+        !instances.is_empty(),
+        "no G-set files listed in {} next to it",
+        gset.join("best_known.tsv").display()
+    );
+    let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };
+    let r = ising::experiments::e9_gw_bound(&instances, &h)?;
+    crate::output::write_csv(&dir.join("gw_bound.csv"), &[("seed", env.seed.to_string())], &r.rows)?;
+    crate::output::write_json(
+        &dir.join("gw_bound.json"),
+        &json!({"meta": metadata(env), "rows": r.rows, "checks": r.checks}),
+    )?;
+    Ok(finish(env, &dir, title, r.checks, h.interrupted()))
+}
+
 fn finish(
     env: &Env,
     dir: &Path,

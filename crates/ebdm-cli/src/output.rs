@@ -42,6 +42,17 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
+/// A bundled data directory such as `data/mnist`: under the working directory, else the source
+/// tree's copy.
+pub fn bundled(dir: &str) -> PathBuf {
+    let local = PathBuf::from(dir);
+    if local.exists() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir)
+    }
+}
+
 /// Creates the output directory.
 pub fn out_dir(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;

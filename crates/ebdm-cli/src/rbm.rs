@@ -608,7 +608,7 @@ pub fn sample(env: &Env, a: &SampleArgs) -> Result<()> {
 /// X4: AIS against exact log Z on a 20-hidden RBM trained on MNIST-8k.
 pub fn reproduce_x4(env: &Env, dir: &Path, quick: bool, title: &str) -> Result<Outcome> {
     let dir = out_dir(dir)?;
-    let mnist = bundled_mnist();
+    let mnist = crate::output::bundled("data/mnist");
     let args = DataArgs { data: mnist, threshold: 127, limit: 0 };
     let (train, test, what) = load_sets(&args)?;
     let epochs = if quick { 5 } else { 50 };
@@ -684,15 +684,4 @@ pub fn reproduce_x4(env: &Env, dir: &Path, quick: bool, title: &str) -> Result<O
         println!("  results in {}", dir.display());
     }
     Ok(Outcome { checks, interrupted: false })
-}
-
-/// The bundled MNIST directory: `data/mnist` under the working directory, else the source
-/// tree's copy.
-fn bundled_mnist() -> PathBuf {
-    let local = PathBuf::from("data/mnist");
-    if local.exists() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
-    }
 }

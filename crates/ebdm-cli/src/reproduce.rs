@@ -251,6 +251,12 @@ pub fn registry() -> Vec<Entry> {
             run: |env, dir, _| ising::reproduce_e5(env, dir, "ising/E5: determinism"),
         },
         Entry {
+            id: "ising/E9",
+            title: "Certified Goemans–Williamson bound on the bundled G-set files: at or above the best known",
+            cost: "about 5 s",
+            run: |env, dir, _| ising::reproduce_e9(env, dir, "ising/E9: GW bound"),
+        },
+        Entry {
             id: "boltzmann/X4",
             title: "AIS (S&M schedule, 100 runs) vs exact log Z of a 20-hidden RBM trained on MNIST-8k",
             cost: "about 1-2 min on 2 cores (--quick: about 20 s)",

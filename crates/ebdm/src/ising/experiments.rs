@@ -1,10 +1,12 @@
 //! Acceptance experiments of the Ising-machine specification that run in seconds: exact ground
-//! states against every solver (E4) and thread-count independence (E5).
+//! states against every solver (E4), thread-count independence (E5) and the certified
+//! Goemans–Williamson bound on G-set instances (E9).
 
 use rand::Rng;
 use serde::Serialize;
 
-use super::{exact, greedy, io, solve, solver_by_name, Backend, IsingModel, SolveOptions, SOLVERS};
+use super::gw::{gw, GwOptions, MAX_BOUND_NODES};
+use super::{exact, greedy, io, solve, solver_by_name, Backend, IsingModel, MaxCutGraph, SolveOptions, SOLVERS};
 use crate::engine::rng::stream_path;
 use crate::experiment::{Check, Harness};
 use crate::Result;
@@ -226,6 +228,68 @@ pub fn e5_determinism(h: &Harness) -> Result<Report<DeterminismRow>> {
     Ok(Report { rows, checks })
 }
 
+/// One instance of E9.
+#[derive(Clone, Debug, Serialize)]
+pub struct BoundRow {
+    pub instance: String,
+    pub n: usize,
+    pub best_known: f64,
+    /// Certified upper bound on every cut.
+    pub upper_bound: f64,
+    /// `upper_bound / best_known − 1`, in percent.
+    pub bound_gap_percent: f64,
+    /// The relaxation's objective at the last sweep.
+    pub sdp_value: f64,
+    /// Best hyperplane-rounded and 1-flip-polished cut.
+    pub rounded_cut: f64,
+    pub seconds: f64,
+}
+
+/// E9: the certified Goemans–Williamson bound (default settings, seed `h.seed`) of each
+/// `(name, graph, best known cut)`: it must lie at or above the best-known cut, and the rounded
+/// cut at or below the bound. Graphs above [`MAX_BOUND_NODES`] vertices are skipped.
+pub fn e9_gw_bound(instances: &[(String, MaxCutGraph, f64)], h: &Harness) -> Result<Report<BoundRow>> {
+    let mut rows = Vec::new();
+    for (name, g, best) in instances.iter().filter(|(_, g, _)| g.n <= MAX_BOUND_NODES) {
+        if h.interrupted() {
+            break;
+        }
+        let start = std::time::Instant::now();
+        let r = gw(g, &GwOptions { seed: h.seed, stop: h.stop.clone(), ..Default::default() })?;
+        let ub = r.upper_bound.unwrap_or(f64::NAN);
+        rows.push(BoundRow {
+            instance: name.clone(),
+            n: g.n,
+            best_known: *best,
+            upper_bound: ub,
+            bound_gap_percent: 100.0 * (ub / best - 1.0),
+            sdp_value: r.sdp_value,
+            rounded_cut: r.cut,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    }
+    let done = rows.len() == instances.iter().filter(|(_, g, _)| g.n <= MAX_BOUND_NODES).count();
+    let above = rows.iter().filter(|r| r.upper_bound >= r.best_known).count();
+    let rounded_ok = rows.iter().filter(|r| r.rounded_cut <= r.upper_bound && r.rounded_cut <= r.best_known).count();
+    let gaps: Vec<String> = rows.iter().map(|r| format!("{} {:.2} %", r.instance, r.bound_gap_percent)).collect();
+    let checks = vec![
+        Check::new(
+            "certified bound ≥ best-known cut",
+            format!("all {} instances", rows.len()),
+            format!("{above} of {}", rows.len()),
+            done && above == rows.len() && !rows.is_empty(),
+        ),
+        Check::new(
+            "rounded + polished cut ≤ bound and ≤ best known",
+            "all",
+            format!("{rounded_ok} of {}", rows.len()),
+            rounded_ok == rows.len(),
+        ),
+        Check::new("bound above the best known (reported)", "reported", gaps.join(", "), true),
+    ];
+    Ok(Report { rows, checks })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +306,17 @@ mod tests {
         for c in &r.checks {
             assert!(c.pass, "{}: measured {}, expected {}", c.name, c.measured, c.expected);
         }
+    }
+
+    #[test]
+    fn e9_fails_when_a_claimed_best_cut_lies_above_the_bound() {
+        // A 5-cycle: maximum cut 4, so the bound lies in [4, 5).
+        let g = MaxCutGraph::new(5, (0..5).map(|i| (i, (i + 1) % 5, 1.0)).collect()).unwrap();
+        let h = Harness::new(1);
+        let ok = e9_gw_bound(&[("C5".into(), g.clone(), 4.0)], &h).unwrap();
+        assert!(ok.checks.iter().all(|c| c.pass), "{:?}", ok.checks);
+        assert!(ok.rows[0].upper_bound >= 4.0 && ok.rows[0].upper_bound < 5.0);
+        let wrong = e9_gw_bound(&[("C5".into(), g, 5.0)], &h).unwrap();
+        assert!(!wrong.checks[0].pass);
     }
 }
