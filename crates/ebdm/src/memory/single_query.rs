@@ -344,89 +344,64 @@ mod x86_512 {
         unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr().add(at), ((1u32 << lanes) - 1) as u16, v) };
     }
 
-    /// Scores of every row, four blocks of 16 rows at a time.
+    /// Scores of every row: the tables of q, looked up with the row nibbles.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn scores(s: &SignNibbles, q: &[f32], out: &mut [f32]) {
         assert!(q.len() == s.n && out.len() == s.k);
         // SAFETY: AVX-512F is enabled here.
-        let t = unsafe { tables(q, 2 * s.col_bytes) };
-        let blocks = s.k.div_ceil(16);
-        let mut b = 0;
-        while b + 4 <= blocks {
-            score_blocks::<4>(s, &t, b, out);
-            b += 4;
-        }
-        while b < blocks {
-            score_blocks::<1>(s, &t, b, out);
-            b += 1;
-        }
+        unsafe { table_sums(&s.by_rows, s.col_bytes, &tables(q, 2 * s.col_bytes), out) };
     }
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn score_blocks<const R: usize>(s: &SignNibbles, t: &[f32], first: usize, out: &mut [f32]) {
-        let cb = s.col_bytes;
-        let idx = &s.by_rows[16 * first * cb..16 * (first + R) * cb];
-        let mut acc = [_mm512_setzero_ps(); R];
-        for (j, tj) in t.chunks_exact(32).enumerate() {
-            // SAFETY: `tj` holds 32 values; every block's 16 index bytes lie inside `idx`.
-            unsafe {
-                let (t0, t1) = (_mm512_loadu_ps(tj.as_ptr()), _mm512_loadu_ps(tj.as_ptr().add(16)));
-                for (r, a) in acc.iter_mut().enumerate() {
-                    let i = _mm_loadu_si128(idx.as_ptr().add(16 * (r * cb + j)).cast());
-                    *a = lookup2(*a, i, t0, t1);
-                }
-            }
-        }
-        for (r, a) in acc.into_iter().enumerate() {
-            // SAFETY: AVX-512F is enabled here.
-            unsafe { store(out, 16 * (first + r), a) };
-        }
-    }
-
-    /// The mixture, up to sixteen blocks of 16 columns held in registers while the index bytes
-    /// stream.
+    /// The mixture: the tables of p, looked up with the column nibbles.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn mix(s: &SignNibbles, p: &[f32], out: &mut [f32]) {
         assert!(p.len() == s.k && out.len() == s.n);
         // SAFETY: AVX-512F is enabled here.
-        let u = unsafe { tables(p, 2 * s.row_bytes) };
-        let blocks = s.n.div_ceil(16);
+        unsafe { table_sums(&s.by_cols, s.row_bytes, &tables(p, 2 * s.row_bytes), out) };
+    }
+
+    /// `out[16b + l] = Σ_j (t_2j[lo] + t_2j+1[hi])`, summed in order of j, where lo and hi are
+    /// the nibbles of index byte 16(b·bytes + j) + l. Up to sixteen blocks of 16 outputs stay in
+    /// registers while their index bytes stream.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn table_sums(idx: &[u8], bytes: usize, t: &[f32], out: &mut [f32]) {
+        let blocks = out.len().div_ceil(16);
+        assert!(idx.len() >= 16 * blocks * bytes && t.len() == 32 * bytes);
         let mut b = 0;
         while b + 16 <= blocks {
-            mix_blocks::<16>(s, &u, b, out);
+            sum_blocks::<16>(idx, bytes, t, b, out);
             b += 16;
         }
         if blocks - b >= 8 {
-            mix_blocks::<8>(s, &u, b, out);
+            sum_blocks::<8>(idx, bytes, t, b, out);
             b += 8;
         }
         if blocks - b >= 4 {
-            mix_blocks::<4>(s, &u, b, out);
+            sum_blocks::<4>(idx, bytes, t, b, out);
             b += 4;
         }
         if blocks - b >= 2 {
-            mix_blocks::<2>(s, &u, b, out);
+            sum_blocks::<2>(idx, bytes, t, b, out);
             b += 2;
         }
         if blocks - b >= 1 {
-            mix_blocks::<1>(s, &u, b, out);
+            sum_blocks::<1>(idx, bytes, t, b, out);
         }
     }
 
+    /// Blocks `first .. first + B` of [`table_sums`].
     #[target_feature(enable = "avx512f")]
     #[inline]
-    fn mix_blocks<const B: usize>(s: &SignNibbles, u: &[f32], first: usize, out: &mut [f32]) {
-        let rb = s.row_bytes;
-        let idx = &s.by_cols[16 * first * rb..16 * (first + B) * rb];
+    fn sum_blocks<const B: usize>(idx: &[u8], bytes: usize, t: &[f32], first: usize, out: &mut [f32]) {
+        let idx = &idx[16 * first * bytes..16 * (first + B) * bytes];
         let mut acc = [_mm512_setzero_ps(); B];
-        for (j, uj) in u.chunks_exact(32).enumerate() {
-            // SAFETY: `uj` holds 32 values; every block's 16 index bytes lie inside `idx`.
+        for (j, tj) in t.chunks_exact(32).enumerate() {
+            // SAFETY: `tj` holds 32 values; every block's 16 index bytes lie inside `idx`.
             unsafe {
-                let (u0, u1) = (_mm512_loadu_ps(uj.as_ptr()), _mm512_loadu_ps(uj.as_ptr().add(16)));
+                let (t0, t1) = (_mm512_loadu_ps(tj.as_ptr()), _mm512_loadu_ps(tj.as_ptr().add(16)));
                 for (c, a) in acc.iter_mut().enumerate() {
-                    let i = _mm_loadu_si128(idx.as_ptr().add(16 * (c * rb + j)).cast());
-                    *a = lookup2(*a, i, u0, u1);
+                    let i = _mm_loadu_si128(idx.as_ptr().add(16 * (c * bytes + j)).cast());
+                    *a = lookup2(*a, i, t0, t1);
                 }
             }
         }
