@@ -437,27 +437,15 @@ mod tests {
             .collect()
     }
 
-    /// Scores by the table algorithm in plain code, group after group.
-    fn table_scores(s: &SignNibbles, q: &[f32]) -> Vec<f32> {
-        let t = tables(q, 2 * s.col_bytes);
-        (0..s.k)
-            .map(|mu| {
-                (0..s.col_bytes).fold(0.0f32, |acc, j| {
-                    let b = s.by_rows[16 * ((mu / 16) * s.col_bytes + j) + mu % 16];
+    /// The table algorithm in plain code: `count` sums over the index bytes laid out as
+    /// [`SignNibbles`] does, group after group.
+    fn table_sums(idx: &[u8], bytes: usize, v: &[f32], count: usize) -> Vec<f32> {
+        let t = tables(v, 2 * bytes);
+        (0..count)
+            .map(|r| {
+                (0..bytes).fold(0.0f32, |acc, j| {
+                    let b = idx[16 * ((r / 16) * bytes + j) + r % 16];
                     (acc + t[2 * j][usize::from(b & 15)]) + t[2 * j + 1][usize::from(b >> 4)]
-                })
-            })
-            .collect()
-    }
-
-    /// The mixture by the table algorithm in plain code.
-    fn table_mix(s: &SignNibbles, p: &[f32]) -> Vec<f32> {
-        let u = tables(p, 2 * s.row_bytes);
-        (0..s.n)
-            .map(|i| {
-                (0..s.row_bytes).fold(0.0f32, |acc, j| {
-                    let b = s.by_cols[16 * ((i / 16) * s.row_bytes + j) + i % 16];
-                    (acc + u[2 * j][usize::from(b & 15)]) + u[2 * j + 1][usize::from(b >> 4)]
                 })
             })
             .collect()
@@ -498,7 +486,8 @@ mod tests {
             bytes.mix(&p, &mut m8);
             assert_eq!(z, z8, "scores, bytes, K={k} N={n}");
             assert_eq!(m, m8, "mixture, bytes, K={k} N={n}");
-            let (zt, mt) = (table_scores(&nibbles, &q), table_mix(&nibbles, &p));
+            let zt = table_sums(&nibbles.by_rows, nibbles.col_bytes, &q, k);
+            let mt = table_sums(&nibbles.by_cols, nibbles.row_bytes, &p, n);
             if table_kernels_available() {
                 let tabled = PatternViews { nibbles: Some(&nibbles), ..bytes };
                 let (mut zk, mut mk) = (vec![0f32; k], vec![0f32; n]);
