@@ -589,7 +589,7 @@ pub fn reproduce_e9(env: &Env, dir: &Path, title: &str) -> Result<crate::experim
     }
     anyhow::ensure!(
         !instances.is_empty(),
-        "no G-set files listed in {} next to it",
+        "none of the instances listed in {} has its file in that directory",
         gset.join("best_known.tsv").display()
     );
     let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };

@@ -249,8 +249,9 @@ pub struct BoundRow {
 /// `(name, graph, best known cut)`: it must lie at or above the best-known cut, and the rounded
 /// cut at or below the bound. Graphs above [`MAX_BOUND_NODES`] vertices are skipped.
 pub fn e9_gw_bound(instances: &[(String, MaxCutGraph, f64)], h: &Harness) -> Result<Report<BoundRow>> {
+    let eligible: Vec<_> = instances.iter().filter(|(_, g, _)| g.n <= MAX_BOUND_NODES).collect();
     let mut rows = Vec::new();
-    for (name, g, best) in instances.iter().filter(|(_, g, _)| g.n <= MAX_BOUND_NODES) {
+    for &(name, g, best) in &eligible {
         if h.interrupted() {
             break;
         }
@@ -268,7 +269,7 @@ pub fn e9_gw_bound(instances: &[(String, MaxCutGraph, f64)], h: &Harness) -> Res
             seconds: start.elapsed().as_secs_f64(),
         });
     }
-    let done = rows.len() == instances.iter().filter(|(_, g, _)| g.n <= MAX_BOUND_NODES).count();
+    let done = rows.len() == eligible.len();
     let above = rows.iter().filter(|r| r.upper_bound >= r.best_known).count();
     let rounded_ok = rows.iter().filter(|r| r.rounded_cut <= r.upper_bound && r.rounded_cut <= r.best_known).count();
     let gaps: Vec<String> = rows.iter().map(|r| format!("{} {:.2} %", r.instance, r.bound_gap_percent)).collect();

@@ -40,7 +40,7 @@ pub struct ModernHopfield {
     /// The same as bytes when every value is an integer in [−127, 127] (±1 or 0/1 patterns, say):
     /// an exact copy a quarter the size, which the single-query kernels stream instead.
     xi8: Option<Vec<i8>>,
-    /// The signs of ±1 patterns as bits, for the AVX-512 single-query kernels.
+    /// The signs of ±1 patterns as 4-bit table indices, for the AVX-512 single-query kernels.
     nibbles: Option<SignNibbles>,
     /// The same in double precision, for energies; made on first use.
     xi64: OnceLock<Vec<f64>>,
@@ -146,7 +146,7 @@ impl ModernHopfield {
             // scores screen for it; only then are the patterns searched. If they are finite after
             // all (scores that overflowed), the retrieval runs again unscreened.
             let (r, screened_out) = retrieve_all(
-                Stored { xi: patterns, xi8: None, nibbles: None, k, n, net: None, screen: true },
+                Stored { patterns: PatternViews::floats(patterns, n), k, net: None, screen: true },
                 queries,
                 b,
                 opts,
@@ -158,7 +158,7 @@ impl ModernHopfield {
         }
         check_patterns(patterns, k, n)?;
         Ok(retrieve_all(
-            Stored { xi: patterns, xi8: None, nibbles: None, k, n, net: None, screen: false },
+            Stored { patterns: PatternViews::floats(patterns, n), k, net: None, screen: false },
             queries,
             b,
             opts,
@@ -247,15 +247,9 @@ impl ModernHopfield {
     pub fn retrieve(&self, queries: &[f32], opts: &RetrieveOptions, stop: &StopFlag) -> Result<ModernRetrieval> {
         opts.check()?;
         let b = self.check_queries(queries)?;
-        let stored = Stored {
-            xi: &self.xi,
-            xi8: self.xi8.as_deref(),
-            nibbles: self.nibbles.as_ref(),
-            k: self.k,
-            n: self.n,
-            net: Some(self),
-            screen: false,
-        };
+        let patterns =
+            PatternViews { xi: &self.xi, xi8: self.xi8.as_deref(), nibbles: self.nibbles.as_ref(), n: self.n };
+        let stored = Stored { patterns, k: self.k, net: Some(self), screen: false };
         Ok(retrieve_all(stored, queries, b, opts, stop).0)
     }
 }
@@ -343,14 +337,9 @@ fn all_finite_body(values: &[f32]) -> bool {
 /// The patterns a retrieval reads: borrowed, with the stored network when energies are needed.
 #[derive(Clone, Copy)]
 struct Stored<'a> {
-    /// K×N row-major.
-    xi: &'a [f32],
-    /// Its exact byte copy, when there is one.
-    xi8: Option<&'a [i8]>,
-    /// Its sign bits, when there are.
-    nibbles: Option<&'a SignNibbles>,
+    /// K×N row-major, with the copies the single-query kernels read.
+    patterns: PatternViews<'a>,
     k: usize,
-    n: usize,
     /// The network the patterns belong to (for energies); `None` for a one-call retrieval.
     net: Option<&'a ModernHopfield>,
     /// The patterns have not been checked for finiteness: stop a chunk whose first scores are
@@ -367,7 +356,7 @@ fn retrieve_all(
     opts: &RetrieveOptions,
     stop: &StopFlag,
 ) -> (ModernRetrieval, bool) {
-    let n = stored.n;
+    let n = stored.patterns.n;
     let mut states = queries.to_vec();
     // A single chunk runs on the calling thread: handing it to the thread pool only adds a
     // wake-up, which for one query costs more than the update itself.
@@ -394,22 +383,18 @@ fn retrieve_all(
 }
 
 impl Stored<'_> {
-    fn views(&self) -> PatternViews<'_> {
-        PatternViews { xi: self.xi, xi8: self.xi8, nibbles: self.nibbles, n: self.n }
-    }
-
     /// Scores z = QΞᵀ of the `rows` states `q` into `scores` (rows×K).
     fn scores(&self, q: &[f32], scores: &mut [f32]) {
-        let rows = q.len() / self.n;
+        let rows = q.len() / self.patterns.n;
         if rows == 1 {
-            self.views().scores(q, scores);
+            self.patterns.scores(q, scores);
             return;
         }
-        let xi = MatRef::from_row_major_slice(self.xi, self.k, self.n);
+        let xi = MatRef::from_row_major_slice(self.patterns.xi, self.k, self.patterns.n);
         matmul(
             MatMut::from_row_major_slice_mut(scores, rows, self.k),
             Accum::Replace,
-            MatRef::from_row_major_slice(q, rows, self.n),
+            MatRef::from_row_major_slice(q, rows, self.patterns.n),
             xi.transpose(),
             1.0f32,
             Par::Seq,
@@ -421,12 +406,12 @@ impl Stored<'_> {
     fn mix(&self, p: &[f32], next: &mut [f32]) {
         let rows = p.len() / self.k;
         if rows == 1 {
-            self.views().mix(p, next);
+            self.patterns.mix(p, next);
             return;
         }
-        let xi = MatRef::from_row_major_slice(self.xi, self.k, self.n);
+        let xi = MatRef::from_row_major_slice(self.patterns.xi, self.k, self.patterns.n);
         matmul(
-            MatMut::from_row_major_slice_mut(next, rows, self.n),
+            MatMut::from_row_major_slice_mut(next, rows, self.patterns.n),
             Accum::Replace,
             MatRef::from_row_major_slice(p, rows, self.k),
             xi,
@@ -438,7 +423,7 @@ impl Stored<'_> {
 
     /// Updates one chunk of queries in place.
     fn retrieve_chunk(&self, q: &mut [f32], opts: &RetrieveOptions, stop: &StopFlag) -> ChunkOutcome {
-        let (k, n) = (self.k, self.n);
+        let (k, n) = (self.k, self.patterns.n);
         let rows = q.len() / n;
         let beta = opts.beta as f32;
         let mut scores = vec![0f32; rows * k];

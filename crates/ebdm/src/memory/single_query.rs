@@ -260,7 +260,12 @@ pub(crate) struct PatternViews<'a> {
     pub n: usize,
 }
 
-impl PatternViews<'_> {
+impl<'a> PatternViews<'a> {
+    /// Single-precision patterns alone (K×N row-major, rows of width `n`).
+    pub(crate) fn floats(xi: &'a [f32], n: usize) -> Self {
+        Self { xi, xi8: None, nibbles: None, n }
+    }
+
     /// `out_μ = ξ^μ · q` with the fastest kernel the storages and the CPU allow.
     pub(crate) fn scores(&self, q: &[f32], out: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
