@@ -6,15 +6,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use ebdm::data;
-use ebdm::experiment::Harness;
 use ebdm::memory::classifier::{ClassifierParams, DenseClassifier, EpochStats, Precision, Samples, TrainParams};
-use ebdm::memory::experiments::classifier::{self as e10, E10Config, CLASSES, NOTEBOOK_TEMPERATURE};
+use ebdm::memory::experiments::classifier::{self as e10, CLASSES, NOTEBOOK_TEMPERATURE};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::experiments::Outcome;
-use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
+use crate::output::{metadata, out_dir, progress, write_csv, write_json, Env};
 use crate::plot::{self, Chart, Series};
+use ebdm::experiment::Outcome;
 
 /// Identifies model files written by `classify train`.
 const MODEL_FORMAT: &str = "ebdm-dense-classifier";
@@ -199,8 +197,15 @@ fn plot_errors(env: &Env, stem: &Path, title: String, curves: &[(u32, &[EpochSta
             h.iter().map(|e| (e.epoch as f64, 100.0 * e.train_error)).collect(),
         ));
     }
-    let chart =
-        Chart { title, x_label: "epoch".into(), y_label: "error (%)".into(), series, vlines: vec![], log_y: true };
+    let chart = Chart {
+        stem: String::new(),
+        title,
+        x_label: "epoch".into(),
+        y_label: "error (%)".into(),
+        series,
+        vlines: vec![],
+        log_y: true,
+    };
     if let Err(e) = plot::chart(stem, &chart) {
         if !env.quiet {
             eprintln!("warning: plot {} skipped: {e:#}", stem.display());
@@ -279,7 +284,7 @@ pub fn train(env: &Env, a: &TrainArgs) -> Result<Outcome> {
         }
         println!("model: {}", a.out.display());
     }
-    Ok(Outcome { checks: vec![], interrupted: report.interrupted })
+    Ok(Outcome::from_checks(vec![], report.interrupted))
 }
 
 pub fn evaluate(env: &Env, model: &Path, d: &DataArgs, heldout: bool) -> Result<()> {
@@ -309,61 +314,4 @@ pub fn evaluate(env: &Env, model: &Path, d: &DataArgs, heldout: bool) -> Result<
         );
     }
     Ok(())
-}
-
-/// E10 on the bundled MNIST split.
-pub fn reproduce_e10(env: &Env, cfg: &E10Config, dir: &Path, title: &str) -> Result<Outcome> {
-    let dir = out_dir(dir)?;
-    let mnist = crate::output::bundled("data/mnist");
-    let images = data::read_images(&need_idx(&mnist, "t10k-images-idx3-ubyte")?)?;
-    let labels = data::read_labels(&need_idx(&mnist, "t10k-labels-idx1-ubyte")?)?;
-    let bar = progress(env, (cfg.degrees.len() * cfg.train.epochs) as u64, "E10");
-    let tick = |k: u64| bar.inc(k);
-    let h = Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(&tick) };
-    let r = e10::run_mnist(&images, &labels, cfg, &h)?;
-    bar.finish_and_clear();
-    let history: Vec<HistoryRow> = r.cells.iter().flat_map(|c| rows(c.degree, &c.history)).collect();
-    write_csv(&dir.join("e10_history.csv"), &[("seed", env.seed.to_string())], &history)?;
-    write_csv(&dir.join("e10_degrees.csv"), &[("seed", env.seed.to_string())], &r.cells)?;
-    write_json(
-        &dir.join("e10.json"),
-        &json!({
-            "experiment": "memory/E10", "meta": metadata(env), "config": cfg, "note": r.note,
-            "temperature_rule": "T = 540 (the notebook's value at n = 20) for every n; the paper's per-n values were not checked",
-            "train_count": r.train_count, "test_count": r.test_count,
-            "cells": r.cells, "checks": r.checks, "interrupted": r.interrupted,
-        }),
-    )?;
-    for c in &r.cells {
-        plot_memories(env, &dir.join(format!("e10_memories_n{}.png", c.degree)), &c.model);
-    }
-    let curves: Vec<(u32, &[EpochStats])> = r.cells.iter().map(|c| (c.degree, c.history.as_slice())).collect();
-    plot_errors(
-        env,
-        &dir.join("e10_test_error"),
-        format!("E10: MNIST split {}/{} (not comparable with 60k-train)", r.train_count, r.test_count),
-        &curves,
-    );
-    if !env.quiet {
-        println!("{title}");
-        println!("  {}", r.note);
-        println!("  {:>4} {:>9} {:>8} {:>12} {:>12} {:>10}", "n", "T", "epochs", "test err %", "best err %", "s/epoch");
-        for c in &r.cells {
-            println!(
-                "  {:>4} {:>9.2} {:>8} {:>12.2} {:>12.2} {:>10.3}",
-                c.degree,
-                c.temperature,
-                c.epochs_done,
-                100.0 * c.final_test_error,
-                100.0 * c.best_test_error,
-                c.seconds_per_epoch
-            );
-        }
-        print_checks("  sanity checks", &r.checks);
-        if r.interrupted {
-            println!("  interrupted: partial results kept");
-        }
-        println!("  results in {}", dir.display());
-    }
-    Ok(Outcome { checks: r.checks, interrupted: r.interrupted })
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use ebdm::engine::rng::stream;
 use ebdm::memory::experiments::capacity::CapacityConfig;
+use ebdm::memory::experiments::registry::capacity_outcome;
 use ebdm::memory::{metrics, Hopfield, LearningRule, RetrieveParams};
 
 use crate::memory::{corrupted_cues, mnist_digits};
@@ -40,11 +41,11 @@ pub fn run(env: &Env, data: &Path, out: &Path, rho: f64) -> Result<()> {
     println!("  picture: {}", grid.display());
     println!("  (digits are correlated patterns: the Hebb rule mixes them, the projection rule keeps them apart)");
     println!();
-    experiments::capacity(
+    experiments::run_and_render(
         env,
-        &CapacityConfig::e1_quick(),
         &dir.join("capacity"),
         "capacity curve of random patterns (quick E1; `ebdm reproduce memory/E1` for the full sizes)",
+        |ctx| capacity_outcome(ctx, &CapacityConfig::e1_quick()),
     )?;
     Ok(())
 }

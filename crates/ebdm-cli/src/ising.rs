@@ -393,6 +393,7 @@ fn plot_best_so_far(
     }
     let objective = if kind == "maxcut" { "best cut" } else { "best objective" };
     let chart = crate::plot::Chart {
+        stem: String::new(),
         title: format!("{}: {objective} against time", file.file_stem().and_then(|s| s.to_str()).unwrap_or("")),
         x_label: "seconds".into(),
         y_label: objective.into(),
@@ -552,66 +553,4 @@ pub fn gen_k2000_like(n: usize, seed: u64, out: &Path) -> Result<()> {
     io::write_gset(&g, &mut f)?;
     f.flush()?;
     Ok(())
-}
-
-/// `ebdm reproduce ising/E4`: exact ground states against every solver.
-pub fn reproduce_e4(env: &Env, dir: &Path, quick: bool, title: &str) -> Result<crate::experiments::Outcome> {
-    let dir = crate::output::out_dir(dir)?;
-    let per_size = if quick { 1 } else { 5 };
-    let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };
-    let r = ising::experiments::e4_brute_force(per_size, &h)?;
-    crate::output::write_csv(&dir.join("brute_force.csv"), &[("seed", env.seed.to_string())], &r.rows)?;
-    crate::output::write_json(&dir.join("brute_force.json"), &json!({"meta": metadata(env), "checks": r.checks}))?;
-    Ok(finish(env, &dir, title, r.checks, h.interrupted()))
-}
-
-/// `ebdm reproduce ising/E5`: identical results at 1 and 2 threads.
-pub fn reproduce_e5(env: &Env, dir: &Path, title: &str) -> Result<crate::experiments::Outcome> {
-    let dir = crate::output::out_dir(dir)?;
-    let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };
-    let r = ising::experiments::e5_determinism(&h)?;
-    crate::output::write_csv(&dir.join("determinism.csv"), &[("seed", env.seed.to_string())], &r.rows)?;
-    crate::output::write_json(&dir.join("determinism.json"), &json!({"meta": metadata(env), "checks": r.checks}))?;
-    Ok(finish(env, &dir, title, r.checks, h.interrupted()))
-}
-
-/// `ebdm reproduce ising/E9`: the certified Goemans–Williamson bound on the bundled G-set files.
-pub fn reproduce_e9(env: &Env, dir: &Path, title: &str) -> Result<crate::experiments::Outcome> {
-    let dir = crate::output::out_dir(dir)?;
-    let gset = crate::output::bundled("data/gset");
-    let table = io::read_best_known(&gset.join("best_known.tsv"))?;
-    let mut instances = Vec::new();
-    for entry in &table {
-        let path = gset.join(format!("{}.txt", entry.instance));
-        if path.exists() {
-            instances.push((entry.instance.clone(), io::read_gset(&path)?, entry.cut));
-        }
-    }
-    anyhow::ensure!(
-        !instances.is_empty(),
-        "none of the instances listed in {} has its file in that directory",
-        gset.join("best_known.tsv").display()
-    );
-    let h = ebdm::experiment::Harness { seed: env.seed, stop: env.stop.clone(), progress: None };
-    let r = ising::experiments::e9_gw_bound(&instances, &h)?;
-    crate::output::write_csv(&dir.join("gw_bound.csv"), &[("seed", env.seed.to_string())], &r.rows)?;
-    crate::output::write_json(
-        &dir.join("gw_bound.json"),
-        &json!({"meta": metadata(env), "rows": r.rows, "checks": r.checks}),
-    )?;
-    Ok(finish(env, &dir, title, r.checks, h.interrupted()))
-}
-
-fn finish(
-    env: &Env,
-    dir: &Path,
-    title: &str,
-    checks: Vec<ebdm::experiment::Check>,
-    interrupted: bool,
-) -> crate::experiments::Outcome {
-    if !env.quiet {
-        crate::output::print_checks(title, &checks);
-        println!("  results in {}", dir.display());
-    }
-    crate::experiments::Outcome { checks, interrupted }
 }

@@ -169,6 +169,7 @@ fn write_traces(env: &Env, dir: &Path, results: &[(Vec<f64>, Relaxation)], a: &L
         })
         .collect();
     let chart = Chart {
+        stem: String::new(),
         title: format!("Energy along the dynamics ({} / {})", a.visible, a.hidden),
         x_label: "time".into(),
         y_label: "energy".into(),

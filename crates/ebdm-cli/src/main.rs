@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use ebdm::memory::experiments::registry as mx;
 use ebdm::memory::experiments::{
     basin::BasinConfig, capacity::CapacityConfig, graded_limit::GradedConfig, recall::RecallConfig,
 };
@@ -81,6 +82,10 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "results")]
         out: PathBuf,
+        /// Directory holding the bundled data sets (`mnist/`, `gset/`). Default: `EBDM_DATA`,
+        /// else `data/` in the working directory or a directory above it, else the source tree.
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
     /// Store MNIST digits, retrieve them from corrupted cues, draw cue → retrieved and a
     /// capacity curve.
@@ -245,7 +250,7 @@ enum MemoryCommand {
     },
 }
 
-fn check_ok(outcome: experiments::Outcome) -> Result<ExitCode> {
+fn check_ok(outcome: ebdm::experiment::Outcome) -> Result<ExitCode> {
     if outcome.interrupted {
         return Ok(ExitCode::from(130));
     }
@@ -275,19 +280,27 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             MemoryCommand::Capacity { neurons, alphas, trials, rho, out } => {
                 let trials = if trials.len() == 1 { vec![trials[0]; neurons.len()] } else { trials };
                 let cfg = CapacityConfig { neurons, alphas, trials, rho, ..CapacityConfig::e1() };
-                return check_ok(experiments::capacity(env, &cfg, &out, "capacity sweep")?);
+                return check_ok(experiments::run_and_render(env, &out, "capacity sweep", |ctx| {
+                    mx::capacity_outcome(ctx, &cfg)
+                })?);
             }
             MemoryCommand::Recall { neurons, patterns, networks, out } => {
                 let cfg = RecallConfig { neurons, patterns, networks };
-                return check_ok(experiments::recall(env, &cfg, &out, "exact-recall scaling")?);
+                return check_ok(experiments::run_and_render(env, &out, "exact-recall scaling", |ctx| {
+                    mx::recall_outcome(ctx, &cfg)
+                })?);
             }
             MemoryCommand::Basin { neurons, alphas, rhos, trials, out } => {
                 let cfg = BasinConfig { neurons, alphas, rhos, trials };
-                return check_ok(experiments::basin(env, &cfg, &out, "basins of attraction")?);
+                return check_ok(experiments::run_and_render(env, &out, "basins of attraction", |ctx| {
+                    mx::basin_outcome(ctx, &cfg)
+                })?);
             }
             MemoryCommand::Graded { neurons, patterns, gain, dt, rho, seeds, out } => {
                 let cfg = GradedConfig { neurons, patterns, gain, dt, rho, seeds, ..GradedConfig::e8() };
-                return check_ok(experiments::graded(env, &cfg, &out, "graded Hopfield network")?);
+                return check_ok(experiments::run_and_render(env, &out, "graded Hopfield network", |ctx| {
+                    mx::graded_outcome(ctx, &cfg)
+                })?);
             }
         },
         Command::Sparse(cmd) => {
@@ -295,12 +308,12 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
                 return check_ok(outcome);
             }
         }
-        Command::Reproduce { id, list, quick, out } => {
+        Command::Reproduce { id, list, quick, out, data } => {
             if list || id.is_none() {
                 reproduce::list();
                 return Ok(ExitCode::SUCCESS);
             }
-            let pass = reproduce::run(env, id.as_deref().unwrap_or("all"), &out, quick)?;
+            let pass = reproduce::run(env, id.as_deref().unwrap_or("all"), &out, quick, data.as_deref())?;
             return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,

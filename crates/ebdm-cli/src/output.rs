@@ -42,17 +42,6 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
-/// A bundled data directory such as `data/mnist`: under the working directory, else the source
-/// tree's copy.
-pub fn bundled(dir: &str) -> PathBuf {
-    let local = PathBuf::from(dir);
-    if local.exists() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir)
-    }
-}
-
 /// Creates the output directory.
 pub fn out_dir(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
@@ -103,6 +92,21 @@ pub fn write_csv<T: Serialize>(path: &Path, extra: &[(&str, String)], rows: &[T]
     Ok(())
 }
 
+/// Writes a library table as CSV, with `extra` constant columns prepended.
+pub fn write_table(path: &Path, extra: &[(&str, &Value)], table: &ebdm::experiment::Table) -> Result<()> {
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    let names: Vec<&str> = extra.iter().map(|(k, _)| *k).chain(table.columns.iter().map(String::as_str)).collect();
+    writeln!(f, "{}", names.join(","))?;
+    for row in &table.rows {
+        let vals: Vec<String> = extra.iter().map(|(_, v)| csv_field(v)).chain(row.iter().map(csv_field)).collect();
+        writeln!(f, "{}", vals.join(","))?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
 /// A progress bar on standard error, hidden when quiet or when standard error is not a
 /// terminal.
 pub fn progress(env: &Env, total: u64, label: &str) -> ProgressBar {
@@ -121,8 +125,7 @@ pub fn progress(env: &Env, total: u64, label: &str) -> ProgressBar {
 }
 
 /// Prints a table of checks and returns whether all passed.
-pub fn print_checks(title: &str, checks: &[ebdm::experiment::Check]) -> bool {
-    println!("{title}");
+pub fn print_checks(checks: &[ebdm::experiment::Check]) -> bool {
     let w = checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(10);
     for c in checks {
         println!(

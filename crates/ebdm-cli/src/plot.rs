@@ -44,40 +44,7 @@ fn no_font() -> anyhow::Error {
     anyhow!("no TrueType font found for plot text: install one (e.g. Debian's fonts-dejavu-core) or set EBDM_FONT=/path/to/font.ttf")
 }
 
-/// One curve of a chart.
-pub struct Series {
-    pub name: String,
-    pub points: Vec<(f64, f64)>,
-    /// Draw markers only (no connecting line).
-    pub markers_only: bool,
-    /// Palette index (defaults to the series' position).
-    pub color: Option<usize>,
-}
-
-impl Series {
-    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, markers_only: false, color: None }
-    }
-    pub fn points(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, markers_only: true, color: None }
-    }
-    /// Uses palette colour `i`, e.g. to pair a curve with its markers.
-    pub fn colored(mut self, i: usize) -> Self {
-        self.color = Some(i);
-        self
-    }
-}
-
-/// A line chart.
-pub struct Chart {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub series: Vec<Series>,
-    /// Vertical reference lines `(x, label)`.
-    pub vlines: Vec<(f64, String)>,
-    pub log_y: bool,
-}
+pub use ebdm::experiment::{Chart, Series};
 
 fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     let pts = chart.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
@@ -357,4 +324,17 @@ pub fn grey_grid(path: &Path, rows: &[(String, Vec<Vec<f64>>)], width: usize, he
         let g = (255.0 * v.clamp(0.0, 1.0)).round() as u8;
         RGBColor(g, g, g)
     })
+}
+
+/// Draws an image grid of the library's figure data: grey tiles with row labels, or a
+/// diverging colour scale shared by all tiles.
+pub fn images(path: &Path, grid: &ebdm::experiment::ImageGrid) -> Result<()> {
+    match grid.palette {
+        ebdm::experiment::Palette::Grey => grey_grid(path, &grid.rows, grid.width, grid.height),
+        ebdm::experiment::Palette::Diverging => {
+            let cols = grid.rows.iter().map(|r| r.1.len()).max().unwrap_or(1);
+            let tiles: Vec<&[f64]> = grid.rows.iter().flat_map(|r| r.1.iter().map(Vec::as_slice)).collect();
+            heatmap_grid(path, &tiles, grid.width, grid.height, cols)
+        }
+    }
 }

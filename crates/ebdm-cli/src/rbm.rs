@@ -11,13 +11,12 @@ use ebdm::boltzmann::{
     Rbm, Schedule, Sparsity, TrainParams, Trainer,
 };
 use ebdm::data;
-use ebdm::experiment::Check;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::experiments::Outcome;
-use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
+use crate::output::{metadata, out_dir, progress, write_csv, write_json, Env};
 use crate::plot::{self, Chart, Series};
+use ebdm::experiment::Outcome;
 
 /// Identifies model files written by `rbm train`.
 const MODEL_FORMAT: &str = "ebdm-rbm";
@@ -354,6 +353,7 @@ fn plot_curves(env: &Env, stem: &Path, history: &[EpochStats]) {
             continue;
         }
         let chart = Chart {
+            stem: String::new(),
             title: format!("RBM training: {name}"),
             x_label: "epoch".into(),
             y_label: y_label.into(),
@@ -492,7 +492,7 @@ pub fn train(env: &Env, a: &TrainArgs) -> Result<Outcome> {
         }
         println!("results in {}", dir.display());
     }
-    Ok(Outcome { checks: vec![], interrupted })
+    Ok(Outcome::from_checks(vec![], interrupted))
 }
 
 fn fmt_opt(x: Option<f64>) -> String {
@@ -603,85 +603,4 @@ pub fn sample(env: &Env, a: &SampleArgs) -> Result<()> {
         println!("{} samples after {} sweeps: {} and {}", a.chains, a.steps, a.out.display(), npy.display());
     }
     Ok(())
-}
-
-/// X4: AIS against exact log Z on a 20-hidden RBM trained on MNIST-8k.
-pub fn reproduce_x4(env: &Env, dir: &Path, quick: bool, title: &str) -> Result<Outcome> {
-    let dir = out_dir(dir)?;
-    let mnist = crate::output::bundled("data/mnist");
-    let args = DataArgs { data: mnist, threshold: 127, limit: 0 };
-    let (train, test, what) = load_sets(&args)?;
-    let epochs = if quick { 5 } else { 50 };
-    let params = TrainParams {
-        algorithm: Algorithm::Pcd { k: 1, chains: 100 },
-        learning_rate: 0.01,
-        batch_size: 100,
-        epochs,
-        monitor_samples: 0,
-        seed: env.seed,
-        ..TrainParams::default()
-    };
-    let mut trainer = Trainer::new(params, 20, &train)?;
-    let bar = progress(env, epochs as u64, "training");
-    let tick = |_: &EpochStats| bar.inc(1);
-    let report = trainer.train(&train, None, &env.stop, Some(&tick))?;
-    bar.finish_and_clear();
-    if report.interrupted {
-        return Ok(Outcome { checks: vec![], interrupted: true });
-    }
-    let rbm = trainer.model();
-    let t0 = Instant::now();
-    let exact = rbm.log_z_exact()?;
-    let exact_s = t0.elapsed().as_secs_f64();
-    let t0 = Instant::now();
-    let runs = if quick { 20 } else { 100 };
-    let est = ais(&rbm, &base_rate(&train), &AisParams { runs, seed: env.seed, ..AisParams::default() }, &env.stop)?;
-    let ais_s = t0.elapsed().as_secs_f64();
-    if est.interrupted {
-        return Ok(Outcome { checks: vec![], interrupted: true });
-    }
-    let ll_test = rbm.log_likelihood(&test, exact)?;
-    let checks = vec![
-        Check::new(
-            "|AIS − exact| log Z",
-            "≤ 0.1 nats",
-            format!("{:.4} (AIS {:.4}, exact {:.4})", (est.log_z - exact).abs(), est.log_z, exact),
-            (est.log_z - exact).abs() <= 0.1,
-        ),
-        Check::new(
-            "exact log Z inside the ±3σ band",
-            "low ≤ exact ≤ high",
-            format!("[{:.4}, {:.4}]", est.log_z_low, est.log_z_high),
-            est.log_z_low <= exact && exact <= est.log_z_high,
-        ),
-    ];
-    write_json(
-        &dir.join("x4.json"),
-        &json!({
-            "experiment": "boltzmann/X4", "meta": metadata(env), "data": what, "epochs": epochs,
-            "params": trainer.params(), "exact_log_z": exact, "exact_seconds": exact_s,
-            "ais": {"log_z": est.log_z, "low": est.log_z_low, "high": est.log_z_high, "ess": est.ess,
-                    "runs": runs, "steps": est.steps, "seconds": ais_s},
-            "exact_test_ll": ll_test, "checks": checks,
-        }),
-    )?;
-    let file = ModelFile {
-        format: MODEL_FORMAT.into(),
-        model: rbm,
-        params: Some(trainer.params().clone()),
-        data: Some(what),
-        history: trainer.history().to_vec(),
-    };
-    write_json(&dir.join("model.json"), &serde_json::to_value(&file)?)?;
-    if !env.quiet {
-        println!("{title}");
-        println!(
-            "  exact log Z {exact:.4} ({exact_s:.1} s), AIS {:.4} [{:.4}, {:.4}] ESS {:.1} ({ais_s:.1} s)",
-            est.log_z, est.log_z_low, est.log_z_high, est.ess
-        );
-        println!("  exact test log-likelihood on the 2k held-out images: {ll_test:.3} nats");
-        print_checks("  checks", &checks);
-        println!("  results in {}", dir.display());
-    }
-    Ok(Outcome { checks, interrupted: false })
 }

@@ -8,10 +8,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
-use ebdm::experiment::Harness;
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
 use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
-use ebdm::proximal::experiments::{self as px, Figure};
+use ebdm::proximal::experiments as px;
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::{self, PhaseConfig};
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
@@ -20,7 +19,7 @@ use ebdm::proximal::prox;
 use ebdm::proximal::solvers::{Method, Options, SolveReport};
 use serde_json::json;
 
-use crate::output::{metadata, out_dir, print_checks, progress, write_csv, write_json, Env};
+use crate::output::{metadata, out_dir, write_csv, write_json, Env};
 use crate::plot::{self, Chart, Series};
 
 #[derive(Subcommand, Debug)]
@@ -293,6 +292,7 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     if let Some(stem) = &a.plot {
         let pts = r.trace.iter().map(|t| (t.t, t.objective)).collect();
         let chart = Chart {
+            stem: String::new(),
             title: format!("{} on {}", r.solver, fitted.penalty),
             x_label: if dynamics { "t/τ".into() } else { "iteration".into() },
             y_label: "objective F".into(),
@@ -622,7 +622,7 @@ pub struct PhaseArgs {
     pub out: PathBuf,
 }
 
-pub fn phase_cmd(env: &Env, a: &PhaseArgs) -> Result<crate::experiments::Outcome> {
+pub fn phase_cmd(env: &Env, a: &PhaseArgs) -> Result<ebdm::experiment::Outcome> {
     let cfg = PhaseConfig {
         signal: a.signal,
         deltas: a.deltas.clone(),
@@ -634,91 +634,13 @@ pub fn phase_cmd(env: &Env, a: &PhaseArgs) -> Result<crate::experiments::Outcome
     if cfg.signal < 2 || cfg.trials == 0 {
         bail!("need --signal ≥ 2 and --trials ≥ 1");
     }
-    let dir = out_dir(&a.out)?;
-    let title = "sparse recovery phase transition";
-    run_outcome(env, &dir, title, |h| px::a10(&cfg, h), (cfg.deltas.len() * cfg.fractions.len() * cfg.trials) as u64)
+    crate::experiments::run_and_render(env, &a.out, "sparse recovery phase transition", |ctx| {
+        ctx.harness.begin("trials", (cfg.deltas.len() * cfg.fractions.len() * cfg.trials) as u64);
+        px::a10(&cfg, ctx.harness)
+    })
 }
 
-/// Runs a library experiment with a progress bar and writes its checks, figures and tables.
-pub fn run_outcome(
-    env: &Env,
-    dir: &Path,
-    title: &str,
-    run: impl FnOnce(&Harness) -> ebdm::Result<px::Outcome>,
-    total: u64,
-) -> Result<crate::experiments::Outcome> {
-    let dir = out_dir(dir)?;
-    let bar = progress(env, total, "trials");
-    let tick = |k: u64| bar.inc(k);
-    let o = run(&Harness { seed: env.seed, stop: env.stop.clone(), progress: Some(&tick) })?;
-    bar.finish_and_clear();
-    write_json(
-        &dir.join("summary.json"),
-        &json!({"experiment": title, "meta": metadata(env), "checks": o.checks, "phase": o.phase, "interrupted": o.interrupted}),
-    )?;
-    if !o.phase.is_empty() {
-        write_csv(&dir.join("phase.csv"), &[], &o.phase)?;
-        let points: Vec<(f64, f64, f64)> = o
-            .phase
-            .iter()
-            .map(|p| (p.delta, p.sparsity as f64 / p.measurements as f64, p.successes as f64 / p.trials.max(1) as f64))
-            .collect();
-        let title = "ℓ1 recovery: measured success against the theoretical transition";
-        if let Err(e) = plot::phase_diagram(&dir.join("phase_diagram"), title, &points, &o.phase_theory) {
-            if !env.quiet {
-                eprintln!("warning: plot phase_diagram skipped: {e:#}");
-            }
-        }
-    }
-    for fig in &o.figures {
-        write_figure(env, &dir, fig)?;
-    }
-    if !o.tiles.is_empty() {
-        let side = (o.tiles[0].1.first().map_or(0, |t| t.len()) as f64).sqrt() as usize;
-        if let Err(e) = plot::grey_grid(&dir.join("inpainting.png"), &o.tiles, side, side) {
-            if !env.quiet {
-                eprintln!("warning: image grid skipped: {e:#}");
-            }
-        }
-    }
-    if !env.quiet {
-        print_checks(title, &o.checks);
-        if o.interrupted {
-            println!("  interrupted: partial results kept");
-        }
-        println!("  results in {}", dir.display());
-    }
-    Ok(crate::experiments::Outcome { checks: o.checks, interrupted: o.interrupted })
-}
-
-#[derive(serde::Serialize)]
-struct CurveRow<'a> {
-    curve: &'a str,
-    x: f64,
-    y: f64,
-}
-
-fn write_figure(env: &Env, dir: &Path, fig: &Figure) -> Result<()> {
-    let rows: Vec<CurveRow> =
-        fig.curves.iter().flat_map(|c| c.points.iter().map(move |&(x, y)| CurveRow { curve: &c.name, x, y })).collect();
-    write_csv(&dir.join(format!("{}.csv", fig.stem)), &[], &rows)?;
-    let chart = Chart {
-        title: fig.title.clone(),
-        x_label: fig.x_label.clone(),
-        y_label: fig.y_label.clone(),
-        series: fig.curves.iter().map(|c| Series::line(c.name.clone(), c.points.clone())).collect(),
-        vlines: vec![],
-        log_y: fig.log_y,
-    };
-    if let Err(e) = plot::chart(&dir.join(&fig.stem), &chart) {
-        if !env.quiet {
-            eprintln!("warning: plot {} skipped: {e:#}", fig.stem);
-        }
-    }
-    Ok(())
-}
-
-pub fn run(env: &Env, cmd: &SparseCommand) -> Result<Option<crate::experiments::Outcome>> {
+pub fn run(env: &Env, cmd: &SparseCommand) -> Result<Option<ebdm::experiment::Outcome>> {
     match cmd {
         SparseCommand::Fixture(a) => fixture(a)?,
         SparseCommand::Lasso(a) => lasso(env, a)?,

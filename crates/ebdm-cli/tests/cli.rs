@@ -126,6 +126,32 @@ fn reproduce_lists_namespaced_ids() {
 }
 
 #[test]
+fn reproduce_finds_bundled_data_from_any_directory_and_writes_the_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    ebdm()
+        .current_dir(dir.path())
+        .args(["reproduce", "proximal/A12", "--quiet", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("proximal_A12/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["passed"], true);
+    assert_eq!(summary["checks"].as_array().unwrap().len(), 1);
+    assert_eq!(summary["meta"]["seed"], 0);
+    // A data directory that lacks the set is named in the error, with exit code 2.
+    let got = ebdm()
+        .current_dir(dir.path())
+        .args(["reproduce", "proximal/A11", "--quiet", "--data", "/nonexistent-data"])
+        .output()
+        .unwrap();
+    assert_eq!(got.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(err.contains("/nonexistent-data/mnist") && err.contains("EBDM_DATA"), "{err}");
+    fails_with(&["reproduce", "memory/E99"], "unknown experiment `memory/E99`");
+}
+
+#[test]
 fn dense_memory_retrieves_and_rejects_bad_separations() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "p.txt", "+-+-++--+-+-++--\n++++----++++----\n+--+-++-+--+-++-\n");

@@ -240,3 +240,12 @@ pub fn matrix<'py, T: numpy::Element>(
 pub fn vector<T: numpy::Element>(py: Python<'_>, data: Vec<T>) -> Bound<'_, PyArray1<T>> {
     PyArray1::from_vec(py, data)
 }
+
+/// `value` as Python objects, through JSON (`json.loads` keeps the field order and parses
+/// floats exactly; non-finite floats become `None`). The one route by which the bindings hand
+/// library results over as plain Python data.
+pub fn to_python<'py, T: serde::Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot convert a result: {e}")))?;
+    py.import("json")?.call_method1("loads", (text,))
+}

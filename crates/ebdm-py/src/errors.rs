@@ -3,6 +3,7 @@
 //! | `ebdm::Error` | Python |
 //! |---|---|
 //! | `InvalidParameter`, `Shape`, `NotBipolar`, `Numerical`, `Format` | `ValueError` |
+//! | `Missing` (a bundled data set not found) | `FileNotFoundError` |
 //! | `Io` | `OSError` (the subclass that fits: `FileNotFoundError`, `PermissionError`, …) |
 
 use std::io::ErrorKind;
@@ -25,6 +26,7 @@ pub fn to_pyerr(e: Error) -> PyErr {
             ErrorKind::NotADirectory => PyNotADirectoryError::new_err(msg),
             _ => PyOSError::new_err(msg),
         },
+        Error::Missing(_) => PyFileNotFoundError::new_err(msg),
         _ => PyValueError::new_err(msg),
     }
 }

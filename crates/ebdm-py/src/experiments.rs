@@ -10,21 +10,13 @@ use ebdm::memory::experiments::dense::{e4_grid, ExpConfig};
 use ebdm::memory::experiments::graded_limit::GradedConfig;
 use ebdm::memory::experiments::modern::ModernConfig;
 use ebdm::memory::experiments::recall::RecallConfig;
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde::Serialize;
 
+use crate::convert::to_python;
 use crate::errors::OrRaise;
 use crate::runtime::run_released;
-
-/// `value` as Python objects, through JSON (`json.loads` keeps the field order, and parses
-/// floats exactly; non-finite floats become `None`).
-fn to_python<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    let text =
-        serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(format!("cannot convert a result: {e}")))?;
-    py.import("json")?.call_method1("loads", (text,))
-}
 
 /// A list of records as a dict of columns (each a list), in field order.
 fn table<'py, T: Serialize>(py: Python<'py>, items: &[T]) -> PyResult<Bound<'py, PyDict>> {

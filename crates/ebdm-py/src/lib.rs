@@ -19,6 +19,7 @@ mod hopfield;
 mod ising;
 mod modern;
 mod rbm;
+mod reproduce;
 mod runtime;
 mod sparse;
 
@@ -67,6 +68,8 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiments::dense_snr, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::dense_exp, m)?)?;
     m.add_function(wrap_pyfunction!(experiments::modern_table, m)?)?;
+    m.add_function(wrap_pyfunction!(reproduce::reproduce, m)?)?;
+    m.add_function(wrap_pyfunction!(reproduce::list_experiments, m)?)?;
     m.add_function(wrap_pyfunction!(sparse::sparse_lasso, m)?)?;
     m.add_function(wrap_pyfunction!(sparse::sparse_encode, m)?)?;
     m.add_function(wrap_pyfunction!(sparse::sparse_prox, m)?)?;

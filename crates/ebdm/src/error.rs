@@ -22,6 +22,10 @@ pub enum Error {
     /// also reported as the source (a chain printer would repeat it).
     #[error("{path}: {error}")]
     Io { path: PathBuf, error: std::io::Error },
+    /// Something the run needs (a data set, an experiment) does not exist; the message says
+    /// what and where it was looked for.
+    #[error("{0}")]
+    Missing(String),
     /// A file was read but its contents are malformed.
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },

@@ -27,6 +27,9 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
   estimator for pipelines and grid searches); :class:`GaussianBernoulliRBM` for real-valued data (σ
   fixed after standardising, or learned);
 - :mod:`ebdm.metrics`: overlap, bit error rate, exact recall, Hebbian stability;
+- :func:`reproduce` and :func:`list_experiments`: every acceptance experiment of the
+  library's registry (the ids of ``ebdm reproduce``), with checks, tables and figures' data as
+  plain Python data; the same seed gives the same numbers as the command line;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
   memories, modern network, graded limit), returning dicts of columns that load into pandas;
 - :mod:`ebdm.sparse`: proximal-descent dynamics and sparse reconstruction (Lasso-type
@@ -48,6 +51,8 @@ for unreadable files) with the library's message.
 ('fixed-point', 1.0)
 """
 
+from ._ebdm import list_experiments
+from ._ebdm import reproduce as _reproduce
 from ._ebdm import (
     RNG_NAME,
     DenseAM,
@@ -72,6 +77,28 @@ from . import data, experiments, metrics, sparse
 from .estimators import BernoulliRBM
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 
+
+def reproduce(id, quick=False, seed=0, threads=None, data=None):
+    """Runs the acceptance experiment ``id`` (for example ``"memory/E1"``), or every one with
+    ``"all"``, as ``ebdm reproduce`` does: same seed, same numbers.
+
+    Returns the outcome as a dict (``passed``, ``checks``, ``report``, ``values``, ``tables`` as
+    dicts of columns, ``figures``, ``documents``); with ``"all"``, a dict of outcomes by id.
+    :func:`list_experiments` lists the ids with their titles and costs.
+
+    >>> import ebdm
+    >>> r = ebdm.reproduce("proximal/A2")
+    >>> r["passed"], r["checks"][0]["pass"]
+    (True, True)
+    """
+    if isinstance(id, str) and id.lower() == "all":
+        return {
+            e["id"]: _reproduce(e["id"], quick=quick, seed=seed, threads=threads, data=data)
+            for e in list_experiments()
+        }
+    return _reproduce(id, quick=quick, seed=seed, threads=threads, data=data)
+
+
 __all__ = [
     "BernoulliRBM",
     "DenseAM",
@@ -92,10 +119,12 @@ __all__ = [
     "exact_recall",
     "experiments",
     "hebbian_stability",
+    "list_experiments",
     "maxcut",
     "metrics",
     "overlap",
     "random_patterns",
+    "reproduce",
     "read_gset",
     "retrieve",
     "sparse",

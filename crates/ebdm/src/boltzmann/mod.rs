@@ -11,6 +11,7 @@
 pub mod ais;
 pub mod bm;
 pub mod data;
+pub mod experiments;
 pub mod gaussian;
 pub mod gaussian_train;
 pub mod kernel;

@@ -20,9 +20,11 @@
 //! # Ok::<(), ebdm::Error>(())
 //! ```
 
+pub mod bundled;
 pub mod idx;
 pub mod matrix;
 
+pub use bundled::bundled;
 pub use idx::{
     check_label_count, parse_images, parse_labels, read_images, read_labeled, read_labels, read_maybe_gz, Images,
 };

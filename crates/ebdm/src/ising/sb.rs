@@ -172,20 +172,24 @@ pub fn sbpy2_pump(dt: f64, k: usize) -> f64 {
     (dt * k as f64 * SBPY2_PUMP_SLOPE).min(1.0)
 }
 
-/// `c0 = 0.5 / (⟨J⟩ √N)` with `⟨J⟩ = (Σ_{i,j} J_ij² / (N(N−1)))^{1/2}`. Falls back to
-/// `0.5 / max|h_i|` when J = 0 and to 0.5 for the empty model.
+/// `c0 = 0.5 / (⟨J⟩ √N)` with `⟨J⟩ = (Σ_{i,j} J_ij² / (N(N−1)))^{1/2}`, 0.5 for the empty model.
+///
+/// Fields count as couplings to an extra spin fixed at +1 (the model with fields is the
+/// (N+1)-spin model without them): with h ≠ 0 the rule is applied to that model, so that
+/// `Σ J_ij²` gains `2 Σ h_i²` and N becomes N + 1. The dynamics is then invariant under a joint
+/// scaling of J and h, and strong fields cannot drive the positions of aSB (which has no walls)
+/// past the stable range of its time step.
 pub fn c0_rule(model: &IsingModel) -> f64 {
-    let n = model.n() as f64;
-    let ss = model.j.sum_squares();
+    let hh: f64 = model.h.iter().map(|h| h * h).sum();
+    let (n, ss) = if hh > 0.0 {
+        (model.n() as f64 + 1.0, model.j.sum_squares() + 2.0 * hh)
+    } else {
+        (model.n() as f64, model.j.sum_squares())
+    };
     if ss > 0.0 && n > 1.0 {
         0.5 / ((ss / (n * (n - 1.0))).sqrt() * n.sqrt())
     } else {
-        let hmax = model.h.iter().fold(0.0f64, |a, h| a.max(h.abs()));
-        if hmax > 0.0 {
-            0.5 / hmax
-        } else {
-            0.5
-        }
+        0.5
     }
 }
 
@@ -404,6 +408,13 @@ mod tests {
         let m = IsingModel::new(3, &[(0, 1, 2.0), (1, 2, -4.0)], vec![0.0; 3], 0.0, Backend::Csr).unwrap();
         let m2 = IsingModel::new(3, &[(0, 1, 6.0), (1, 2, -12.0)], vec![0.0; 3], 0.0, Backend::Csr).unwrap();
         assert!((c0_rule(&m) - 3.0 * c0_rule(&m2)).abs() < 1e-15);
+        // Fields are couplings to a fixed extra spin: the same c0 as that (N+1)-spin model.
+        let f = IsingModel::new(3, &[(0, 1, 2.0)], vec![0.0, 1.0, -3.0], 0.0, Backend::Csr).unwrap();
+        let ancilla =
+            IsingModel::new(4, &[(0, 1, 2.0), (1, 3, 1.0), (2, 3, -3.0)], vec![0.0; 4], 0.0, Backend::Csr).unwrap();
+        assert!((c0_rule(&f) - c0_rule(&ancilla)).abs() < 1e-15);
+        let f3 = IsingModel::new(3, &[(0, 1, 6.0)], vec![0.0, 3.0, -9.0], 0.0, Backend::Csr).unwrap();
+        assert!((c0_rule(&f) - 3.0 * c0_rule(&f3)).abs() < 1e-15);
     }
 
     #[test]

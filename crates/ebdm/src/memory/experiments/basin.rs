@@ -44,6 +44,9 @@ pub fn run(config: &BasinConfig, h: &Harness) -> Result<BasinResult> {
     if config.rhos.is_empty() {
         return Err(Error::param("rhos", "give at least one corruption level"));
     }
+    if config.rhos.len() as u64 > ids::BASIN_LEVELS {
+        return Err(Error::param("rhos", format!("at most {} corruption levels", ids::BASIN_LEVELS)));
+    }
     let mut rhos = config.rhos.clone();
     rhos.sort_by(f64::total_cmp);
     rhos.dedup();
@@ -59,7 +62,7 @@ pub fn run(config: &BasinConfig, h: &Harness) -> Result<BasinResult> {
             flip_cap: 20,
             threshold: 0.9,
         };
-        let r = run_keyed(&cap, h, ids::BASIN * 1000 + ri as u64)?;
+        let r = run_keyed(&cap, h, ids::BASIN_BASE + ri as u64)?;
         interrupted |= r.interrupted;
         cells.extend(r.cells.into_iter().map(|c| (rho, c)));
         rows.extend(r.rows);

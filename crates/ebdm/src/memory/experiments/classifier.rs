@@ -199,11 +199,7 @@ pub fn run_split(train: &Samples, test: &Samples, cfg: &E10Config, h: &Harness) 
         let mut model =
             DenseClassifier::random(params, train.dim(), train.classes(), cfg.init_mean, cfg.init_std, seed)?;
         let tp = TrainParams { seed, ..cfg.train.clone() };
-        let tick = |_: &EpochStats| {
-            if let Some(p) = h.progress {
-                p(1);
-            }
-        };
+        let tick = |_: &EpochStats| h.advance(1);
         let report = model.train(train, Some(test), &tp, &h.stop, Some(&tick))?;
         interrupted |= report.interrupted;
         let hist = &report.history;

@@ -157,7 +157,7 @@ pub fn run(cfg: &ScalingConfig, h: &Harness) -> Result<ScalingResult> {
         return Err(Error::param("n", format!("the degree must be at least 2, got {d}")));
     }
     // Progress is reported per cell: the number of K a bisection evaluates is not known ahead.
-    let inner = Harness { seed: h.seed, stop: h.stop.clone(), progress: None };
+    let inner = h.silent();
     let mut cells = Vec::new();
     let mut interrupted = false;
     'outer: for (degree, ns) in &cfg.grid {
@@ -165,9 +165,7 @@ pub fn run(cfg: &ScalingConfig, h: &Harness) -> Result<ScalingResult> {
             match cell(cfg, *degree, n, &inner)? {
                 Some(c) => {
                     cells.push(c);
-                    if let Some(p) = h.progress {
-                        p(1);
-                    }
+                    h.advance(1);
                 }
                 None => {
                     interrupted = true;

@@ -1,15 +1,25 @@
-//! The harness shared by acceptance experiments: deterministic parallel trials that can be
-//! interrupted, progress reporting, and pass/fail checks.
+//! The acceptance experiments of every family, as library data: the registry of entries
+//! ([`registry`]), the one result type ([`Outcome`]), and the harness they run under
+//! (deterministic parallel trials that can be interrupted, progress, pass/fail checks).
 //!
 //! Trial `t` of an experiment draws from `stream_path(seed, [experiment, cell, t])` whatever
-//! thread runs it, and results are collected in trial order, so the output is bit-identical at
-//! any thread count. The caller chooses the thread count by running inside a rayon pool.
+//! thread runs it, with the experiment's key from [`streams`], and results are collected in
+//! trial order, so the output is bit-identical at any thread count. The caller chooses the
+//! thread count by running inside a rayon pool. The CLI's `ebdm reproduce` and Python's
+//! `ebdm.reproduce` are two views of [`registry`].
+
+pub mod outcome;
+pub mod registry;
+pub mod streams;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::run::StopFlag;
 use crate::error::Result;
+
+pub use outcome::{Chart, Figure, ImageGrid, Outcome, Palette, PhaseDiagram, Series, Table};
+pub use registry::{find, registry, Entry, RunContext};
 
 /// One acceptance criterion with its measured value.
 #[derive(Clone, Debug, Serialize)]
@@ -26,17 +36,43 @@ impl Check {
     }
 }
 
+/// Where an experiment reports how far it got: a progress bar in the CLI, nothing in Python.
+pub trait Progress: Sync {
+    /// A new phase of `total` units of work (trials, epochs) named `label` begins.
+    fn begin(&self, label: &str, total: u64);
+    /// `units` more units are finished.
+    fn advance(&self, units: u64);
+}
+
 /// Seed, interruption and progress for an experiment run.
 pub struct Harness<'a> {
     pub seed: u64,
     pub stop: StopFlag,
-    /// Called after each finished trial with the number of trials just finished (1).
-    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    pub progress: Option<&'a dyn Progress>,
 }
 
 impl<'a> Harness<'a> {
     pub fn new(seed: u64) -> Self {
         Self { seed, stop: StopFlag::new(), progress: None }
+    }
+
+    /// The same seed and stop flag without progress reports (for a part run inside a trial).
+    pub fn silent(&self) -> Harness<'a> {
+        Harness { seed: self.seed, stop: self.stop.clone(), progress: None }
+    }
+
+    /// Announces a phase of `total` units of work.
+    pub fn begin(&self, label: &str, total: u64) {
+        if let Some(p) = self.progress {
+            p.begin(label, total);
+        }
+    }
+
+    /// Reports `units` finished units of work.
+    pub fn advance(&self, units: u64) {
+        if let Some(p) = self.progress {
+            p.advance(units);
+        }
     }
 
     /// Runs `count` independent trials in parallel, in trial order. Trials not started when the
@@ -49,9 +85,7 @@ impl<'a> Harness<'a> {
                     return Ok(None);
                 }
                 let r = f(t)?;
-                if let Some(p) = self.progress {
-                    p(1);
-                }
+                self.advance(1);
                 Ok(Some(r))
             })
             .collect()

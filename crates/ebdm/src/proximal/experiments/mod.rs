@@ -7,7 +7,6 @@
 
 use faer::Mat;
 use rand_distr::{Distribution, StandardNormal};
-use serde::Serialize;
 
 use super::cd::{coordinate_descent, CdPenalty};
 use super::coding::{encode, Codes, CodingOptions, CodingSolver, Dictionary};
@@ -21,7 +20,9 @@ use super::solvers::{solve, solve_observed, Method, Options, SolveReport};
 use crate::data::idx::Images;
 use crate::engine::rng::stream_path;
 use crate::error::Result;
-use crate::experiment::{Check, Harness};
+use crate::experiment::{Chart, Check, Figure, Harness, ImageGrid, Outcome, Palette, PhaseDiagram, Series};
+
+pub mod registry;
 
 /// Reference values of spec §4.1.
 pub mod reference {
@@ -41,47 +42,32 @@ pub mod reference {
 }
 
 /// Stream ids of the proximal experiments (disjoint from the other families').
-mod ids {
-    pub const PROX: u64 = 101;
-    pub const PHASE: u64 = 110;
-    pub const PI_PGD: u64 = 114;
-    pub const CONTRACTION: u64 = 115;
-    pub const TV: u64 = 113;
-    pub const PATCHES: u64 = 111;
-    pub const INPAINT: u64 = 112;
-}
+use crate::experiment::streams as ids;
 
 /// A curve for a figure.
-#[derive(Clone, Debug, Serialize)]
-pub struct Curve {
-    pub name: String,
-    pub points: Vec<(f64, f64)>,
+#[derive(Clone, Debug)]
+struct Curve {
+    name: String,
+    points: Vec<(f64, f64)>,
 }
 
 /// A figure: curves against a common axis.
-#[derive(Clone, Debug, Serialize)]
-pub struct Figure {
-    pub stem: String,
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub log_y: bool,
-    pub curves: Vec<Curve>,
+#[derive(Clone, Debug)]
+struct Plot {
+    stem: String,
+    title: String,
+    x_label: String,
+    y_label: String,
+    log_y: bool,
+    curves: Vec<Curve>,
 }
 
-/// What an experiment returns.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Outcome {
-    pub checks: Vec<Check>,
-    pub figures: Vec<Figure>,
-    /// Grid points of the empirical phase transition (A10 only).
-    pub phase: Vec<PhasePoint>,
-    /// The theoretical transition `(δ, ρ_SE(δ))` drawn with the grid points (A10 only).
-    pub phase_theory: Vec<(f64, f64)>,
-    /// Image rows to draw (A12: original, masked, reconstructed), each a list of tiles.
-    #[serde(skip)]
-    pub tiles: Vec<(String, Vec<Vec<f64>>)>,
-    pub interrupted: bool,
+impl From<Plot> for Figure {
+    fn from(p: Plot) -> Self {
+        let mut chart = Chart::new(&p.stem, p.title, &p.x_label, &p.y_label);
+        chart.log_y = p.log_y;
+        chart.series(p.curves.into_iter().map(|c| Series::line(c.name, c.points))).into()
+    }
 }
 
 /// The SM-LASSO problem with its exact Lipschitz constant.
@@ -386,7 +372,7 @@ pub fn a5() -> Result<Outcome> {
     let cd_opts = Options { tol: 1e-14, ..opts.clone() };
     let cd = coordinate_descent(&p.f, CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false }, None, &cd_opts)?;
     curves.push(Curve { name: "cd (epochs)".into(), points: gap_curve(&cd) });
-    let figure = Figure {
+    let figure = Plot {
         stem: "objective_gap".into(),
         title: "SM-LASSO: (F − P*)/P* against iteration".into(),
         x_label: "iteration (epochs over the working set for cd)".into(),
@@ -394,7 +380,7 @@ pub fn a5() -> Result<Outcome> {
         log_y: true,
         curves,
     };
-    Ok(Outcome { checks, figures: vec![figure], ..Outcome::default() })
+    Ok(Outcome { checks, figures: vec![figure.into()], ..Outcome::default() })
 }
 
 fn gap_curve(r: &SolveReport) -> Vec<(f64, f64)> {
@@ -436,7 +422,7 @@ pub fn a6(hs: &[f64]) -> Result<Outcome> {
             });
         }
     }
-    let figure = Figure {
+    let figure = Plot {
         stem: "gap_vs_time".into(),
         title: "SM-LASSO dynamics: (F − P*)/P* against t/τ".into(),
         x_label: "t/τ".into(),
@@ -444,7 +430,7 @@ pub fn a6(hs: &[f64]) -> Result<Outcome> {
         log_y: true,
         curves,
     };
-    Ok(Outcome { checks, figures: vec![figure], ..Outcome::default() })
+    Ok(Outcome { checks, figures: vec![figure.into()], ..Outcome::default() })
 }
 
 /// A7: the time `steps·h` to reach 1e-8 does not depend on `h`, and the local rate on the
@@ -509,7 +495,7 @@ pub fn a7() -> Result<Outcome> {
         format!("{predicted:.6}"),
         (predicted - 0.052350).abs() <= 5e-6,
     ));
-    let figure = Figure {
+    let figure = Plot {
         stem: "distance_to_optimum".into(),
         title: "PGD (Euler h = 0.1): ‖x(t) − x*‖".into(),
         x_label: "t/τ".into(),
@@ -517,7 +503,7 @@ pub fn a7() -> Result<Outcome> {
         log_y: true,
         curves: vec![Curve { name: "‖x(t) − x*‖".into(), points: dist }],
     };
-    Ok(Outcome { checks, figures: vec![figure], ..Outcome::default() })
+    Ok(Outcome { checks, figures: vec![figure.into()], ..Outcome::default() })
 }
 
 /// A8: nonnegative Lasso, elastic net and group lasso on SM-LASSO against reference values.
@@ -594,7 +580,7 @@ pub fn a9() -> Result<Outcome> {
     }
     let grid: Vec<f64> = (1..=99).map(|i| i as f64 / 100.0).collect();
     let curve = |s: bool| -> Result<Vec<(f64, f64)>> { grid.iter().map(|&d| Ok((d, phase::rho_se(d, s)?))).collect() };
-    let figure = Figure {
+    let figure = Plot {
         stem: "phase_curve".into(),
         title: "ℓ1 phase transition ρ_SE(δ) (Donoho–Maleki–Montanari 2009)".into(),
         x_label: "δ = n/N".into(),
@@ -605,7 +591,7 @@ pub fn a9() -> Result<Outcome> {
             Curve { name: "nonnegative".into(), points: curve(false)? },
         ],
     };
-    Ok(Outcome { checks, figures: vec![figure], ..Outcome::default() })
+    Ok(Outcome { checks, figures: vec![figure.into()], ..Outcome::default() })
 }
 
 /// A10: the empirical transition of FISTA + restart with λ-continuation.
@@ -646,7 +632,7 @@ pub fn a10(cfg: &PhaseConfig, harness: &Harness) -> Result<Outcome> {
             crossing.is_some_and(|c| (0.85..=1.15).contains(&c)),
         ));
     }
-    let figure = Figure {
+    let figure = Plot {
         stem: "phase_empirical".into(),
         title: format!("Recovery rate, N = {}, FISTA + restart with λ-continuation", cfg.signal),
         x_label: "k / (ρ_SE(δ)·n)".into(),
@@ -656,7 +642,18 @@ pub fn a10(cfg: &PhaseConfig, harness: &Harness) -> Result<Outcome> {
     };
     let phase_theory =
         (1..100).map(|i| i as f64 / 100.0).map(|d| Ok((d, phase::rho_se(d, !cfg.nonneg)?))).collect::<Result<_>>()?;
-    Ok(Outcome { checks, figures: vec![figure], phase: points, phase_theory, interrupted, ..Outcome::default() })
+    let mut out = Outcome { checks, figures: vec![figure.into()], interrupted, ..Outcome::default() };
+    out.table("phase", &points)?;
+    out.figure(PhaseDiagram {
+        stem: "phase_diagram".into(),
+        title: "ℓ1 recovery: measured success against the theoretical transition".into(),
+        points: points
+            .iter()
+            .map(|p| (p.delta, p.sparsity as f64 / p.measurements as f64, p.successes as f64 / p.trials.max(1) as f64))
+            .collect(),
+        theory: phase_theory,
+    });
+    Ok(out)
 }
 
 /// A11: batched sparse coding of 2000 MNIST patches with 128 random unit-norm atoms, α = 0.1:
@@ -757,7 +754,7 @@ pub fn a12(images: &Images, seed: u64) -> Result<Outcome> {
             format!("{rec:.2} dB vs {zero:.2} dB (+{:.2})", rec - zero),
             rec >= zero + 4.0,
         )],
-        tiles: rows,
+        figures: vec![ImageGrid { stem: "inpainting".into(), width: w, height: h, palette: Palette::Grey, rows }.into()],
         ..Outcome::default()
     })
 }
@@ -823,7 +820,7 @@ pub fn pi_pgd_problem(seed: u64) -> Result<(Quadratic, Mat<f64>, Vec<f64>)> {
 pub fn a14(seed: u64) -> Result<Outcome> {
     let (f, a, b) = pi_pgd_problem(seed)?;
     let r = pi_pgd(&f, &L1 { lambda: 1.0 }, &a, &b, &PiPgdOptions::default())?;
-    let figure = Figure {
+    let figure = Plot {
         stem: "pi_pgd".into(),
         title: "PI-PGD on the equality-constrained Lasso".into(),
         x_label: "t".into(),
@@ -843,7 +840,7 @@ pub fn a14(seed: u64) -> Result<Outcome> {
                 r.residual <= 1e-4,
             ),
         ],
-        figures: vec![figure],
+        figures: vec![figure.into()],
         ..Outcome::default()
     })
 }
@@ -897,7 +894,7 @@ pub fn a15(seed: u64) -> Result<Outcome> {
         ));
         curves.push(Curve { name: format!("γ = {gamma:.4}"), points: pts });
     }
-    let figure = Figure {
+    let figure = Plot {
         stem: "contraction".into(),
         title: "Contraction of two PGD trajectories (Euler h = 0.5)".into(),
         x_label: "t/τ".into(),
@@ -905,7 +902,7 @@ pub fn a15(seed: u64) -> Result<Outcome> {
         log_y: true,
         curves,
     };
-    Ok(Outcome { checks, figures: vec![figure], ..Outcome::default() })
+    Ok(Outcome { checks, figures: vec![figure.into()], ..Outcome::default() })
 }
 
 #[cfg(test)]
