@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 
+import numpy as np
 import pytest
 
 import ebdm
@@ -74,3 +75,14 @@ def test_same_seed_same_numbers_as_the_command_line(tmp_path):
     table = py["tables"]["recall_networks"]
     assert [float(r["fraction_fixed"]) for r in rows] == table["fraction_fixed"]
     assert all(r["seed"] == "3" for r in rows)
+
+
+def test_sizes_beyond_the_machine_are_memory_errors():
+    with pytest.raises(MemoryError, match="`neurons` too large"):
+        ebdm.Hopfield(np.ones((2, 300000)))
+    with pytest.raises(ValueError, match="`patterns`: K·N = 1000000·1000000 values are too many"):
+        ebdm.random_patterns(1_000_000, 1_000_000, seed=0)
+    with pytest.raises(MemoryError, match="`hidden` too large"):
+        ebdm.RBM(n_components=10**11).fit(np.zeros((4, 3)))
+    with pytest.raises(MemoryError, match="`neurons` too large"):
+        ebdm.experiments.capacity(neurons=[10**8], trials=1)

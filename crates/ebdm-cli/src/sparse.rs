@@ -427,7 +427,7 @@ pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
             Dictionary::new(m.rows, m.cols, m.data)?
         }
         None => {
-            Dictionary::new(a.atoms, dim, ebdm::proximal::reconstruction::random_dictionary(a.atoms, dim, env.seed))?
+            Dictionary::new(a.atoms, dim, ebdm::proximal::reconstruction::random_dictionary(a.atoms, dim, env.seed)?)?
         }
     };
     let solver = match a.solver {

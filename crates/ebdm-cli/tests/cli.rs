@@ -253,3 +253,19 @@ fn classify_trains_evaluates_and_rejects_bad_parameters() {
     fails_with(&["memory", "classify", "train", "--data", "/nonexistent", "--out", m], "nonexistent");
     fails_with(&["memory", "classify", "evaluate", "--model", "/nonexistent/m.json"], "nonexistent");
 }
+
+#[test]
+fn sizes_beyond_the_machine_are_named_errors_in_every_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write(dir.path(), "big.txt", "200000 1\n1 2 1\n");
+    let mnist = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
+    // memory
+    fails_with(&["memory", "capacity", "--neurons", "100000000", "--trials", "5"], "`neurons` too large");
+    fails_with(&["memory", "modern", "--dim", "1000000", "--count", "1000000"], "`patterns` too large");
+    // ising
+    fails_with(&["maxcut", big.to_str().unwrap(), "--backend", "dense"], "`n` too large");
+    // boltzmann
+    fails_with(&["rbm", "train", "--data", mnist, "--hidden", "100000000000", "--epochs", "1"], "`hidden` too large");
+    // proximal
+    fails_with(&["sparse", "code", "--mnist", mnist, "--atoms", "100000000000"], "`atoms` too large");
+}

@@ -4,14 +4,15 @@
 //! |---|---|
 //! | `InvalidParameter`, `Shape`, `NotBipolar`, `Numerical`, `Format` | `ValueError` |
 //! | `Missing` (a bundled data set not found) | `FileNotFoundError` |
+//! | `TooLarge` (a size beyond the machine's memory) | `MemoryError` |
 //! | `Io` | `OSError` (the subclass that fits: `FileNotFoundError`, `PermissionError`, …) |
 
 use std::io::ErrorKind;
 
 use ebdm::Error;
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
-    PyValueError,
+    PyFileNotFoundError, PyIsADirectoryError, PyMemoryError, PyNotADirectoryError, PyOSError, PyPermissionError,
+    PyRuntimeError, PyValueError,
 };
 use pyo3::PyErr;
 
@@ -27,6 +28,7 @@ pub fn to_pyerr(e: Error) -> PyErr {
             _ => PyOSError::new_err(msg),
         },
         Error::Missing(_) => PyFileNotFoundError::new_err(msg),
+        Error::TooLarge { .. } => PyMemoryError::new_err(msg),
         _ => PyValueError::new_err(msg),
     }
 }

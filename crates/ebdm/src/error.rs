@@ -26,6 +26,13 @@ pub enum Error {
     /// what and where it was looked for.
     #[error("{0}")]
     Missing(String),
+    /// A size implies more memory than the machine has.
+    #[error(
+        "`{name}` too large: {what} needs {}, more than the {} this machine has (set EBDM_MEMORY_LIMIT to change the limit)",
+        crate::size::format_bytes(*needed),
+        crate::size::format_bytes(*limit as u128)
+    )]
+    TooLarge { name: &'static str, what: String, needed: u128, limit: u64 },
     /// A file was read but its contents are malformed.
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },

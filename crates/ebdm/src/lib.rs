@@ -25,6 +25,7 @@ pub mod experiment;
 pub mod ising;
 pub mod memory;
 pub mod proximal;
+pub mod size;
 
 pub use error::{Error, Result};
 /// The linear-algebra crate whose matrix types appear in the public API.

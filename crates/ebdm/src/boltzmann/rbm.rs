@@ -496,7 +496,12 @@ pub(crate) fn check_sizes(visible: usize, hidden: usize) -> Result<()> {
     if hidden == 0 {
         return Err(Error::param("hidden", "needs at least 1 hidden unit, got 0"));
     }
-    Ok(())
+    // The weights, their gradient and momentum in training.
+    crate::size::check_memory(
+        "hidden",
+        format!("the {visible}×{hidden} weights with their gradient and momentum"),
+        crate::size::bytes(&[visible, hidden], 24),
+    )
 }
 
 #[inline]

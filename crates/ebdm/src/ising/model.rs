@@ -153,6 +153,7 @@ impl Couplings {
             Backend::Auto => density >= DENSE_THRESHOLD,
         };
         let storage = if dense {
+            crate::size::check_memory("n", format!("the dense {n}×{n} couplings"), crate::size::bytes(&[n, n], 8))?;
             let mut v = vec![0.0; n * n];
             for &(i, j, w) in pairs {
                 let (i, j) = (i as usize, j as usize);

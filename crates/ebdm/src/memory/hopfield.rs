@@ -182,10 +182,11 @@ impl Hopfield {
 
     /// Learns weights with `rule`; `zero_diagonal` sets w_ii = 0 afterwards.
     pub fn train_with(patterns: &Patterns, rule: LearningRule, zero_diagonal: bool) -> Result<Self> {
+        let n = patterns.len();
+        crate::size::check_memory("neurons", format!("the {n}×{n} weight matrix"), crate::size::bytes(&[n, n], 8))?;
         if patterns.is_empty() {
             return Err(Error::param("patterns", "at least one pattern is needed"));
         }
-        let n = patterns.len();
         let mut w = match rule {
             LearningRule::Hebb => hebb(patterns),
             LearningRule::PseudoInverse => pseudo_inverse(patterns)?,

@@ -109,6 +109,12 @@ impl ModernHopfield {
     /// Stores `patterns` (K×N row-major, any finite reals).
     pub fn new(patterns: &[f32], k: usize, n: usize) -> Result<Self> {
         check_patterns(patterns, k, n)?;
+        // The f32 copy, the byte copy and the sign tables.
+        crate::size::check_memory(
+            "patterns",
+            format!("{k} stored patterns of width {n}"),
+            crate::size::bytes(&[k, n], 6),
+        )?;
         let small_integers = patterns.iter().all(|&x| x.abs() <= 127.0 && x == x.round());
         let xi8 = small_integers.then(|| patterns.iter().map(|&x| x as i8).collect());
         let nibbles = SignNibbles::new(patterns, k, n);

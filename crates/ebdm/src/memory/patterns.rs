@@ -66,6 +66,11 @@ impl Patterns {
         if n == 0 {
             return Err(Error::param("neurons", "N must be at least 1"));
         }
+        crate::size::check_memory(
+            "patterns",
+            format!("{k} random patterns of {n} neurons"),
+            crate::size::bytes(&[k, n], 1),
+        )?;
         let mut data = vec![0i8; k * n];
         // 64 signs per random word, bit b of the word giving component b of the chunk.
         for chunk in data.chunks_mut(64) {

@@ -57,6 +57,7 @@ pub fn sm_lasso(seed: u64, n: usize, p: usize, k: usize) -> Result<LassoFixture>
     if n == 0 || p == 0 {
         return Err(Error::param("n, p", format!("need n ≥ 1 and p ≥ 1, got n = {n}, p = {p}")));
     }
+    crate::size::check_memory("p", format!("the {n}×{p} design matrix"), crate::size::bytes(&[n, p], 8))?;
     if k > 0 && 40 * (k - 1) >= p {
         return Err(Error::param("k", format!("{k} nonzeros at spacing 40 need p > {}, got p = {p}", 40 * (k - 1))));
     }

@@ -119,6 +119,7 @@ pub fn mnist_patches(images: &Images, count: usize, rng: &mut impl Rng) -> Resul
     if h < 8 || w < 8 || images.count == 0 {
         return Err(Error::Shape(format!("images of {h}×{w} are too small for 8×8 patches")));
     }
+    crate::size::check_memory("count", format!("{count} patches of 8×8 pixels"), crate::size::bytes(&[count, 64], 8))?;
     let mut out = Vec::with_capacity(count * 64);
     let mut tries = 0usize;
     while out.len() < count * 64 {
@@ -143,14 +144,19 @@ pub fn mnist_patches(images: &Images, count: usize, rng: &mut impl Rng) -> Resul
 
 /// A reproducible dictionary of `atoms` unit-norm rows of length `dim`, drawn from SplitMix64
 /// uniforms `√3(2u − 1)` and normalised.
-pub fn random_dictionary(atoms: usize, dim: usize, seed: u64) -> Vec<f64> {
+pub fn random_dictionary(atoms: usize, dim: usize, seed: u64) -> Result<Vec<f64>> {
+    crate::size::check_memory(
+        "atoms",
+        format!("{atoms} atoms of {dim} features"),
+        crate::size::bytes(&[atoms, dim], 8),
+    )?;
     let mut rng = SplitMix64::new(seed);
     let mut d: Vec<f64> = (0..atoms * dim).map(|_| rng.unit_variance()).collect();
     for row in d.chunks_mut(dim) {
         let n = row.iter().map(|v| v * v).sum::<f64>().sqrt();
         row.iter_mut().for_each(|v| *v /= n);
     }
-    d
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -68,6 +68,15 @@ impl CapacityConfig {
                 return Err(Error::param("alphas", format!("each load must be finite and in (0, 32), got {a}")));
             }
         }
+        let max_alpha = self.alphas.iter().fold(0.0f64, |a, &b| a.max(b));
+        for &n in &self.neurons {
+            let k = (max_alpha * n as f64).round().max(1.0) as usize;
+            crate::size::check_memory(
+                "neurons",
+                format!("a trial with {k} patterns of {n} neurons"),
+                crate::size::bytes(&[k, n], 1),
+            )?;
+        }
         crate::error::check_range("rho", self.rho, 0.0, 1.0)?;
         crate::error::check_range("threshold", self.threshold, -1.0, 1.0)?;
         if self.flip_cap == 0 {

@@ -662,7 +662,7 @@ pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> R
     let mut rng = stream_path(seed, &[ids::PATCHES]);
     let m = 2000;
     let x = mnist_patches(images, m, &mut rng)?;
-    let dict = Dictionary::new(128, 64, random_dictionary(128, 64, seed))?;
+    let dict = Dictionary::new(128, 64, random_dictionary(128, 64, seed)?)?;
     let alpha = 0.1;
     let base = CodingOptions { stop: stop.clone(), ..CodingOptions::default() };
     let reference = encode(
