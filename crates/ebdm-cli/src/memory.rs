@@ -5,16 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ebdm::data;
-use ebdm::engine::rng::{stream, stream_path};
+use ebdm::engine::rng::stream;
 
-/// Stream key of the retrieval dynamics (cue corruption uses `stream(seed, cue)`).
-const RETRIEVE_STREAM: u64 = 1;
 use ebdm::memory::patterns::corrupt;
 use ebdm::memory::{
     metrics, DenseAM, FlipRule, Hopfield, LearningRule, ModernHopfield, Order, Patterns, RetrieveOptions,
     RetrieveParams, Separation, Status, UpdateMode,
 };
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -243,16 +240,21 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
     let net = dynamics.network(&p)?;
     let params = dynamics.params(args.trace.is_some())?;
     let model = json!({"model": "hopfield", "rule": format!("{:?}", dynamics.rule).to_lowercase(), "params": params});
-    retrieve_with(env, &p, img_w, args, model, |cue, rng| {
-        let o = net.retrieve_until(cue, &params, rng, &env.stop)?;
-        Ok(CueOutcome {
-            status: status_name(&o.status),
-            sweeps: o.sweeps,
-            flips: o.flips,
-            energy: o.energy,
-            trace: o.energy_trace,
-            state: o.state,
-        })
+    retrieve_with(env, &p, img_w, args, model, |cues| {
+        let outs = net.retrieve_batch(cues.as_slice(), &params, env.seed, &env.stop)?;
+        Ok(outs
+            .into_iter()
+            .map(|o| {
+                o.map(|o| CueOutcome {
+                    status: status_name(&o.status),
+                    sweeps: o.sweeps,
+                    flips: o.flips,
+                    energy: o.energy,
+                    trace: o.energy_trace,
+                    state: o.state,
+                })
+            })
+            .collect())
     })
 }
 
@@ -266,23 +268,29 @@ pub fn dam(env: &Env, src: &PatternSource, dam: &DamArgs, args: &RetrieveArgs) -
     }
     let am = DenseAM::new(p.clone(), separation, rule)?;
     let model = json!({"model": "dense", "separation": separation, "update": rule, "max_sweeps": dam.max_sweeps});
-    retrieve_with(env, &p, img_w, args, model, |cue, rng| {
-        let o = am.retrieve(cue, dam.max_sweeps, args.trace.is_some(), rng, &env.stop)?;
-        let status = if o.interrupted {
-            "interrupted"
-        } else if o.converged {
-            "fixed-point"
-        } else {
-            "max-sweeps"
-        };
-        Ok(CueOutcome {
-            status: status.into(),
-            sweeps: o.sweeps,
-            flips: o.flips,
-            energy: o.energy,
-            trace: o.energy_trace,
-            state: o.state,
-        })
+    retrieve_with(env, &p, img_w, args, model, |cues| {
+        let outs = am.retrieve_batch(cues.as_slice(), dam.max_sweeps, args.trace.is_some(), env.seed, &env.stop)?;
+        Ok(outs
+            .into_iter()
+            .map(|o| {
+                let o = o?;
+                let status = if o.interrupted {
+                    "interrupted"
+                } else if o.converged {
+                    "fixed-point"
+                } else {
+                    "max-sweeps"
+                };
+                Some(CueOutcome {
+                    status: status.into(),
+                    sweeps: o.sweeps,
+                    flips: o.flips,
+                    energy: o.energy,
+                    trace: o.energy_trace,
+                    state: o.state,
+                })
+            })
+            .collect())
     })
 }
 
@@ -322,7 +330,7 @@ fn retrieve_with(
     img_w: usize,
     args: &RetrieveArgs,
     model: serde_json::Value,
-    run: impl Fn(&[i8], &mut ebdm::engine::Rng64) -> Result<CueOutcome> + Sync,
+    run: impl FnOnce(&Patterns) -> ebdm::Result<Vec<Option<CueOutcome>>>,
 ) -> Result<()> {
     let (cues, from_rho) = match &args.cues {
         Some(path) => {
@@ -339,16 +347,13 @@ fn retrieve_with(
         }
         None => (corrupted_cues(p, args.rho, env.seed)?, true),
     };
-    // One stream per cue: the same seed gives the same states at any thread count.
-    let outs: Vec<_> = (0..cues.count())
-        .into_par_iter()
-        .map(|c| {
-            let mut rng = stream_path(env.seed, &[RETRIEVE_STREAM, c as u64]);
-            run(cues.row(c), &mut rng)
-        })
-        .collect::<Result<_>>()?;
+    // The library seeds cue c from (seed, c): the same states at any thread count, and the same
+    // as Python's `retrieve` for the same seed.
+    // Cues not started before Ctrl-C are left out; each kept result carries its cue index.
+    let outs: Vec<(usize, CueOutcome)> =
+        run(&cues)?.into_iter().enumerate().filter_map(|(c, o)| o.map(|o| (c, o))).collect();
     let mut results = Vec::new();
-    for (c, o) in outs.iter().enumerate() {
+    for &(c, ref o) in &outs {
         let (best, m) = (0..p.count())
             .map(|mu| (mu, metrics::overlap(p.row(mu), &o.state).unwrap_or(0.0)))
             .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
@@ -366,7 +371,7 @@ fn retrieve_with(
         });
     }
     if let Some(path) = &args.out {
-        let flat: Vec<i8> = outs.iter().flat_map(|o| o.state.iter().copied()).collect();
+        let flat: Vec<i8> = outs.iter().flat_map(|(_, o)| o.state.iter().copied()).collect();
         data::write_npy_i8(path, outs.len(), p.len(), &flat)?;
     }
     if let Some(path) = &args.trace {
@@ -378,8 +383,7 @@ fn retrieve_with(
         }
         let rows: Vec<Row> = outs
             .iter()
-            .enumerate()
-            .flat_map(|(c, o)| {
+            .flat_map(|&(c, ref o)| {
                 o.trace.iter().flatten().enumerate().map(move |(s, &e)| Row { cue: c, sweep: s, energy: e })
             })
             .collect();
@@ -425,7 +429,7 @@ fn retrieve_with(
         let rows = vec![
             ("stored".to_string(), (0..cues.count().min(p.count())).map(|mu| p.row(mu).to_vec()).collect()),
             ("cue".to_string(), (0..cues.count()).map(|c| cues.row(c).to_vec()).collect()),
-            ("retrieved".to_string(), outs.iter().map(|o| o.state.clone()).collect()),
+            ("retrieved".to_string(), outs.iter().map(|(_, o)| o.state.clone()).collect()),
         ];
         plot::image_grid(path, &rows, w, p.len() / w).context("drawing the image grid")?;
     }

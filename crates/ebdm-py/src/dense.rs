@@ -1,7 +1,6 @@
 //! Dense associative memories (Krotov & Hopfield 2016; Demircigil et al. 2017) and their
 //! retrieval results.
 
-use ebdm::engine::rng::stream;
 use ebdm::engine::StopFlag;
 use ebdm::memory::dense::DenseRetrieval;
 use ebdm::memory::{DenseAM, FlipRule, Patterns, Separation};
@@ -9,7 +8,6 @@ use numpy::{PyArray1, PyArray2};
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use rayon::prelude::*;
 
 use crate::convert::{bipolar, matrix, vector};
 use crate::errors::{param, shape, OrRaise};
@@ -319,25 +317,19 @@ impl PyDenseAM {
         let stop = StopFlag::new();
         if !cues.is_batch() {
             let big = n.saturating_mul(am.patterns().count()).saturating_mul(max_sweeps.max(1)) > WATCH_ABOVE;
+            // A single cue is a batch of one: the same state as cue 0 of a batch, or of the CLI.
             let out = run_released(py, None, big.then_some(&stop), || {
-                am.retrieve(&cues.data, max_sweeps, track_energy, &mut stream(seed, 0), &stop)
+                am.retrieve_batch(&cues.data, max_sweeps, track_energy, seed, &stop)
             })?
             .or_raise()?;
+            let out = out.into_iter().next().flatten().ok_or_else(|| {
+                pyo3::exceptions::PyKeyboardInterrupt::new_err("retrieval interrupted before it started")
+            })?;
             return Ok(Bound::new(py, PyDenseRetrieval::new(py, out))?.into_any());
         }
-        let data = &cues.data;
+        debug_assert_eq!(cues.data.len(), rows * n);
         let outs = run_released(py, threads, Some(&stop), || {
-            (0..rows)
-                .into_par_iter()
-                .map(|i| {
-                    // After Ctrl-C, skip the cues not yet started (the results are dropped).
-                    if stop.is_raised() {
-                        return Ok(None);
-                    }
-                    let mut rng = stream(seed, i as u64);
-                    am.retrieve(&data[i * n..(i + 1) * n], max_sweeps, track_energy, &mut rng, &stop).map(Some)
-                })
-                .collect::<ebdm::Result<Vec<_>>>()
+            am.retrieve_batch(&cues.data, max_sweeps, track_energy, seed, &stop)
         })?
         .or_raise()?;
         let list = PyList::empty(py);

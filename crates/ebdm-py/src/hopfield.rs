@@ -1,6 +1,5 @@
 //! The classical binary Hopfield network and its retrieval results.
 
-use ebdm::engine::rng::stream;
 use ebdm::engine::StopFlag;
 use ebdm::memory::hopfield::{Hopfield, LearningRule, Order, Retrieval, RetrieveParams, Status};
 use ebdm::memory::{Patterns, UpdateMode};
@@ -8,7 +7,6 @@ use numpy::{PyArray1, PyArray2};
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
-use rayon::prelude::*;
 
 use crate::convert::{bipolar, matrix, real, vector, vector_or_scalar};
 use crate::errors::{param, shape, OrRaise};
@@ -284,27 +282,18 @@ impl PyHopfield {
         let stop = StopFlag::new();
         if !cues.is_batch() {
             let big = n.saturating_mul(n).saturating_mul(max_sweeps) > WATCH_ABOVE;
-            let out = run_released(py, None, big.then_some(&stop), || {
-                net.retrieve_until(&cues.data, &params, &mut stream(seed, 0), &stop)
-            })?
-            .or_raise()?;
+            // A single cue is a batch of one: the same state as cue 0 of a batch, or of the CLI.
+            let out =
+                run_released(py, None, big.then_some(&stop), || net.retrieve_batch(&cues.data, &params, seed, &stop))?
+                    .or_raise()?;
+            let out = out.into_iter().next().flatten().ok_or_else(|| {
+                pyo3::exceptions::PyKeyboardInterrupt::new_err("retrieval interrupted before it started")
+            })?;
             return Ok(Bound::new(py, PyRetrieval::new(py, out))?.into_any());
         }
-        let data = &cues.data;
-        let outs = run_released(py, threads, Some(&stop), || {
-            (0..rows)
-                .into_par_iter()
-                .map(|i| {
-                    // After Ctrl-C, skip the cues not yet started (the results are dropped).
-                    if stop.is_raised() {
-                        return Ok(None);
-                    }
-                    let mut rng = stream(seed, i as u64);
-                    net.retrieve_until(&data[i * n..(i + 1) * n], &params, &mut rng, &stop).map(Some)
-                })
-                .collect::<ebdm::Result<Vec<_>>>()
-        })?
-        .or_raise()?;
+        debug_assert_eq!(cues.data.len(), rows * n);
+        let outs = run_released(py, threads, Some(&stop), || net.retrieve_batch(&cues.data, &params, seed, &stop))?
+            .or_raise()?;
         let list = PyList::empty(py);
         for r in outs.into_iter().flatten() {
             list.append(Bound::new(py, PyRetrieval::new(py, r))?)?;

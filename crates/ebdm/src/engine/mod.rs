@@ -7,6 +7,7 @@
 pub mod integrators;
 pub mod observers;
 pub mod precision;
+pub mod replicas;
 pub mod rng;
 pub mod run;
 pub mod simd;

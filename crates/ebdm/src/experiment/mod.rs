@@ -12,7 +12,6 @@ pub mod outcome;
 pub mod registry;
 pub mod streams;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::run::StopFlag;
@@ -78,17 +77,11 @@ impl<'a> Harness<'a> {
     /// Runs `count` independent trials in parallel, in trial order. Trials not started when the
     /// stop flag is raised are `None`; finished ones are kept.
     pub fn trials<T: Send>(&self, count: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<Option<T>>> {
-        (0..count)
-            .into_par_iter()
-            .map(|t| {
-                if self.stop.is_raised() {
-                    return Ok(None);
-                }
-                let r = f(t)?;
-                self.advance(1);
-                Ok(Some(r))
-            })
-            .collect()
+        crate::engine::replicas::run_indexed(count, &self.stop, |t| {
+            let r = f(t)?;
+            self.advance(1);
+            Ok(r)
+        })
     }
 
     pub fn interrupted(&self) -> bool {

@@ -46,6 +46,10 @@ pub const CONTRACTION: u64 = 115;
 /// ising/E4 (exhaustive ground states).
 pub const ISING_E4: u64 = 401;
 
+/// Retrieval of a batch of cues (memory models, CLI and Python alike): cue `c` draws from
+/// `stream_path(seed, [RETRIEVE, c])`.
+pub const RETRIEVE: u64 = 201;
+
 /// Every key with the half-open range of first path elements it owns.
 pub const TABLE: &[(&str, u64, u64)] = &[
     ("memory/E1", CAPACITY, CAPACITY + 1),
@@ -66,6 +70,7 @@ pub const TABLE: &[(&str, u64, u64)] = &[
     ("proximal/A14", PI_PGD, PI_PGD + 1),
     ("proximal/A15", CONTRACTION, CONTRACTION + 1),
     ("ising/E4", ISING_E4, ISING_E4 + 1),
+    ("retrieval of cue batches", RETRIEVE, RETRIEVE + 1),
 ];
 
 #[cfg(test)]

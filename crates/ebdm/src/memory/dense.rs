@@ -395,6 +395,23 @@ impl DenseAM {
         Ok(sum)
     }
 
+    /// Retrieves every cue of `cues` (rows of length N) in parallel with the seeding of
+    /// [`crate::memory::Hopfield::retrieve_batch`].
+    pub fn retrieve_batch(
+        &self,
+        cues: &[i8],
+        max_sweeps: usize,
+        track_energy: bool,
+        seed: u64,
+        stop: &StopFlag,
+    ) -> Result<Vec<Option<DenseRetrieval>>> {
+        let n = self.patterns.len();
+        let count = super::batch_rows(cues.len(), n)?;
+        crate::engine::replicas::run_seeded(count, seed, &[crate::experiment::streams::RETRIEVE], stop, |c, rng| {
+            self.retrieve(&cues[c * n..(c + 1) * n], max_sweeps, track_energy, rng, stop)
+        })
+    }
+
     /// Runs asynchronous sweeps (random permutation order) from `cue` until no unit changes or
     /// `max_sweeps` sweeps; returns the final state, the sweeps, flips, status and (if asked)
     /// the reported energy before the run and after every sweep.

@@ -293,6 +293,23 @@ impl Hopfield {
         self.retrieve_until(cue, params, rng, &StopFlag::new())
     }
 
+    /// Retrieves every cue of `cues` (rows of length N, row-major) in parallel, cue `c` drawing
+    /// from `stream_path(seed, [RETRIEVE, c])` ([`crate::experiment::streams::RETRIEVE`]), so the
+    /// CLI and Python give the same states for the same seed at any thread count. Cues not
+    /// started when `stop` is raised are `None`.
+    pub fn retrieve_batch(
+        &self,
+        cues: &[i8],
+        params: &RetrieveParams,
+        seed: u64,
+        stop: &StopFlag,
+    ) -> Result<Vec<Option<Retrieval>>> {
+        let count = super::batch_rows(cues.len(), self.n)?;
+        crate::engine::replicas::run_seeded(count, seed, &[crate::experiment::streams::RETRIEVE], stop, |c, rng| {
+            self.retrieve_until(&cues[c * self.n..(c + 1) * self.n], params, rng, stop)
+        })
+    }
+
     /// As [`Hopfield::retrieve`], stopping early (with the state reached) when `stop` is raised.
     pub fn retrieve_until(
         &self,

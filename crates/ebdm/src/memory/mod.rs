@@ -23,3 +23,11 @@ pub use hopfield::{Hopfield, LearningRule, Order, Retrieval, RetrieveParams, Sta
 pub use lagrangian::Lagrangian;
 pub use modern::{FixedPointKind, ModernHopfield, RetrieveOptions};
 pub use patterns::Patterns;
+
+/// The number of rows of length `n` in a flat batch of `len` values.
+pub(crate) fn batch_rows(len: usize, n: usize) -> crate::Result<usize> {
+    if n == 0 || !len.is_multiple_of(n) {
+        return Err(crate::Error::Shape(format!("{len} values are not whole cues of length {n}")));
+    }
+    Ok(len / n)
+}
