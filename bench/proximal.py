@@ -21,7 +21,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import ebdm  # noqa: E402
-import ebdm.sparse as sp  # noqa: E402
+import ebdm.proximal as sp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from machine import cpu_model  # noqa: E402
@@ -207,7 +207,7 @@ def main():
         if not os.path.exists(exe):
             print("P5   skipped: build target/release/ebdm first")
         else:
-            a = lambda: subprocess.run([exe, "--threads", "1", "-q", "sparse", "lasso", "--lambda", "0.1", "--lambda-rel", "--out", "/tmp/ebdm_p5.npy"], check=True)
+            a = lambda: subprocess.run([exe, "--threads", "1", "-q", "proximal", "lasso", "--lambda", "0.1", "--lambda-rel", "--out", "/tmp/ebdm_p5.npy"], check=True)
             b = lambda: subprocess.run([sys.executable, "-c", "import sklearn.linear_model"], check=True)
             te, tn, _, _ = race(args.rounds, a, b)
             report("P5", te, tn, "python -c 'import sklearn.linear_model'", "end to end: start, generate SM-LASSO, solve, write")
@@ -217,7 +217,7 @@ def main():
         if not os.path.exists(exe):
             print("P6   skipped: build target/release/ebdm first")
         else:
-            a = lambda: subprocess.run([exe, "--threads", "2", "-q", "sparse", "phase", "--out", "/tmp/ebdm_p6"], check=False)
+            a = lambda: subprocess.run([exe, "--threads", "2", "-q", "proximal", "phase", "--out", "/tmp/ebdm_p6"], check=False)
             b = lambda: np_phase_grid()
             te, tn, _, _ = race(1, a, b)
             report("P6", te, tn, "numpy FISTA-continuation grid", "A10 grid: 2 δ × 5 fractions × 20 trials (ebdm on 2 threads)")

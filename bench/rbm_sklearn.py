@@ -66,7 +66,7 @@ def run_ebdm(binary, data, seed, lr, threads, workdir):
     out = os.path.join(workdir, f"ebdm-{seed}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
-    subprocess.run([binary, "--quiet", "--threads", str(threads), "--seed", str(seed), "rbm", "train",
+    subprocess.run([binary, "--quiet", "--threads", str(threads), "--seed", str(seed), "boltzmann", "train",
                     "--data", data, "--hidden", "500", "--algo", "pcd", "--k", "1", "--batch", "100",
                     "--lr", str(lr), "--epochs", "1", "--sklearn-compat", "--precision", "f32",
                     "--monitor", "0", "--out", out], check=True)
@@ -75,7 +75,7 @@ def run_ebdm(binary, data, seed, lr, threads, workdir):
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
-    ev = subprocess.run([binary, "--quiet", "--seed", str(seed), "rbm", "eval", "--model",
+    ev = subprocess.run([binary, "--quiet", "--seed", str(seed), "boltzmann", "eval", "--model",
                          os.path.join(out, "model.json"), "--data", data, "--logz", "none",
                          "--pl-samples", "200"], check=True, capture_output=True, text=True)
     pl = json.loads(ev.stdout)["pseudo_likelihood_stochastic"]

@@ -25,7 +25,7 @@ def test_read_gset_and_maxcut_on_g11():
     assert r["spins"].dtype == np.int8 and r["spins"].shape == (800,)
     assert r["cut"] == cut_of(edges, r["spins"])
     assert r["cut"] == (34 - r["energy"]) / 2
-    assert r["stop_reason"] == "steps"
+    assert r["stop_reason"] == "max_steps"
     assert r["trace"][-1][1] == r["cut"]
     again = ebdm.maxcut(edges, n, solver="dsb", replicas=4, steps=500, seed=1, threads=1)
     assert np.array_equal(again["spins"], r["spins"])

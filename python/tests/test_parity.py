@@ -43,7 +43,7 @@ def test_maxcut(tmp_path):
 
 def test_rbm_training(tmp_path):
     out = tmp_path / "rbm"
-    run("--seed", 4, "--threads", 1, "rbm", "train", "--data", MNIST, "--limit", 300, "--hidden", 12, "--lr", 0.05,
+    run("--seed", 4, "--threads", 1, "boltzmann", "train", "--data", MNIST, "--limit", 300, "--hidden", 12, "--lr", 0.05,
         "--batch", 20, "--chains", 20, "--epochs", 2, "--out", out)
     model = json.loads((out / "model.json").read_text())["model"]
     images = ebdm.data.read_mnist_images(MNIST / "t10k-images-idx3-ubyte.gz")
@@ -62,7 +62,7 @@ def test_lasso_solve(tmp_path):
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "y.npy", y)
     out = tmp_path / "w.npy"
-    run("sparse", "lasso", "--data", tmp_path / "X.npy", "--target", tmp_path / "y.npy", "--lambda", 0.1,
+    run("proximal", "lasso", "--data", tmp_path / "X.npy", "--target", tmp_path / "y.npy", "--lambda", 0.1,
         "--solver", "fista", "--restart", "--out", out)
     py = ebdm.sparse.lasso(X, y, lam=0.1, solver="fista", restart=True)
     assert np.array_equal(np.load(out).ravel(), np.asarray(py.x).ravel())

@@ -330,7 +330,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         let r = ising::solve(&model, solver.as_ref(), &opts)?;
         results.push(report(&ctx, name, &r, instance_info.clone(), bound.as_ref())?);
         curves.push((name.to_string(), best_so_far_curve(&problem, &r)));
-        if r.stop == ising::SolveStop::Interrupted {
+        if r.stop == ebdm::engine::StopReason::Interrupted {
             interrupted = true;
             break;
         }

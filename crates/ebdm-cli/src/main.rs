@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 an experiment ran but a check failed; 2 bad input (arguments,
 //! files, parameters); 130 interrupted by Ctrl-C (partial results are kept).
 
+mod boltzmann;
 mod classify;
 mod demo;
 mod experiments;
@@ -11,9 +12,8 @@ mod lagrangian;
 mod memory;
 mod output;
 mod plot;
-mod rbm;
+mod proximal;
 mod reproduce;
-mod sparse;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,8 +53,8 @@ enum Command {
     /// Proximal-descent dynamics and sparse reconstruction: Lasso-type problems (coordinate
     /// descent, ISTA, FISTA, PGD and LCA dynamics), proximal operators, batched sparse coding,
     /// PI-PGD for equality constraints, phase transitions.
-    #[command(subcommand)]
-    Sparse(Box<sparse::SparseCommand>),
+    #[command(subcommand, alias = "sparse")]
+    Proximal(Box<proximal::ProximalCommand>),
     /// MaxCut on a G-set/rudy graph with an Ising-machine solver (annealing, simulated
     /// bifurcation, oscillator Ising machine, greedy): best cut, time to best, gap to best known.
     Maxcut(Box<ising::SolveArgs>),
@@ -67,8 +67,8 @@ enum Command {
     Gen(GenCommand),
     /// Restricted Boltzmann machines: train (CD-k, PCD, parallel tempering), evaluate
     /// (exact or AIS log-likelihood, pseudo-likelihood), sample.
-    #[command(subcommand)]
-    Rbm(Box<rbm::RbmCommand>),
+    #[command(subcommand, alias = "rbm")]
+    Boltzmann(Box<boltzmann::BoltzmannCommand>),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -303,8 +303,8 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
                 })?);
             }
         },
-        Command::Sparse(cmd) => {
-            if let Some(outcome) = sparse::run(env, &cmd)? {
+        Command::Proximal(cmd) => {
+            if let Some(outcome) = proximal::run(env, &cmd)? {
                 return check_ok(outcome);
             }
         }
@@ -321,10 +321,10 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
         Command::Ising(args) => return interrupted_code(ising::solve_cmd(env, "ising", &args)?),
         Command::Qubo(args) => return interrupted_code(ising::solve_cmd(env, "qubo", &args)?),
         Command::Gen(GenCommand::K2000Like { n, out }) => ising::gen_k2000_like(n, cli.seed, &out)?,
-        Command::Rbm(cmd) => match *cmd {
-            rbm::RbmCommand::Train(a) => return check_ok(rbm::train(env, &a)?),
-            rbm::RbmCommand::Eval(a) => rbm::eval(env, &a)?,
-            rbm::RbmCommand::Sample(a) => rbm::sample(env, &a)?,
+        Command::Boltzmann(cmd) => match *cmd {
+            boltzmann::BoltzmannCommand::Train(a) => return check_ok(boltzmann::train(env, &a)?),
+            boltzmann::BoltzmannCommand::Eval(a) => boltzmann::eval(env, &a)?,
+            boltzmann::BoltzmannCommand::Sample(a) => boltzmann::sample(env, &a)?,
         },
     }
     Ok(ExitCode::SUCCESS)

@@ -265,7 +265,10 @@ fn sizes_beyond_the_machine_are_named_errors_in_every_family() {
     // ising
     fails_with(&["maxcut", big.to_str().unwrap(), "--backend", "dense"], "`n` too large");
     // boltzmann
-    fails_with(&["rbm", "train", "--data", mnist, "--hidden", "100000000000", "--epochs", "1"], "`hidden` too large");
+    fails_with(
+        &["boltzmann", "train", "--data", mnist, "--hidden", "100000000000", "--epochs", "1"],
+        "`hidden` too large",
+    );
     // proximal
-    fails_with(&["sparse", "code", "--mnist", mnist, "--atoms", "100000000000"], "`atoms` too large");
+    fails_with(&["proximal", "code", "--mnist", mnist, "--atoms", "100000000000"], "`atoms` too large");
 }

@@ -64,7 +64,7 @@ fn maxcut_json_is_consistent_and_reproducible() {
     assert_eq!(a["instance"]["best_known"].as_f64(), Some(564.0));
     let gap = a["gap_percent"].as_f64().unwrap();
     assert!((gap - 100.0 * (564.0 - cut) / 564.0).abs() < 1e-9);
-    assert_eq!(a["stop_reason"], "steps");
+    assert_eq!(a["stop_reason"], "max_steps");
     assert_eq!(a["backend"], "csr");
     let mut threads1 = vec!["--threads", "1"];
     threads1.extend_from_slice(&args);

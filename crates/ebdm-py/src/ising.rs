@@ -56,13 +56,7 @@ fn result_dict<'py>(
     d.set_item("wall_s", r.wall_s)?;
     d.set_item("steps_done", r.steps_done)?;
     d.set_item("runs_done", r.runs_done)?;
-    let stop = match r.stop {
-        ising::SolveStop::Steps => "steps",
-        ising::SolveStop::TimeLimit => "time_limit",
-        ising::SolveStop::Target => "target",
-        ising::SolveStop::Interrupted => "interrupted",
-    };
-    d.set_item("stop_reason", stop)?;
+    d.set_item("stop_reason", crate::convert::to_python(py, &r.stop)?)?;
     let trace: Vec<(f64, f64)> = r.trace.iter().map(|&(t, e)| (t, to_objective(e))).collect();
     d.set_item("trace", trace)?;
     Ok(d)

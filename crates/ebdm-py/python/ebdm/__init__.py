@@ -32,7 +32,7 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
   plain Python data; the same seed gives the same numbers as the command line;
 - :mod:`ebdm.experiments`: the acceptance experiments (capacity, recall, basins, dense
   memories, modern network, graded limit), returning dicts of columns that load into pandas;
-- :mod:`ebdm.sparse`: proximal-descent dynamics and sparse reconstruction (Lasso-type
+- :mod:`ebdm.proximal` (also importable as ``ebdm.sparse``): proximal-descent dynamics and sparse reconstruction (Lasso-type
   problems by coordinate descent, ISTA/FISTA and the PGD/LCA dynamics, batched sparse coding,
   proximal operators, PI-PGD, the ℓ1 phase curve);
 - :mod:`ebdm.data`: IDX (MNIST) and pattern-file readers;
@@ -73,7 +73,7 @@ from ._ebdm import (
     retrieve,
     solve_ising,
 )
-from . import data, experiments, metrics, sparse
+from . import data, experiments, metrics, proximal, sparse
 from .estimators import BernoulliRBM
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 
@@ -127,6 +127,7 @@ __all__ = [
     "reproduce",
     "read_gset",
     "retrieve",
+    "proximal",
     "sparse",
     "solve_ising",
 ]

@@ -77,6 +77,8 @@ pub enum StopReason {
     MaxSteps,
     /// The wall-clock limit ran out.
     TimeLimit,
+    /// A target (for example an energy to reach) was reached.
+    Target,
     /// The stop flag was raised (Ctrl-C).
     Interrupted,
     /// An observer asked to stop.

@@ -39,7 +39,7 @@ pub use model::{Backend, Couplings, IsingModel, MaxCutGraph, QuboModel};
 pub use oim::Oim;
 pub use sa::Sa;
 pub use sb::{Sb, SbMode, SbPreset};
-pub use solve::{solve, SolveOptions, SolveResult, SolveStop, Solver};
+pub use solve::{solve, SolveOptions, SolveResult, Solver};
 
 /// A solver chosen by name: `sa`, `greedy`, `asb`, `bsb`, `dsb` (alias `sb`), `hbsb`, `hdsb`,
 /// `oim`, `ahc`, `cac`, each with its default parameters.

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::greedy;
 use super::model::IsingModel;
 use crate::engine::rng::{stream, Rng64};
-use crate::engine::run::StopFlag;
+use crate::engine::run::{StopFlag, StopReason};
 use crate::error::{Error, Result};
 
 /// Budgets and settings of a solve.
@@ -77,20 +77,6 @@ impl SolveOptions {
     }
 }
 
-/// Why a solve ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SolveStop {
-    /// Every replica of every run used its step budget.
-    Steps,
-    /// The wall-clock limit ran out.
-    TimeLimit,
-    /// A replica reached the target energy.
-    Target,
-    /// The stop flag was raised.
-    Interrupted,
-}
-
 /// The outcome of a solve.
 #[derive(Clone, Debug, Serialize)]
 pub struct SolveResult {
@@ -110,7 +96,9 @@ pub struct SolveResult {
     /// Steps done, summed over replicas and runs.
     pub steps_done: u64,
     pub runs_done: usize,
-    pub stop: SolveStop,
+    /// Why the solve ended: the step budget of every run (`MaxSteps`), the time limit, the
+    /// target, or the stop flag.
+    pub stop: StopReason,
     /// `(seconds, best energy)` at each improvement of the global best.
     pub trace: Vec<(f64, f64)>,
     pub wall_s: f64,
@@ -364,13 +352,13 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
     }
     let wall_s = start.elapsed().as_secs_f64();
     let stop = if shared.stop.is_raised() {
-        SolveStop::Interrupted
+        StopReason::Interrupted
     } else if shared.reached.load(Ordering::Relaxed) {
-        SolveStop::Target
+        StopReason::Target
     } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
-        SolveStop::TimeLimit
+        StopReason::TimeLimit
     } else {
-        SolveStop::Steps
+        StopReason::MaxSteps
     };
     let (_, spins, time_to_best_s, best_replica, best_step) = best.expect("at least one replica ran");
     events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));

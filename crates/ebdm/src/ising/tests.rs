@@ -8,7 +8,7 @@ use rand::Rng;
 
 use super::*;
 use crate::engine::rng::stream;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{StopFlag, StopReason};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/gset")
@@ -201,7 +201,7 @@ fn same_seed_same_result_at_one_and_two_threads_and_on_both_backends() {
         }
         assert_eq!(a.replica_best.len(), 12);
         assert_eq!(a.runs_done, 2);
-        assert_eq!(a.stop, SolveStop::Steps);
+        assert_eq!(a.stop, StopReason::MaxSteps);
         // Early in the run (before replicas converge to the same minima) seeds differ.
         let short = SolveOptions { steps: 3, ..opts.clone() };
         let d = pool(2).install(|| solve(&csr, solver.as_ref(), &short).unwrap());
@@ -222,7 +222,7 @@ fn stop_rules() {
         ..Default::default()
     };
     let r = solve(&m, &Sa::default(), &opts).unwrap();
-    assert_eq!(r.stop, SolveStop::TimeLimit);
+    assert_eq!(r.stop, StopReason::TimeLimit);
     assert!(r.wall_s < 5.0);
     assert!(r.steps_done > 0 && r.time_to_best_s <= r.wall_s);
     assert!(r.trace.windows(2).all(|w| w[0].0 <= w[1].0 && w[1].1 < w[0].1));
@@ -232,13 +232,13 @@ fn stop_rules() {
     let opts =
         SolveOptions { replicas: 2, steps: 1000, runs: Some(1000), target_energy: Some(target), ..Default::default() };
     let r = solve(&m, &Sa::default(), &opts).unwrap();
-    assert_eq!(r.stop, SolveStop::Target);
+    assert_eq!(r.stop, StopReason::Target);
     assert!(g.cut(&r.spins) >= 500.0);
     // A raised flag stops at once, keeping the initial states.
     let stop = StopFlag::new();
     stop.raise();
     let r = solve(&m, &Sb::new(SbMode::Discrete, false), &SolveOptions { stop, ..Default::default() }).unwrap();
-    assert_eq!(r.stop, SolveStop::Interrupted);
+    assert_eq!(r.stop, StopReason::Interrupted);
     assert_eq!(r.runs_done, 1);
     // Invalid options are named errors.
     let e = solve(&m, &Greedy, &SolveOptions { replicas: 0, ..Default::default() }).unwrap_err();

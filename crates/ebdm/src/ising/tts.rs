@@ -15,8 +15,9 @@
 use serde::Serialize;
 
 use super::model::IsingModel;
-use super::solve::{solve, SolveOptions, SolveStop, Solver};
+use super::solve::{solve, SolveOptions, Solver};
 use crate::engine::rng::stream_path;
+use crate::engine::run::StopReason;
 use crate::error::{Error, Result};
 use rand::Rng;
 
@@ -79,7 +80,7 @@ pub fn time_to_solution(
         }
         let seed = stream_path(opts.seed, &[0x7475_7473, k as u64]).random::<u64>();
         let r = solve(model, solver, &SolveOptions { seed, ..opts.clone() })?;
-        if r.stop == SolveStop::Interrupted {
+        if r.stop == StopReason::Interrupted {
             interrupted = true;
             break;
         }

@@ -1,4 +1,4 @@
-//! `ebdm rbm …`: train Bernoulli RBMs on IDX images, evaluate them (exact or AIS log-likelihood,
+//! `ebdm boltzmann …`: train Bernoulli RBMs on IDX images, evaluate them (exact or AIS log-likelihood,
 //! pseudo-likelihood, reconstruction error) and sample from them; `ebdm reproduce boltzmann/X4`.
 
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ const MODEL_FORMAT: &str = "ebdm-rbm";
 const CHECKPOINT_FORMAT: &str = "ebdm-rbm-checkpoint";
 
 #[derive(Subcommand, Debug)]
-pub enum RbmCommand {
+pub enum BoltzmannCommand {
     /// Train a Bernoulli-Bernoulli RBM on binarised IDX images and write the model (JSON), a
     /// checkpoint to resume from, the per-epoch history (CSV), a summary (JSON) and plots of the
     /// filters and training curves.

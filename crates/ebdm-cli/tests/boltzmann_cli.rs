@@ -1,4 +1,4 @@
-//! End-to-end tests of `ebdm rbm …`: bad input is a named error with exit code 2, and
+//! End-to-end tests of `ebdm boltzmann …`: bad input is a named error with exit code 2, and
 //! train → eval → sample → resume work on a small IDX data set.
 
 use std::path::{Path, PathBuf};
@@ -51,21 +51,24 @@ fn bad_input_is_a_named_error() {
     let bad = tmp.path().join("magic").tap_mkdir();
     dataset(&bad, 10, 10);
     std::fs::write(bad.join("t10k-images-idx3-ubyte"), idx(0x1234_5678, &[10, 4, 4], &[0; 160])).unwrap();
-    fails_with(&["rbm", "train", "--data", &s(&bad), "--out", &out], "bad magic");
+    fails_with(&["boltzmann", "train", "--data", &s(&bad), "--out", &out], "bad magic");
     // Truncated file.
     let trunc = tmp.path().join("trunc").tap_mkdir();
     dataset(&trunc, 10, 10);
     std::fs::write(trunc.join("t10k-images-idx3-ubyte"), idx(0x803, &[10, 4, 4], &[0; 100])).unwrap();
-    fails_with(&["rbm", "train", "--data", &s(&trunc), "--out", &out], "truncated");
+    fails_with(&["boltzmann", "train", "--data", &s(&trunc), "--out", &out], "truncated");
     // Label count differs from the image count.
     let mism = dataset(&tmp.path().join("mism").tap_mkdir(), 10, 9);
-    fails_with(&["rbm", "train", "--data", &s(&mism), "--out", &out], "9 labels");
+    fails_with(&["boltzmann", "train", "--data", &s(&mism), "--out", &out], "9 labels");
     // Parameters.
-    fails_with(&["rbm", "train", "--data", &s(&good), "--hidden", "0", "--out", &out], "hidden");
-    fails_with(&["rbm", "train", "--data", &s(&good), "--lr", "-0.1", "--out", &out], "learning_rate");
-    fails_with(&["rbm", "train", "--data", &s(&good), "--algo", "xyz", "--out", &out], "--algo");
-    fails_with(&["rbm", "train", "--data", &s(&good), "--resume", "--out", &out], "checkpoint");
-    fails_with(&["rbm", "eval", "--model", &s(&good.join("t10k-labels-idx1-ubyte")), "--data", &s(&good)], "model");
+    fails_with(&["boltzmann", "train", "--data", &s(&good), "--hidden", "0", "--out", &out], "hidden");
+    fails_with(&["boltzmann", "train", "--data", &s(&good), "--lr", "-0.1", "--out", &out], "learning_rate");
+    fails_with(&["boltzmann", "train", "--data", &s(&good), "--algo", "xyz", "--out", &out], "--algo");
+    fails_with(&["boltzmann", "train", "--data", &s(&good), "--resume", "--out", &out], "checkpoint");
+    fails_with(
+        &["boltzmann", "eval", "--model", &s(&good.join("t10k-labels-idx1-ubyte")), "--data", &s(&good)],
+        "model",
+    );
 }
 
 trait Mkdir {
@@ -87,7 +90,7 @@ fn train_eval_sample_and_resume() {
     let data_arg = s(&data);
     let train = |epochs: &str, extra: &[&str]| {
         let mut args = vec![
-            "rbm",
+            "rbm", // the family's former command name stays an alias of `boltzmann`
             "train",
             "--data",
             data_arg.as_str(),
@@ -115,7 +118,20 @@ fn train_eval_sample_and_resume() {
     let resumed = std::fs::read_to_string(run.join("model.json")).unwrap();
     let fresh = tmp.path().join("fresh");
     ebdm()
-        .args(["rbm", "train", "--data", &s(&data), "--hidden", "6", "--batch", "10", "--lr", "0.1", "--epochs", "4"])
+        .args([
+            "boltzmann",
+            "train",
+            "--data",
+            &s(&data),
+            "--hidden",
+            "6",
+            "--batch",
+            "10",
+            "--lr",
+            "0.1",
+            "--epochs",
+            "4",
+        ])
         .args(["--out", fresh.to_str().unwrap()])
         .assert()
         .success();
@@ -123,15 +139,17 @@ fn train_eval_sample_and_resume() {
     let model = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["model"].clone();
     assert_eq!(model(&resumed), model(&once));
     // Evaluation: exact log Z for 6 hidden units.
-    let out =
-        ebdm().args(["rbm", "eval", "--model", &s(&run.join("model.json")), "--data", &s(&data)]).output().unwrap();
+    let out = ebdm()
+        .args(["boltzmann", "eval", "--model", &s(&run.join("model.json")), "--data", &s(&data)])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["log_partition"]["method"], "exact");
     assert!(v["log_partition"]["ll"].as_f64().unwrap() < 0.0);
     // AIS on the same model agrees with the exact value.
     let out = ebdm()
-        .args(["rbm", "eval", "--model", &s(&run.join("model.json")), "--data", &s(&data), "--logz", "ais"])
+        .args(["boltzmann", "eval", "--model", &s(&run.join("model.json")), "--data", &s(&data), "--logz", "ais"])
         .args(["--schedule", "linear:2000"])
         .output()
         .unwrap();
@@ -141,7 +159,18 @@ fn train_eval_sample_and_resume() {
     // Sampling writes the grid and the array.
     let png = tmp.path().join("s.png");
     ebdm()
-        .args(["rbm", "sample", "--model", &s(&run.join("model.json")), "--chains", "8", "--steps", "20", "--pt", "3"])
+        .args([
+            "boltzmann",
+            "sample",
+            "--model",
+            &s(&run.join("model.json")),
+            "--chains",
+            "8",
+            "--steps",
+            "20",
+            "--pt",
+            "3",
+        ])
         .args(["--out", png.to_str().unwrap()])
         .assert()
         .success();

@@ -33,7 +33,7 @@ fn lasso_from_files_writes_the_solution_and_a_summary() {
     let out = dir.path().join("w.npy");
     let summary = dir.path().join("s.json");
     ebdm()
-        .args(["sparse", "lasso", "--data", x.to_str().unwrap(), "--target", y.to_str().unwrap(), "--lambda", "0.01"])
+        .args(["proximal", "lasso", "--data", x.to_str().unwrap(), "--target", y.to_str().unwrap(), "--lambda", "0.01"])
         .args(["--tol", "1e-12", "--out", out.to_str().unwrap(), "--json", summary.to_str().unwrap()])
         .assert()
         .success();
@@ -54,13 +54,13 @@ fn bad_sparse_input_is_a_named_error() {
     let nan = write(dir.path(), "nan.txt", "1 nan\n0 1\n");
     let y2 = write(dir.path(), "y2.txt", "1\n2\n");
     let (xs, ys) = (x.to_str().unwrap(), y.to_str().unwrap());
-    fails_with(&["sparse", "lasso", "--data", xs, "--target", ys], "rows");
-    fails_with(&["sparse", "lasso", "--lambda", "-1"], "lambda");
-    fails_with(&["sparse", "lasso", "--penalty", "simplex", "--radius", "0"], "z");
-    fails_with(&["sparse", "lasso", "--penalty", "box", "--lo", "1", "--hi", "0"], "empty");
-    fails_with(&["sparse", "lasso", "--solver", "pgd", "--dt", "1.5"], "Euler step");
-    fails_with(&["sparse", "lasso", "--data", nan.to_str().unwrap(), "--target", y2.to_str().unwrap()], "NaN");
-    fails_with(&["sparse", "phase-curve", "--delta", "1.5"], "delta");
+    fails_with(&["proximal", "lasso", "--data", xs, "--target", ys], "rows");
+    fails_with(&["proximal", "lasso", "--lambda", "-1"], "lambda");
+    fails_with(&["proximal", "lasso", "--penalty", "simplex", "--radius", "0"], "z");
+    fails_with(&["proximal", "lasso", "--penalty", "box", "--lo", "1", "--hi", "0"], "empty");
+    fails_with(&["proximal", "lasso", "--solver", "pgd", "--dt", "1.5"], "Euler step");
+    fails_with(&["proximal", "lasso", "--data", nan.to_str().unwrap(), "--target", y2.to_str().unwrap()], "NaN");
+    fails_with(&["proximal", "phase-curve", "--delta", "1.5"], "delta");
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn phase_grid_writes_the_points_and_the_diagram() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("phase");
     ebdm()
-        .args(["sparse", "phase", "--signal", "60", "--deltas", "0.3,0.6", "--fractions", "0.7,1.3", "--trials", "3"])
+        .args(["proximal", "phase", "--signal", "60", "--deltas", "0.3,0.6", "--fractions", "0.7,1.3", "--trials", "3"])
         .args(["--out", out.to_str().unwrap()])
         .assert()
         .success();

@@ -23,7 +23,7 @@ use crate::output::{metadata, out_dir, write_csv, write_json, Env};
 use crate::plot::{self, Chart, Series};
 
 #[derive(Subcommand, Debug)]
-pub enum SparseCommand {
+pub enum ProximalCommand {
     /// Write the cross-language SM-LASSO fixture (X.npy, y.npy, w_true.npy, meta.json).
     Fixture(FixtureArgs),
     /// Solve min f(w) + g(w) with a least-squares f (default data: the SM-LASSO fixture) by
@@ -640,15 +640,15 @@ pub fn phase_cmd(env: &Env, a: &PhaseArgs) -> Result<ebdm::experiment::Outcome> 
     })
 }
 
-pub fn run(env: &Env, cmd: &SparseCommand) -> Result<Option<ebdm::experiment::Outcome>> {
+pub fn run(env: &Env, cmd: &ProximalCommand) -> Result<Option<ebdm::experiment::Outcome>> {
     match cmd {
-        SparseCommand::Fixture(a) => fixture(a)?,
-        SparseCommand::Lasso(a) => lasso(env, a)?,
-        SparseCommand::Code(a) => code(env, a)?,
-        SparseCommand::Prox(a) => prox_cmd(a)?,
-        SparseCommand::PiPgd(a) => pi_pgd_cmd(env, a)?,
-        SparseCommand::PhaseCurve(a) => phase_curve(a)?,
-        SparseCommand::Phase(a) => return Ok(Some(phase_cmd(env, a)?)),
+        ProximalCommand::Fixture(a) => fixture(a)?,
+        ProximalCommand::Lasso(a) => lasso(env, a)?,
+        ProximalCommand::Code(a) => code(env, a)?,
+        ProximalCommand::Prox(a) => prox_cmd(a)?,
+        ProximalCommand::PiPgd(a) => pi_pgd_cmd(env, a)?,
+        ProximalCommand::PhaseCurve(a) => phase_curve(a)?,
+        ProximalCommand::Phase(a) => return Ok(Some(phase_cmd(env, a)?)),
     }
     Ok(None)
 }

@@ -1,4 +1,4 @@
-"""ebdm.sparse: Lasso-type problems, batched sparse coding, proximal operators, PI-PGD and the
+"""ebdm.proximal: Lasso-type problems, batched sparse coding, proximal operators, PI-PGD and the
 phase curve, each checked against an independent numpy computation."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-import ebdm.sparse as sp
+import ebdm.proximal as sp
 
 P_STAR = 17.422686926803852
 
@@ -171,3 +171,9 @@ def test_bad_input_raises_value_error(call, match):
     y = X @ np.ones(8)
     with pytest.raises(ValueError, match=match):
         call(X, y)
+
+
+def test_former_module_name_is_an_alias():
+    import ebdm.sparse
+
+    assert ebdm.sparse.lasso is sp.lasso and ebdm.sparse.__all__ == sp.__all__
