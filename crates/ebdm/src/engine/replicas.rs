@@ -50,7 +50,7 @@ mod tests {
         assert_eq!(one[4], Some((4, stream_path(7, &[3, 4]).next_u64())));
         let stop = StopFlag::new();
         stop.raise();
-        assert!(run_indexed(5, &stop, |i| Ok(i)).unwrap().iter().all(Option::is_none));
+        assert!(run_indexed(5, &stop, Ok).unwrap().iter().all(Option::is_none));
         assert!(run_indexed(5, &StopFlag::new(), |i| if i == 3 {
             Err(crate::Error::Numerical("x".into()))
         } else {
