@@ -12,6 +12,6 @@ fuzz_target!(|data: &[u8]| {
         assert!(m.rows >= 1 && m.cols >= 1);
         assert_eq!(m.data.len(), m.rows * m.cols);
         assert!(m.data.iter().all(|v| v.is_finite()));
-        let _ = m.to_patterns();
+        let _ = ebdm::memory::Patterns::from_matrix(&m);
     }
 });

@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(m) = ebdm::data::parse_npy(data, Path::new("fuzz-input")) {
         assert_eq!(m.data.len(), m.rows * m.cols);
         assert!(m.data.iter().all(|v| v.is_finite()));
-        let _ = m.to_patterns();
+        let _ = ebdm::memory::Patterns::from_matrix(&m);
     }
 });

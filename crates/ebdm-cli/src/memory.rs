@@ -71,7 +71,7 @@ impl PatternSource {
     /// The patterns and the image width to draw them with (0 if not images).
     pub fn load(&self) -> Result<(Patterns, usize)> {
         match (&self.patterns, &self.mnist) {
-            (Some(p), None) => Ok((data::read_patterns(p)?, 0)),
+            (Some(p), None) => Ok((ebdm::memory::read_patterns(p)?, 0)),
             (None, Some(dir)) => mnist_digits(dir, &self.digits, self.threshold),
             _ => bail!("give the stored patterns with --patterns FILE or --mnist DIR"),
         }
@@ -334,7 +334,7 @@ fn retrieve_with(
 ) -> Result<()> {
     let (cues, from_rho) = match &args.cues {
         Some(path) => {
-            let c = data::read_patterns(path)?;
+            let c = ebdm::memory::read_patterns(path)?;
             if c.len() != p.len() {
                 bail!(
                     "{}: cues have length {} but the stored patterns have length {}",

@@ -143,7 +143,7 @@ pub fn read_idx_labels(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyAr
 /// rows of `+`/`-`; or `.npy`; either possibly gzip-compressed) into a K×N `int8` array.
 #[pyfunction]
 pub fn read_patterns(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyArray2<i8>>> {
-    let p = run_released(py, None, None, || ebdm::data::read_patterns(&path))?.or_raise()?;
+    let p = run_released(py, None, None, || ebdm::memory::read_patterns(&path))?.or_raise()?;
     matrix(py, p.count(), p.len(), p.as_slice().to_vec())
 }
 

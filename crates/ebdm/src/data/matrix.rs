@@ -36,7 +36,6 @@ use std::path::Path;
 
 use super::idx::{format_err, io_err, read_maybe_gz};
 use crate::error::{Error, Result};
-use crate::memory::patterns::Patterns;
 
 /// The six bytes that open every `.npy` file.
 const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -61,12 +60,6 @@ impl Matrix {
     pub fn row(&self, r: usize) -> &[f64] {
         &self.data[r * self.cols..(r + 1) * self.cols]
     }
-
-    /// Interprets each row as a ±1 pattern. Fails with [`Error::NotBipolar`] (naming the
-    /// pattern and component, counted from 0) if any value is not exactly ±1.
-    pub fn to_patterns(&self) -> Result<Patterns> {
-        Patterns::from_f64(self.rows, self.cols, &self.data)
-    }
 }
 
 /// Reads a matrix from `path`: as NPY if the extension is `.npy` (any case) or the content starts
@@ -82,17 +75,6 @@ pub fn read_matrix(path: &Path) -> Result<Matrix> {
         format_err(path, format!("line {line}: not valid UTF-8 text (byte offset {})", e.valid_up_to()))
     })?;
     parse_matrix_text(text, path)
-}
-
-/// Reads a file of ±1 patterns, one per row (see [`read_matrix`] for the formats). A value that
-/// is not ±1 is reported with the file name, the pattern and the component.
-pub fn read_patterns(path: &Path) -> Result<Patterns> {
-    read_matrix(path)?.to_patterns().map_err(|e| match e {
-        Error::NotBipolar { .. } | Error::Shape(_) | Error::InvalidParameter { .. } => {
-            format_err(path, format!("not a ±1 pattern file: {e} (patterns and components count from 0)"))
-        }
-        other => other,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -652,8 +634,6 @@ mod tests {
         for r in 0..3 {
             assert_eq!(m.row(r), &pattern);
         }
-        let pats = m.to_patterns().unwrap();
-        assert_eq!(pats.row(0), &[1, -1, 1, -1, -1, 1]);
     }
 
     #[test]
@@ -717,13 +697,13 @@ mod tests {
     }
 
     #[test]
-    fn npy_i8_round_trip_and_patterns() {
+    fn npy_i8_round_trip() {
         let path = temp_path("i8.npy");
         let data = [1i8, -1, -1, 1, 1, 1, -1, -1];
         write_npy_i8(&path, 2, 4, &data).unwrap();
-        let pats = read_patterns(&path).unwrap();
-        assert_eq!((pats.count(), pats.len()), (2, 4));
-        assert_eq!(pats.as_slice(), &data);
+        let m = read_matrix(&path).unwrap();
+        assert_eq!((m.rows, m.cols), (2, 4));
+        assert_eq!(m.data, data.iter().map(|&v| f64::from(v)).collect::<Vec<_>>());
         std::fs::remove_file(path).unwrap();
     }
 
@@ -869,27 +849,8 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(b"+-+\n-+-\n").unwrap();
         std::fs::write(&path, enc.finish().unwrap()).unwrap();
-        let pats = read_patterns(&path).unwrap();
-        assert_eq!(pats.as_slice(), &[1, -1, 1, -1, 1, -1]);
+        assert_eq!(read_matrix(&path).unwrap().data, vec![1., -1., 1., -1., 1., -1.]);
         std::fs::remove_file(path).unwrap();
-    }
-
-    #[test]
-    fn read_patterns_names_file_and_position() {
-        let path = temp_path("bad-pats.txt");
-        std::fs::write(&path, "1 -1 1\n1 0.5 -1\n").unwrap();
-        let e = read_patterns(&path).unwrap_err().to_string();
-        assert!(e.contains("bad-pats.txt") && e.contains("pattern 1, component 1") && e.contains("0.5"), "{e}");
-        std::fs::remove_file(path).unwrap();
-    }
-
-    #[test]
-    fn to_patterns_reports_not_bipolar() {
-        let m = Matrix { rows: 2, cols: 2, data: vec![1., -1., 1., 0.] };
-        match m.to_patterns() {
-            Err(Error::NotBipolar { pattern: 1, index: 1, value }) => assert_eq!(value, 0.0),
-            other => panic!("{other:?}"),
-        }
     }
 
     #[test]

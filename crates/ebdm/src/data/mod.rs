@@ -1,7 +1,7 @@
-//! Dataset and pattern-file readers.
+//! Dataset and matrix-file readers (±1 pattern files are read by [`crate::memory::read_patterns`]).
 //!
 //! - [`idx`]: the IDX format of MNIST and Fashion-MNIST (images and labels, raw or gzip);
-//! - [`matrix`]: dense real matrices and ±1 pattern sets from text files (whitespace/comma
+//! - [`matrix`]: dense real matrices from text files (whitespace/comma
 //!   separated numbers, or rows of `+`/`-` signs) and NumPy `.npy` files, and `.npy` writers.
 //!
 //! Every reader validates its input completely and never panics: malformed, truncated or
@@ -12,7 +12,8 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use ebdm::data::{read_images, read_patterns};
+//! use ebdm::data::read_images;
+//! use ebdm::memory::read_patterns;
 //!
 //! let images = read_images(Path::new("t10k-images-idx3-ubyte.gz"))?;
 //! let first = images.binarize(0, 127); // ±1 pattern of 784 components
@@ -28,7 +29,7 @@ pub use bundled::bundled;
 pub use idx::{
     check_label_count, parse_images, parse_labels, read_images, read_labeled, read_labels, read_maybe_gz, Images,
 };
-pub use matrix::{parse_matrix_text, parse_npy, read_matrix, read_patterns, write_npy_f64, write_npy_i8, Matrix};
+pub use matrix::{parse_matrix_text, parse_npy, read_matrix, write_npy_f64, write_npy_i8, Matrix};
 
 #[cfg(test)]
 mod tests {

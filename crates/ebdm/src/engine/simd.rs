@@ -1,4 +1,6 @@
-//! Helpers for mixing faer's wide-vector kernels with scalar maths from the C library.
+//! Vector kernels shared by the families: reproducible dot products and `axpy` (one summation
+//! order whatever the instruction set), and helpers for mixing faer's wide-vector kernels with
+//! scalar maths from the C library.
 
 /// Clears the upper halves of the vector registers after a faer matrix product.
 ///
@@ -100,9 +102,94 @@ pub fn softmax_in_place(row: &mut [f32], beta: f32) {
     softmax_body(row, beta)
 }
 
+/// Dot product with eight independent accumulators, so that it vectorises without reordering
+/// a single running sum; the order is fixed, so results are reproducible. The AVX2 path is the
+/// same loop compiled for wider vectors (the same additions in the same order, no fused
+/// multiply-adds), so both paths give the same bits.
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { dot_avx2(a, b) };
+    }
+    dot_body(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_avx2(a: &[f64], b: &[f64]) -> f64 {
+    dot_body(a, b)
+}
+
+#[inline(always)]
+fn dot_body(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// `y += a·x` (AVX2 where available, with the same rounding).
+#[inline]
+pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { axpy_avx2(a, x, y) };
+        return;
+    }
+    axpy_body(a, x, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn axpy_avx2(a: f64, x: &[f64], y: &mut [f64]) {
+    axpy_body(a, x, y)
+}
+
+#[inline(always)]
+fn axpy_body(a: f64, x: &[f64], y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_and_axpy_give_the_same_bits_on_every_path() {
+        // Lengths around the 8-wide blocks, values of mixed magnitude.
+        for n in [0usize, 1, 7, 8, 9, 31, 64, 101] {
+            let a: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64 - 5.0) * 10f64.powi((i % 5) as i32 - 2)).collect();
+            let b: Vec<f64> = (0..n).map(|i| ((i * 13 % 7) as f64 - 3.0) / 3.0).collect();
+            let portable = dot_body(&a, &b);
+            assert_eq!(dot(&a, &b).to_bits(), portable.to_bits());
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 checked just above.
+                assert_eq!(unsafe { dot_avx2(&a, &b) }.to_bits(), portable.to_bits());
+            }
+            let exact: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((portable - exact).abs() <= 1e-12 * (1.0 + exact.abs()));
+            let mut y1 = b.clone();
+            let mut y2 = b.clone();
+            axpy(0.3, &a, &mut y1);
+            axpy_body(0.3, &a, &mut y2);
+            assert_eq!(y1, y2);
+        }
+    }
 
     #[test]
     fn exponential_is_accurate_to_a_few_ulp() {

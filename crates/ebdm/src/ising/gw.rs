@@ -30,9 +30,9 @@ use serde::Serialize;
 use super::greedy::polish;
 use super::model::{Backend, MaxCutGraph};
 use crate::engine::rng::stream_path;
+use crate::engine::simd::dot;
 use crate::engine::StopFlag;
 use crate::error::{Error, Result};
-use crate::proximal::problem::dot;
 
 /// Largest graph for which [`gw`] certifies an upper bound (dense eigenvalues, `O(n³)`).
 pub const MAX_BOUND_NODES: usize = 4000;

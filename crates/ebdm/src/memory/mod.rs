@@ -22,7 +22,7 @@ pub use hierarchical::{HierarchicalMemory, Layer, RelaxOptions, Synapse};
 pub use hopfield::{Hopfield, LearningRule, Order, Retrieval, RetrieveParams, Status, UpdateMode};
 pub use lagrangian::Lagrangian;
 pub use modern::{FixedPointKind, ModernHopfield, RetrieveOptions};
-pub use patterns::Patterns;
+pub use patterns::{read_patterns, Patterns};
 
 /// The number of rows of length `n` in a flat batch of `len` values.
 pub(crate) fn batch_rows(len: usize, n: usize) -> crate::Result<usize> {

@@ -3,7 +3,22 @@
 use rand::seq::index::sample;
 use rand::Rng;
 
+use std::path::Path;
+
+use crate::data::matrix::{read_matrix, Matrix};
 use crate::error::{Error, Result};
+
+/// Reads a file of ±1 patterns, one per row (the formats of [`read_matrix`]: text, `.npy`,
+/// gzip). A value that is not ±1 is reported with the file name, the pattern and the component.
+pub fn read_patterns(path: &Path) -> Result<Patterns> {
+    Patterns::from_matrix(&read_matrix(path)?).map_err(|e| match e {
+        Error::NotBipolar { .. } | Error::Shape(_) | Error::InvalidParameter { .. } => Error::Format {
+            path: path.to_path_buf(),
+            reason: format!("not a ±1 pattern file: {e} (patterns and components count from 0)"),
+        },
+        other => other,
+    })
+}
 
 /// K bipolar patterns of N components, stored row-major as `i8` values in {−1, +1}.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -14,6 +29,12 @@ pub struct Patterns {
 }
 
 impl Patterns {
+    /// Interprets each row of `m` as a ±1 pattern. Fails with [`Error::NotBipolar`] (naming the
+    /// pattern and component, counted from 0) if any value is not exactly ±1.
+    pub fn from_matrix(m: &Matrix) -> Result<Self> {
+        Self::from_f64(m.rows, m.cols, &m.data)
+    }
+
     /// Wraps `data` (row-major, `k·n` values) after checking that every value is ±1 and that
     /// `n ≥ 1`.
     pub fn new(k: usize, n: usize, data: Vec<i8>) -> Result<Self> {
@@ -164,6 +185,29 @@ pub fn mask<R: Rng + ?Sized>(pattern: &[i8], rho: f64, value: i8, rng: &mut R) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pattern_files_and_matrices() {
+        use super::*;
+        let dir = std::env::temp_dir();
+        let good = dir.join(format!("ebdm-patterns-{}-good.txt", std::process::id()));
+        std::fs::write(&good, "+-+--+\n1,-1,1,-1,-1,1\n").unwrap();
+        let pats = read_patterns(&good).unwrap();
+        assert_eq!((pats.count(), pats.len()), (2, 6));
+        assert_eq!(pats.row(1), &[1, -1, 1, -1, -1, 1]);
+        let bad = dir.join(format!("ebdm-patterns-{}-bad-pats.txt", std::process::id()));
+        std::fs::write(&bad, "1 -1 1\n1 0.5 -1\n").unwrap();
+        let e = read_patterns(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad-pats.txt") && e.contains("pattern 1, component 1") && e.contains("0.5"), "{e}");
+        for p in [good, bad] {
+            std::fs::remove_file(p).unwrap();
+        }
+        let m = Matrix { rows: 2, cols: 2, data: vec![1., -1., 1., 0.] };
+        match Patterns::from_matrix(&m) {
+            Err(Error::NotBipolar { pattern: 1, index: 1, value }) => assert_eq!(value, 0.0),
+            other => panic!("{other:?}"),
+        }
+    }
+
     use super::*;
     use crate::engine::rng::stream;
 

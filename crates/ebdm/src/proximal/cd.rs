@@ -16,9 +16,10 @@
 //! stopping threshold, whichever is smaller, as in working-set solvers such as celer (Massias
 //! et al. 2018).
 
-use super::problem::{axpy, dot, LeastSquares, LinOp, Smooth};
+use super::problem::{LeastSquares, LinOp, Smooth};
 use super::prox::{ElasticNet, L1Nonneg, Prox, L1};
 use super::solvers::{nnz, Options, SolveReport, TracePoint};
+use crate::engine::simd::{axpy, dot};
 use crate::error::{Error, Result};
 
 /// Coordinate updates on a working set, in units of `p`, before the next pass over all columns.

@@ -26,11 +26,12 @@ use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::problem::{check_all_finite, dot};
+use super::problem::check_all_finite;
 use super::prox::soft;
 use crate::engine::precision::Precision;
 use crate::engine::run::StopFlag;
 use crate::engine::simd::clear_upper_registers;
+use crate::engine::simd::dot;
 use crate::error::{Error, Result};
 
 /// The batched solver.

@@ -11,6 +11,7 @@
 //! The factor `n` appears only in [`LeastSquares::new`]; everything downstream sees the scale
 //! `s` of `f = (s/2)‖y − Ax‖² + (ρ/2)‖x‖²`.
 
+use crate::engine::simd::{axpy, dot};
 use std::fmt;
 use std::str::FromStr;
 
@@ -206,68 +207,6 @@ where
     }
     fn apply_t(&self, y: &[f64], x: &mut [f64]) {
         (self.adjoint)(y, x)
-    }
-}
-
-/// Dot product with eight independent accumulators, so that it vectorises without reordering
-/// a single running sum; the order is fixed, so results are reproducible. The AVX2 path is the
-/// same loop compiled for wider vectors (the same additions in the same order, no fused
-/// multiply-adds), so both paths give the same bits.
-#[inline]
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { dot_avx2(a, b) };
-    }
-    dot_body(a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(a: &[f64], b: &[f64]) -> f64 {
-    dot_body(a, b)
-}
-
-#[inline(always)]
-fn dot_body(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
-}
-
-/// `y += a·x` (AVX2 where available, with the same rounding).
-#[inline]
-pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { axpy_avx2(a, x, y) };
-        return;
-    }
-    axpy_body(a, x, y)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn axpy_avx2(a: f64, x: &[f64], y: &mut [f64]) {
-    axpy_body(a, x, y)
-}
-
-#[inline(always)]
-fn axpy_body(a: f64, x: &[f64], y: &mut [f64]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
     }
 }
 
