@@ -297,7 +297,16 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
                 })?);
             }
             MemoryCommand::Graded { neurons, patterns, gain, dt, rho, seeds, out } => {
-                let cfg = GradedConfig { neurons, patterns, gain, dt, rho, seeds, ..GradedConfig::e8() };
+                let cfg = GradedConfig {
+                    neurons,
+                    patterns,
+                    gain,
+                    dt,
+                    rho,
+                    seeds,
+                    high_load_patterns: 0,
+                    ..GradedConfig::e8()
+                };
                 return check_ok(experiments::run_and_render(env, &out, "graded Hopfield network", |ctx| {
                     mx::graded_outcome(ctx, &cfg)
                 })?);

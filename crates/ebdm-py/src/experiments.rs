@@ -246,7 +246,7 @@ pub fn graded_limit<'py>(
     seed: u64,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let config = GradedConfig { neurons, patterns, rho, gain, seeds, dt, steps };
+    let config = GradedConfig { neurons, patterns, rho, gain, seeds, dt, steps, high_load_patterns: 0 };
     let r = run(py, seed, threads, |h| ex::graded_limit::run(&config, h))?;
     let out = common(py, &r.config, &r.checks, r.interrupted)?;
     out.set_item("rows", table(py, &r.rows)?)?;

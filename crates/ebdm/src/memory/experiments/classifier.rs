@@ -57,6 +57,9 @@ pub struct E10Config {
     /// Images of the MNIST split used for training and for testing.
     pub train_count: usize,
     pub test_count: usize,
+    /// Test errors this configuration measured at seed 0, `(n, error)`: each run is checked to
+    /// lie within three binomial standard errors of them (empty: no such check).
+    pub recorded: Vec<(u32, f64)>,
 }
 
 impl E10Config {
@@ -72,6 +75,7 @@ impl E10Config {
             train: TrainParams::default(),
             train_count: 8000,
             test_count: 2000,
+            recorded: vec![(2, 0.1505), (3, 0.1370), (20, 0.0590), (30, 0.0660)],
         }
     }
 
@@ -82,6 +86,7 @@ impl E10Config {
             train: TrainParams { epochs: 60, batch_size: 100, ..TrainParams::default() },
             train_count: 2000,
             test_count: 1000,
+            recorded: vec![(3, 0.1820), (20, 0.1080)],
             ..Self::e10()
         }
     }
@@ -178,7 +183,7 @@ pub fn run_mnist(images: &Images, labels: &[u8], cfg: &E10Config, h: &Harness) -
     let test = Samples::from_images(images, labels, CLASSES, Some(&te))?;
     let mut r = run_split(&train, &test, cfg, h)?;
     r.note = mnist_note(cfg.train_count, cfg.test_count, images.count);
-    r.checks = checks(&r.cells);
+    r.checks = checks(&r.cells, &cfg.recorded, cfg.test_count);
     Ok(r)
 }
 
@@ -240,10 +245,22 @@ pub fn run_split(train: &Samples, test: &Samples, cfg: &E10Config, h: &Harness) 
     })
 }
 
-/// The sanity checks of E10 (see the module docs).
-pub fn checks(cells: &[DegreeResult]) -> Vec<Check> {
+/// The checks of E10: for every degree, the test error against chance and against the value
+/// recorded at seed 0 (within three binomial standard errors `√(p(1−p)/test_count)`), the
+/// training error falling and the losses finite; across degrees, that the best high degree
+/// (n ≥ 20) beats the best low one (n ≤ 3), as Krotov & Hopfield (2016) report.
+pub fn checks(cells: &[DegreeResult], recorded: &[(u32, f64)], test_count: usize) -> Vec<Check> {
     let mut checks = Vec::new();
     for c in cells {
+        if let Some(&(_, p)) = recorded.iter().find(|r| r.0 == c.degree) {
+            let tol = 3.0 * (p * (1.0 - p) / test_count.max(1) as f64).sqrt();
+            checks.push(Check::new(
+                format!("n={} test error against the seed-0 record", c.degree),
+                format!("{p:.4} ± {tol:.4} (3 binomial s.e.)"),
+                format!("{:.4}", c.final_test_error),
+                (c.final_test_error - p).abs() <= tol,
+            ));
+        }
         checks.push(Check::new(
             format!("n={} test error (split, not comparable)", c.degree),
             format!("< {MAX_TEST_ERROR:.2} (chance 0.90)"),
@@ -265,6 +282,17 @@ pub fn checks(cells: &[DegreeResult]) -> Vec<Check> {
             "no NaN or Inf",
             if finite { "all finite" } else { "non-finite value" },
             finite,
+        ));
+    }
+    let best = |keep: &dyn Fn(u32) -> bool| {
+        cells.iter().filter(|c| keep(c.degree)).map(|c| c.final_test_error).min_by(f64::total_cmp)
+    };
+    if let (Some(low), Some(high)) = (best(&|n| n <= 3), best(&|n| n >= 20)) {
+        checks.push(Check::new(
+            "high degree (n ≥ 20) beats low degree (n ≤ 3)",
+            "best test error, n ≥ 20 < n ≤ 3",
+            format!("{high:.4} < {low:.4}"),
+            high < low,
         ));
     }
     checks
@@ -298,6 +326,7 @@ mod tests {
             train: TrainParams { epochs: 8, batch_size: 100, ..TrainParams::default() },
             train_count: 2000,
             test_count: 500,
+            recorded: vec![],
             ..E10Config::e10()
         };
         let r = run_mnist(&images, &labels, &cfg, &Harness::new(0)).unwrap();

@@ -24,11 +24,24 @@ pub struct GradedConfig {
     pub dt: f64,
     /// Steps of the RK4 trajectory checked for monotonicity and the identity.
     pub steps: usize,
+    /// A second, heavier load (patterns at the same N and ρ) at which the binary and graded
+    /// dynamics can end in different attractors; there the high-gain limit is checked to be a
+    /// fixed point of the binary network (Hopfield 1984). 0 skips it.
+    pub high_load_patterns: usize,
 }
 
 impl GradedConfig {
     pub fn e8() -> Self {
-        Self { neurons: 64, patterns: 4, rho: 0.15, gain: 100.0, seeds: 20, dt: 0.01, steps: 500 }
+        Self {
+            neurons: 64,
+            patterns: 4,
+            rho: 0.15,
+            gain: 100.0,
+            seeds: 20,
+            dt: 0.01,
+            steps: 500,
+            high_load_patterns: 10,
+        }
     }
 }
 
@@ -41,6 +54,10 @@ pub struct GradedRow {
     pub max_identity_error: f64,
     pub same_attractor: bool,
     pub overlap_with_binary: f64,
+    /// At the heavy load: whether the graded limit's signs are a fixed point of the binary
+    /// network, and whether they equal the binary dynamics' attractor from the same cue.
+    pub high_load_fixed_point: Option<bool>,
+    pub high_load_same_attractor: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -91,6 +108,7 @@ fn one_seed(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(GradedRow, Vec<(
     net.rhs(0.0, &u, &mut f);
     let signs: Vec<i8> = u.iter().map(|&x| if x >= 0.0 { 1 } else { -1 }).collect();
     let m = crate::memory::metrics::overlap(&fixed.state, &signs)?;
+    let high = if cfg.high_load_patterns > 0 { Some(high_load(cfg, seed, s)?) } else { None };
     Ok((
         GradedRow {
             seed: s,
@@ -98,9 +116,28 @@ fn one_seed(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(GradedRow, Vec<(
             max_identity_error: worst_identity,
             same_attractor: signs == fixed.state,
             overlap_with_binary: m,
+            high_load_fixed_point: high.map(|h| h.0),
+            high_load_same_attractor: high.map(|h| h.1),
         },
         trace,
     ))
+}
+
+/// The heavy-load part of one seed: (graded limit is a binary fixed point, equals the binary
+/// attractor). Draws from its own stream, so the light-load part is unchanged by it.
+fn high_load(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(bool, bool)> {
+    let mut rng = stream_path(seed, &[ids::GRADED, s as u64, 1]);
+    let n = cfg.neurons;
+    let p = Patterns::random(cfg.high_load_patterns, n, &mut rng)?;
+    let binary = Hopfield::train(&p, LearningRule::Hebb)?;
+    let cue = corrupt(p.row(0), cfg.rho, &mut rng)?;
+    let fixed = binary.retrieve(&cue, &RetrieveParams::default(), &mut rng)?;
+    let net = GradedHopfield::new(n, binary.weights().to_vec(), Gain::Tanh(cfg.gain))?;
+    let mut u: Vec<f64> = cue.iter().map(|&x| x as f64 / cfg.gain).collect();
+    let mut dp = DormandPrince45::new(1e-8, 1e-10)?;
+    dp.integrate(&net, 0.0, 100.0, &mut u, 1.0)?;
+    let signs: Vec<i8> = u.iter().map(|&x| if x >= 0.0 { 1 } else { -1 }).collect();
+    Ok((binary.is_fixed_point(&signs)?, signs == fixed.state))
 }
 
 pub fn run(cfg: &GradedConfig, h: &Harness) -> Result<GradedResult> {
@@ -138,6 +175,26 @@ pub fn run(cfg: &GradedConfig, h: &Harness) -> Result<GradedResult> {
             agree >= 0.95,
         ),
     ];
+    let mut checks = checks;
+    let fixed: Vec<bool> = rows.iter().filter_map(|r| r.high_load_fixed_point).collect();
+    if !fixed.is_empty() {
+        let share = |v: &[bool]| v.iter().filter(|&&b| b).count() as f64 / v.len() as f64;
+        let same: Vec<bool> = rows.iter().filter_map(|r| r.high_load_same_attractor).collect();
+        checks.push(Check::new(
+            format!(
+                "high-gain limit at K={} (α={:.3}) is a binary fixed point",
+                cfg.high_load_patterns,
+                cfg.high_load_patterns as f64 / cfg.neurons as f64
+            ),
+            ">= 95 % of seeds",
+            format!(
+                "{:.1} % (same attractor as the binary dynamics: {:.1} %)",
+                100.0 * share(&fixed),
+                100.0 * share(&same)
+            ),
+            share(&fixed) >= 0.95,
+        ));
+    }
     Ok(GradedResult { config: cfg.clone(), rows, trace, checks, interrupted: h.interrupted() })
 }
 
