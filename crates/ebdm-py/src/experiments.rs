@@ -323,10 +323,12 @@ pub fn dense_exp<'py>(
         log_loads: log_loads.unwrap_or(preset.log_loads),
         tests: tests.unwrap_or(preset.tests),
         max_patterns: max_patterns.unwrap_or(preset.max_patterns),
+        ..preset
     };
     let r = run(py, seed, threads, |h| ex::dense::run_exp(&config, h))?;
     let out = common(py, &config, &r.checks, r.interrupted)?;
     out.set_item("cells", table(py, &r.cells)?)?;
+    out.set_item("basin", table(py, &r.basin)?)?;
     Ok(out)
 }
 

@@ -757,6 +757,44 @@ mod tests {
     }
 
     #[test]
+    fn glauber_flips_with_the_exact_probability_and_samples_the_boltzmann_distribution() {
+        let runs = 20_000;
+        let stop = StopFlag::new();
+        // One unit, field h = −b: one Glauber update from −1 ends at +1 with 1/(1 + e^{−2βh}).
+        let (b, beta) = (0.3, 1.3);
+        let one = Hopfield::from_weights(1, vec![0.0], vec![b]).unwrap();
+        let params = RetrieveParams { mode: UpdateMode::Glauber { beta }, max_sweeps: 1, track_energy: false };
+        let outs = one.retrieve_batch(&vec![-1; runs], &params, 5, &stop).unwrap();
+        let plus = outs.iter().flatten().filter(|r| r.state[0] == 1).count() as f64 / runs as f64;
+        let exact = 1.0 / (1.0 + (2.0 * beta * b).exp());
+        let se = (exact * (1.0 - exact) / runs as f64).sqrt();
+        assert!((plus - exact).abs() < 5.0 * se, "P(+1) = {plus}, exact {exact}");
+        // Four coupled units: after 30 sweeps the states follow p(σ) ∝ exp(−βE(σ)), enumerated.
+        #[rustfmt::skip]
+        let w = vec![0.0, 0.5, -0.3, 0.2,  0.5, 0.0, 0.4, -0.1,  -0.3, 0.4, 0.0, 0.6,  0.2, -0.1, 0.6, 0.0];
+        let net = Hopfield::from_weights(4, w, vec![0.1, -0.2, 0.0, 0.3]).unwrap();
+        let beta = 0.7;
+        let params = RetrieveParams { mode: UpdateMode::Glauber { beta }, max_sweeps: 30, track_energy: false };
+        let outs = net.retrieve_batch(&vec![1; 4 * runs], &params, 6, &stop).unwrap();
+        let index = |s: &[i8]| s.iter().fold(0, |a, &x| 2 * a + usize::from(x > 0));
+        let mut counts = [0usize; 16];
+        for r in outs.iter().flatten() {
+            counts[index(&r.state)] += 1;
+        }
+        let states: Vec<Vec<i8>> =
+            (0..16).map(|k| (0..4).rev().map(|bit| if k >> bit & 1 == 1 { 1 } else { -1 }).collect()).collect();
+        let weights: Vec<f64> = states.iter().map(|s| (-beta * net.energy(s).unwrap()).exp()).collect();
+        let z: f64 = weights.iter().sum();
+        for (k, s) in states.iter().enumerate() {
+            assert_eq!(index(s), k);
+            let p = weights[k] / z;
+            let f = counts[k] as f64 / runs as f64;
+            let se = (p * (1.0 - p) / runs as f64).sqrt();
+            assert!((f - p).abs() < 5.0 * se, "state {s:?}: frequency {f}, exact {p}");
+        }
+    }
+
+    #[test]
     fn glauber_at_high_beta_retrieves_and_at_zero_beta_randomises() {
         let mut rng = stream(21, 0);
         let p = Patterns::random(5, 200, &mut rng).unwrap();

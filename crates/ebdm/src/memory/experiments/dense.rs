@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::experiment::{proportion, Check, Harness};
 use crate::memory::dense::{DenseAM, FlipRule, Separation};
 use crate::memory::metrics::normal_tail;
-use crate::memory::patterns::Patterns;
+use crate::memory::metrics::overlap;
+use crate::memory::patterns::{corrupt, Patterns};
 
 fn double_factorial_odd(m: i64) -> f64 {
     // (2n−3)!! for n ≥ 2: 1, 3, 15, 105, …
@@ -110,11 +111,35 @@ pub struct ExpCell {
     pub energies_finite: bool,
 }
 
+/// Retrieval from corrupted cues in one cell of E6 (the basin version).
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpBasinCell {
+    pub neurons: usize,
+    pub log_load: f64,
+    pub patterns: usize,
+    /// Fraction of flipped bits in the cue.
+    pub rho: f64,
+    pub tests: usize,
+    /// Fraction of cues whose final overlap with the stored pattern exceeds 0.9 (as in E3).
+    pub p_retrieved: f64,
+    pub se: f64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ExpResult {
     pub cells: Vec<ExpCell>,
+    pub basin: Vec<ExpBasinCell>,
     pub checks: Vec<Check>,
     pub interrupted: bool,
+}
+
+/// The load below which Demircigil et al. (2017) guarantee retrieval (as N → ∞) from cues with
+/// ρN flipped bits in the exponential memory: α < I(1 − 2ρ)/2 with
+/// I(x) = ½[(1+x)ln(1+x) + (1−x)ln(1−x)]. A sufficient bound; ρ = 0 gives ln 2 / 2.
+pub fn demircigil_bound(rho: f64) -> f64 {
+    let x = 1.0 - 2.0 * rho;
+    let plog = |y: f64| if y > 0.0 { y * y.ln() } else { 0.0 };
+    0.25 * (plog(1.0 + x) + plog(1.0 - x))
 }
 
 /// Settings of E6.
@@ -126,6 +151,11 @@ pub struct ExpConfig {
     pub tests: usize,
     /// Cells with more patterns are skipped.
     pub max_patterns: usize,
+    /// Basin version: cue corruption levels ρ, cues per cell, and the largest K it runs at
+    /// (a retrieval sweep costs N·K, so the largest stores are left to the one-step test).
+    pub basin_rhos: Vec<f64>,
+    pub basin_tests: usize,
+    pub basin_max_patterns: usize,
 }
 
 impl ExpConfig {
@@ -135,6 +165,9 @@ impl ExpConfig {
             log_loads: vec![0.2, 0.3, 0.35, 0.4, 0.5, 0.6],
             tests: 100,
             max_patterns: 400_000,
+            basin_rhos: vec![0.1, 0.2],
+            basin_tests: 30,
+            basin_max_patterns: 50_000,
         }
     }
 }
@@ -150,7 +183,11 @@ pub fn run_exp(cfg: &ExpConfig, h: &Harness) -> Result<ExpResult> {
     }
     let mut loads = cfg.log_loads.clone();
     loads.sort_by(f64::total_cmp);
+    for &rho in &cfg.basin_rhos {
+        crate::error::check_range("basin_rhos", rho, 0.0, 0.5)?;
+    }
     let mut cells = Vec::new();
+    let mut basin = Vec::new();
     let mut interrupted = false;
     for &n in &cfg.neurons {
         for &alpha in &loads {
@@ -166,6 +203,31 @@ pub fn run_exp(cfg: &ExpConfig, h: &Harness) -> Result<ExpResult> {
                 let s = am.patterns().row(mu);
                 Ok((am.one_step_errors(s)? == 0, am.energy(s)?.is_finite()))
             })?;
+            if k <= cfg.basin_max_patterns {
+                for (ri, &rho) in cfg.basin_rhos.iter().enumerate() {
+                    let tb = cfg.basin_tests.min(k);
+                    let got = h.trials(tb, |mu| {
+                        let key = [ids::DENSE_EXP, n as u64, (alpha * 1e6).round() as u64, ri as u64, mu as u64];
+                        let mut rng = stream_path(h.seed, &key);
+                        let target = am.patterns().row(mu);
+                        let cue = corrupt(target, rho, &mut rng)?;
+                        let out = am.retrieve(&cue, 20, false, &mut rng, &h.stop)?;
+                        Ok(overlap(target, &out.state)? > 0.9)
+                    })?;
+                    interrupted |= got.iter().any(Option::is_none);
+                    let done: Vec<bool> = got.into_iter().flatten().collect();
+                    let (p, se) = proportion(done.iter().filter(|&&b| b).count(), done.len());
+                    basin.push(ExpBasinCell {
+                        neurons: n,
+                        log_load: alpha,
+                        patterns: k,
+                        rho,
+                        tests: done.len(),
+                        p_retrieved: p,
+                        se,
+                    });
+                }
+            }
             interrupted |= res.iter().any(Option::is_none);
             let done: Vec<(bool, bool)> = res.into_iter().flatten().collect();
             let (frac, se) = proportion(done.iter().filter(|r| r.0).count(), done.len());
@@ -217,7 +279,47 @@ pub fn run_exp(cfg: &ExpConfig, h: &Harness) -> Result<ExpResult> {
             c.stable_fraction >= 0.97,
         ));
     }
-    Ok(ExpResult { cells, checks, interrupted })
+    let easy: Vec<&ExpBasinCell> = basin
+        .iter()
+        .filter(|c| (c.rho - 0.1).abs() < 1e-12 && c.log_load <= 0.30 + 1e-12 && c.neurons >= 24 && c.tests > 0)
+        .collect();
+    if !easy.is_empty() {
+        let worst = easy.iter().min_by(|a, b| a.p_retrieved.total_cmp(&b.p_retrieved)).expect("non-empty");
+        checks.push(Check::new(
+            format!(
+                "basin: retrieval from ρ = 0.1 cues, α ≤ 0.30 (K/N up to {}), N ≥ 24",
+                easy.iter().map(|c| c.patterns / c.neurons).max().unwrap_or(0)
+            ),
+            ">= 0.85 (classical E3 at α = 0.13: 0.95)",
+            format!("min {:.2} (N={}, α={})", worst.p_retrieved, worst.neurons, worst.log_load),
+            worst.p_retrieved >= 0.85,
+        ));
+    }
+    let mut basin_violations = Vec::new();
+    for c in &basin {
+        let worse = basin.iter().filter(|d| {
+            d.neurons == c.neurons
+                && ((d.rho == c.rho && d.log_load > c.log_load) || (d.log_load == c.log_load && d.rho > c.rho))
+        });
+        for d in worse {
+            let allowance = 2.0 * (c.se.powi(2) + d.se.powi(2)).sqrt();
+            if d.p_retrieved - c.p_retrieved > allowance.max(1e-12) {
+                basin_violations.push(format!(
+                    "N={}: (α {}, ρ {}) → (α {}, ρ {})",
+                    c.neurons, c.log_load, c.rho, d.log_load, d.rho
+                ));
+            }
+        }
+    }
+    if !basin.is_empty() {
+        checks.push(Check::new(
+            "basin: retrieval non-increasing in α and in ρ (2 SE)",
+            "no violation",
+            if basin_violations.is_empty() { "none".into() } else { basin_violations.join("; ") },
+            basin_violations.is_empty(),
+        ));
+    }
+    Ok(ExpResult { cells, basin, checks, interrupted })
 }
 
 #[cfg(test)]
@@ -245,8 +347,21 @@ mod tests {
     }
 
     #[test]
+    fn demircigil_bound_closed_forms() {
+        assert!((demircigil_bound(0.0) - std::f64::consts::LN_2 / 2.0).abs() < 1e-15);
+        assert!((demircigil_bound(0.1) - 0.25 * (1.8 * 1.8f64.ln() + 0.2 * 0.2f64.ln())).abs() < 1e-15);
+        assert_eq!(demircigil_bound(0.5), 0.0);
+    }
+
+    #[test]
     fn e6_small_sizes() {
-        let cfg = ExpConfig { neurons: vec![16, 24], log_loads: vec![0.2, 0.3, 0.6], tests: 60, max_patterns: 100_000 };
+        let cfg = ExpConfig {
+            neurons: vec![16, 24],
+            log_loads: vec![0.2, 0.3, 0.6],
+            tests: 60,
+            max_patterns: 100_000,
+            ..ExpConfig::e6()
+        };
         let r = run_exp(&cfg, &Harness::new(0)).unwrap();
         assert!(r.checks.iter().all(|c| c.pass), "{:#?}", r.checks);
         let c = r.cells.iter().find(|c| c.neurons == 16 && c.log_load == 0.6).unwrap();

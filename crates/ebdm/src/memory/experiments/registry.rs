@@ -311,10 +311,30 @@ pub fn dense_snr_outcome(
 
 /// E6: exponential DAM stability with K = e^{αN} patterns.
 pub fn dense_exp_outcome(ctx: &RunContext, cfg: &dense::ExpConfig) -> Result<Outcome> {
-    ctx.harness.begin("exp DAM", (cfg.neurons.len() * cfg.log_loads.len() * cfg.tests) as u64);
+    let mut total = 0;
+    for &n in &cfg.neurons {
+        for &alpha in &cfg.log_loads {
+            let k = (alpha * n as f64).exp().round() as usize;
+            if k <= cfg.max_patterns {
+                total += cfg.tests.min(k);
+                if k <= cfg.basin_max_patterns {
+                    total += cfg.basin_rhos.len() * cfg.basin_tests.min(k);
+                }
+            }
+        }
+    }
+    ctx.harness.begin("exp DAM", total as u64);
     let r = dense::run_exp(cfg, ctx.harness)?;
     let mut out = finish(r.checks, r.interrupted);
-    out.value("config", cfg)?.table("dense_exp", &r.cells)?;
+    out.value("config", cfg)?.table("dense_exp", &r.cells)?.table("dense_exp_basin", &r.basin)?;
+    let bounds: Vec<String> =
+        cfg.basin_rhos.iter().map(|&rho| format!("ρ = {rho}: α < {:.3}", dense::demircigil_bound(rho))).collect();
+    if !bounds.is_empty() {
+        out.report.push(format!(
+            "basin cues: Demircigil et al.'s sufficient bound α < I(1−2ρ)/2 gives {}; the grid's loads lie above it",
+            bounds.join(", ")
+        ));
+    }
     let series = cfg.neurons.iter().map(|&n| {
         Series::line(
             format!("N = {n}"),
