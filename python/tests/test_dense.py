@@ -207,7 +207,18 @@ def test_dense_exp_small_run():
     assert cells["stable_fraction"][3:] == [1.0, 1.0]
     assert cells["stable_fraction"][2] < 0.6
     assert r["passed"] and r["interrupted"] is False
-    assert r["config"] == {"neurons": [16, 24], "log_loads": [0.2, 0.3, 0.6], "tests": 30, "max_patterns": 20000}
+    assert r["config"] == {
+        "neurons": [16, 24],
+        "log_loads": [0.2, 0.3, 0.6],
+        "tests": 30,
+        "max_patterns": 20000,
+        "basin_rhos": [0.1, 0.2],
+        "basin_tests": 30,
+        "basin_max_patterns": 50000,
+    }
+    basin = r["basin"]
+    assert list(basin)[:4] == ["neurons", "log_load", "patterns", "rho"]
+    assert len(basin["rho"]) == 2 * 5 and all(0.0 <= p <= 1.0 for p in basin["p_retrieved"])
     assert experiments.dense_exp(threads=2, **kw)["cells"] == cells
     with pytest.raises(ValueError, match="log_loads"):
         experiments.dense_exp(neurons=[16], log_loads=[-0.1], tests=5)
