@@ -245,14 +245,7 @@ pub fn retrieve(env: &Env, src: &PatternSource, dynamics: &DynamicsArgs, args: &
         Ok(outs
             .into_iter()
             .map(|o| {
-                o.map(|o| CueOutcome {
-                    status: status_name(&o.status),
-                    sweeps: o.sweeps,
-                    flips: o.flips,
-                    energy: o.energy,
-                    trace: o.energy_trace,
-                    state: o.state,
-                })
+                o.map(|o| CueOutcome::new(status_name(&o.status), o.sweeps, o.flips, o.energy, o.energy_trace, o.state))
             })
             .collect())
     })
@@ -281,14 +274,7 @@ pub fn dam(env: &Env, src: &PatternSource, dam: &DamArgs, args: &RetrieveArgs) -
                 } else {
                     "max-sweeps"
                 };
-                Some(CueOutcome {
-                    status: status.into(),
-                    sweeps: o.sweeps,
-                    flips: o.flips,
-                    energy: o.energy,
-                    trace: o.energy_trace,
-                    state: o.state,
-                })
+                Some(CueOutcome::new(status.into(), o.sweeps, o.flips, o.energy, o.energy_trace, o.state))
             })
             .collect())
     })
@@ -316,6 +302,12 @@ struct CueOutcome {
     flips: usize,
     energy: f64,
     trace: Option<Vec<f64>>,
+}
+
+impl CueOutcome {
+    fn new(status: String, sweeps: usize, flips: usize, energy: f64, trace: Option<Vec<f64>>, state: Vec<i8>) -> Self {
+        Self { state, status, sweeps, flips, energy, trace }
+    }
 }
 
 fn status_name(s: &Status) -> String {
