@@ -89,7 +89,7 @@ unsafe fn softmax_avx2(row: &mut [f32], beta: f32) {
 
 /// `row ← softmax(β·row)` in single precision with the row maximum shifted out, so that no
 /// argument of the exponential is positive: `p_μ = e^{β(z_μ − max z)} / Σ_ν e^{β(z_ν − max z)}`.
-/// The exponential is [`exp_nonpositive`] (about 2 ulp); the normalising sum is accumulated in
+/// The exponential is `exp_nonpositive` (about 2 ulp); the normalising sum is accumulated in
 /// 8 fixed lanes and finished in double precision. The AVX2 path and the portable path give
 /// bit-identical results. `β` must be positive and finite and the row finite and non-empty.
 pub fn softmax_in_place(row: &mut [f32], beta: f32) {

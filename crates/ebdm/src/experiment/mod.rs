@@ -1,12 +1,12 @@
 //! The acceptance experiments of every family, as library data: the registry of entries
-//! ([`registry`]), the one result type ([`Outcome`]), and the harness they run under
+//! ([`registry()`](fn@registry)), the one result type ([`Outcome`]), and the harness they run under
 //! (deterministic parallel trials that can be interrupted, progress, pass/fail checks).
 //!
 //! Trial `t` of an experiment draws from `stream_path(seed, [experiment, cell, t])` whatever
 //! thread runs it, with the experiment's key from [`streams`], and results are collected in
 //! trial order, so the output is bit-identical at any thread count. The caller chooses the
 //! thread count by running inside a rayon pool. The CLI's `ebdm reproduce` and Python's
-//! `ebdm.reproduce` are two views of [`registry`].
+//! `ebdm.reproduce` are two views of [`registry()`](fn@registry).
 
 pub mod outcome;
 pub mod registry;

@@ -13,7 +13,7 @@ pub struct RunContext<'a> {
     /// Smaller settings for a quick look.
     pub quick: bool,
     /// The directory holding the bundled data sets (`mnist/`, `gset/`); `None`: found as
-    /// [`crate::data::bundled`] describes.
+    /// [`crate::data::bundled()`](fn@crate::data::bundled) describes.
     pub data: Option<PathBuf>,
 }
 
