@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ebdm::ising::{self, io, Backend, IsingModel, MaxCutGraph, SolveOptions, SolveResult};
+use ebdm::ising::{self, io, Backend, IsingModel, Problem, SolveOptions, SolveResult};
 use serde_json::{json, Value};
 
 use crate::output::{metadata, Env};
@@ -101,41 +101,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The problem being solved, with the map from canonical energy to the user's objective.
-enum Problem {
-    MaxCut { graph: MaxCutGraph, best_known: Option<f64> },
-    Ising,
-    Qubo(ising::QuboModel),
-}
-
-impl Problem {
-    /// The user's objective of spins s (cut, Ising energy, or QUBO value at x = (1 + s)/2).
-    fn objective(&self, model: &IsingModel, s: &[i8]) -> f64 {
-        match self {
-            Problem::MaxCut { graph, .. } => graph.cut(s),
-            Problem::Ising => model.energy(s),
-            Problem::Qubo(q) => q.value(&s.iter().map(|&v| u8::from(v > 0)).collect::<Vec<_>>()),
-        }
-    }
-    /// The objective of a canonical energy (exact affine map).
-    fn objective_of_energy(&self, energy: f64) -> f64 {
-        match self {
-            Problem::MaxCut { graph, .. } => graph.cut_from_energy(energy),
-            _ => energy,
-        }
-    }
-    /// The canonical energy of an objective value (inverse map).
-    fn energy_of_objective(&self, v: f64) -> f64 {
-        match self {
-            Problem::MaxCut { graph, .. } => graph.total_weight() - 2.0 * v,
-            _ => v,
-        }
-    }
-    fn maximise(&self) -> bool {
-        matches!(self, Problem::MaxCut { .. })
-    }
-}
-
 fn default_best_known() -> Option<PathBuf> {
     let p = PathBuf::from("data/gset/best_known.tsv");
     p.exists().then_some(p)
@@ -197,7 +162,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         bail!("--repeat takes a single solver");
     }
     let t0 = Instant::now();
-    let (problem, instance_info, ising_model) = match kind {
+    let (problem, best_known, instance_info, ising_model) = match kind {
         "maxcut" => {
             let graph = io::read_gset(&args.file)?;
             let table = match args.best_known.clone().or_else(default_best_known) {
@@ -207,16 +172,16 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
             let best_known = io::lookup_best_known(&table, &args.file, &graph).map(|r| r.cut);
             let info = json!({"n": graph.n, "m": graph.edges.len(), "total_weight": graph.total_weight(),
                               "best_known": best_known});
-            (Problem::MaxCut { graph, best_known }, info, None)
+            (Problem::MaxCut(graph), best_known, info, None)
         }
         _ => match io::read_model(&args.file, backend)? {
             io::Instance::Ising(m) if kind == "ising" => {
                 let info = json!({"n": m.n(), "pairs": m.j.nnz_pairs(), "offset": m.offset});
-                (Problem::Ising, info, Some(m))
+                (Problem::Ising, None, info, Some(m))
             }
             io::Instance::Qubo(q) if kind == "qubo" => {
                 let info = json!({"n": q.n, "pairs": q.quad.len(), "offset": q.offset});
-                (Problem::Qubo(q), info, None)
+                (Problem::Qubo(q), None, info, None)
             }
             io::Instance::Ising(_) => bail!("{}: an `ising` file; use `ebdm ising`", args.file.display()),
             io::Instance::Qubo(_) => bail!("{}: a `qubo` file; use `ebdm qubo`", args.file.display()),
@@ -226,15 +191,11 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     let t1 = Instant::now();
     let model = match (&problem, ising_model) {
         (_, Some(m)) => m,
-        (Problem::MaxCut { graph, .. }, None) => graph.to_ising(backend)?,
+        (Problem::MaxCut(graph), None) => graph.to_ising(backend)?,
         (Problem::Qubo(q), None) => q.to_ising(backend)?,
         (Problem::Ising, None) => unreachable!("an Ising problem carries its model"),
     };
     let build_s = t1.elapsed().as_secs_f64();
-    let best_known = match &problem {
-        Problem::MaxCut { best_known, .. } => *best_known,
-        _ => None,
-    };
     let target = match args.target.as_deref() {
         None => None,
         Some("best-known") => {
@@ -295,7 +256,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         return Ok(rep.interrupted);
     }
     let bound = match (&problem, args.bound) {
-        (Problem::MaxCut { graph, .. }, true) => {
+        (Problem::MaxCut(graph), true) => {
             if graph.n > ising::gw::MAX_BOUND_NODES {
                 bail!(
                     "--bound: {} vertices; the certified bound handles at most {}",
