@@ -218,7 +218,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         polish: args.polish,
         stop: env.stop.clone(),
     };
-    if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
+    if crate::output::prints_text(env, args.json.as_deref()) {
         eprintln!(
             "{} on {} (n = {}, {} backend), {} replicas × {} steps{}",
             names.join(", "),
@@ -237,8 +237,9 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         let rep = ising::tts::time_to_solution(&model, solvers[0].as_ref(), &opts, n)?;
         let out = json!({"meta": metadata(env), "instance": instance_info, "solver": args.solver,
                          "replicas": args.replicas, "steps": args.steps, "target": target, "tts": rep});
-        write_json_result(args.json.as_deref(), &out)?;
-        if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
+        // One line on standard output, so that repeated runs append to a JSON-lines log.
+        crate::output::emit_json(args.json.as_deref(), &out, true)?;
+        if crate::output::prints_text(env, args.json.as_deref()) {
             let done = rep.repeats.len();
             let hits = rep.repeats.iter().filter(|r| r.time_to_target_s.is_some()).count();
             println!("{:<22} {}", "target", target.expect("checked"));
@@ -285,7 +286,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     let mut curves = Vec::new();
     let mut interrupted = false;
     for (name, solver) in names.iter().zip(&solvers) {
-        if solvers.len() > 1 && args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
+        if solvers.len() > 1 && crate::output::prints_text(env, args.json.as_deref()) {
             println!("── {name}");
         }
         let r = ising::solve(&model, solver.as_ref(), &opts)?;
@@ -297,10 +298,11 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         }
     }
     let out = if results.len() == 1 { results.pop().expect("one result") } else { json!({ "results": results }) };
-    write_json_result(args.json.as_deref(), &out)?;
+    // One line on standard output, so that repeated runs append to a JSON-lines log.
+    crate::output::emit_json(args.json.as_deref(), &out, true)?;
     if let Some(stem) = &args.plot {
         let written = plot_best_so_far(stem, &args.file, kind, problem.maximise(), &curves, best_known)?;
-        if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
+        if crate::output::prints_text(env, args.json.as_deref()) {
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
     }
@@ -363,17 +365,6 @@ fn plot_best_so_far(
         log_y: false,
     };
     crate::plot::chart(stem, &chart)
-}
-
-/// Writes the JSON result to standard output (`-`, one line) or to a file (indented).
-fn write_json_result(path: Option<&Path>, out: &Value) -> Result<()> {
-    match path {
-        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string(out)?),
-        Some(p) => std::fs::write(p, serde_json::to_string_pretty(out)? + "\n")
-            .with_context(|| format!("cannot write {}", p.display()))?,
-        None => {}
-    }
-    Ok(())
 }
 
 /// The Goemans–Williamson upper bound of a maxcut run.
@@ -476,7 +467,7 @@ fn report(
         }
         f.flush()?;
     }
-    if args.json.as_deref() != Some(Path::new("-")) && !env.quiet {
+    if crate::output::prints_text(env, args.json.as_deref()) {
         println!("{objective_name:<14} {objective}");
         println!("{:<14} {}", "energy", r.energy);
         if let (Some(bk), Some(g)) = (best_known, gap) {

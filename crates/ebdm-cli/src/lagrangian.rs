@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::memory::real_patterns_and_cues;
-use crate::output::{metadata, write_csv, write_json, Env};
+use crate::output::{metadata, write_csv, Env};
 use crate::plot::{self, Chart, Series};
 
 #[derive(Args, Debug)]
@@ -129,12 +129,8 @@ pub fn run(env: &Env, a: &LagrangianArgs) -> Result<()> {
         "final_energies": results.iter().map(|r| r.1.energies.last().copied()).collect::<Vec<_>>(),
         "interrupted": interrupted,
     });
-    match a.json.as_deref() {
-        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string_pretty(&summary)?),
-        Some(p) => write_json(p, &summary)?,
-        None => {}
-    }
-    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+    crate::output::emit_json(a.json.as_deref(), &summary, false)?;
+    if crate::output::prints_text(env, a.json.as_deref()) {
         println!(
             "{batch} cues, {k} memories of width {n}, {} / {}: {converged} converged, mean {mean_steps:.0} steps, {:.1} ms",
             visible.label(),

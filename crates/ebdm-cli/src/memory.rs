@@ -15,7 +15,7 @@ use ebdm::memory::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::output::{metadata, write_csv, write_json, Env};
+use crate::output::{metadata, write_csv, Env};
 use crate::plot;
 
 /// Where stored patterns come from.
@@ -387,12 +387,8 @@ fn retrieve_with(
         "model": model, "rho": if from_rho { Some(args.rho) } else { None },
         "exact_recalls": if from_rho { Some(exact) } else { None }, "cues": results,
     });
-    match args.json.as_deref() {
-        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string_pretty(&summary)?),
-        Some(p) => write_json(p, &summary)?,
-        None => {}
-    }
-    if !env.quiet && args.json.as_deref() != Some(Path::new("-")) {
+    crate::output::emit_json(args.json.as_deref(), &summary, false)?;
+    if crate::output::prints_text(env, args.json.as_deref()) {
         println!(
             "{:>5} {:>12} {:>7} {:>6} {:>10} {:>8} {:>10}",
             "cue", "status", "sweeps", "flips", "energy", "nearest", "overlap"
@@ -556,12 +552,8 @@ pub fn modern(env: &Env, a: &ModernArgs) -> Result<()> {
         "beta": a.beta, "steps": a.steps, "tol": a.tol, "seconds": seconds,
         "sign_recovered": recovered, "fixed_point_kinds_first_16": kinds, "interrupted": r.interrupted,
     });
-    match a.json.as_deref() {
-        Some(p) if p == Path::new("-") => println!("{}", serde_json::to_string_pretty(&summary)?),
-        Some(p) => write_json(p, &summary)?,
-        None => {}
-    }
-    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+    crate::output::emit_json(a.json.as_deref(), &summary, false)?;
+    if crate::output::prints_text(env, a.json.as_deref()) {
         println!(
             "{} queries against {k} patterns of width {n}, β = {}, {} step(s): {:.1} ms",
             r.batch,

@@ -67,6 +67,26 @@ fn csv_field(v: &Value) -> String {
     }
 }
 
+/// Writes a command's JSON result: to standard output with `-` (pretty, or one line with
+/// `one_line` for JSON-lines logs), to a file (pretty) otherwise, nowhere without `--json`.
+pub fn emit_json(target: Option<&Path>, value: &Value, one_line: bool) -> Result<()> {
+    match target {
+        Some(p) if p == Path::new("-") => {
+            let text = if one_line { serde_json::to_string(value)? } else { serde_json::to_string_pretty(value)? };
+            println!("{text}");
+            Ok(())
+        }
+        Some(p) => write_json(p, value),
+        None => Ok(()),
+    }
+}
+
+/// Whether a command prints its text summary: not when quiet, and not when its JSON result goes
+/// to standard output.
+pub fn prints_text(env: &Env, json: Option<&Path>) -> bool {
+    !env.quiet && json != Some(Path::new("-"))
+}
+
 /// Writes rows of a flat serialisable struct as CSV, one row per element, with a header from
 /// the field names and `extra` constant columns prepended.
 pub fn write_csv<T: Serialize>(path: &Path, extra: &[(&str, String)], rows: &[T]) -> Result<()> {

@@ -221,15 +221,6 @@ fn summary_json(
     })
 }
 
-fn emit_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    if path == Path::new("-") {
-        println!("{}", serde_json::to_string_pretty(value)?);
-        Ok(())
-    } else {
-        write_json(path, value)
-    }
-}
-
 pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     let convention: Convention = a.convention.parse()?;
     let (x, y, source) = match (&a.data, &a.target) {
@@ -303,9 +294,9 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         plot::chart(stem, &chart)?;
     }
     if let Some(j) = &a.json {
-        emit_json(j, &summary)?;
+        crate::output::emit_json(Some(j), &summary, false)?;
     }
-    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+    if crate::output::prints_text(env, a.json.as_deref()) {
         println!("{source}: {} with {} ({} convention)", r.solver, fitted.penalty, convention);
         // Coordinate descent takes no gradient step: its γ only scales the residual check.
         let steps = if r.solver == "cd" {
@@ -460,9 +451,9 @@ pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
         "interrupted": codes.interrupted,
     });
     if let Some(j) = &a.json {
-        emit_json(j, &summary)?;
+        crate::output::emit_json(Some(j), &summary, false)?;
     }
-    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+    if crate::output::prints_text(env, a.json.as_deref()) {
         println!(
             "{rows} signals × {} atoms, α = {}: mean objective {:.6}, worst relative gap {worst_gap:.1e}, mean nnz {:.2}, mean residual {:.4}, {wall:.3} s",
             dict.atoms(),
@@ -558,9 +549,9 @@ pub fn pi_pgd_cmd(env: &Env, a: &PiPgdArgs) -> Result<()> {
     let summary = json!({"meta": metadata(env), "gamma": r.gamma, "steps": r.steps, "objective": r.objective,
         "constraint_violation": r.violation, "stationarity_residual": r.residual, "x": r.x, "nu": r.nu, "interrupted": r.interrupted});
     if let Some(j) = &a.json {
-        emit_json(j, &summary)?;
+        crate::output::emit_json(Some(j), &summary, false)?;
     }
-    if !env.quiet && a.json.as_deref() != Some(Path::new("-")) {
+    if crate::output::prints_text(env, a.json.as_deref()) {
         println!(
             "PI-PGD, γ = {:.5}, {} steps: objective {:.8}, ‖Ax − b‖ = {:.2e}, stationarity residual {:.2e}",
             r.gamma, r.steps, r.objective, r.violation, r.residual
