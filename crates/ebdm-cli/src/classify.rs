@@ -135,33 +135,6 @@ fn load_sets(args: &DataArgs, seed: u64) -> Result<(Samples, Samples, String)> {
     Ok((train, test, what))
 }
 
-#[derive(Serialize)]
-struct HistoryRow {
-    degree: u32,
-    epoch: usize,
-    learning_rate: f64,
-    train_loss: f64,
-    train_error: f64,
-    test_error: Option<f64>,
-    test_loss: Option<f64>,
-    seconds: f64,
-}
-
-fn rows(degree: u32, h: &[EpochStats]) -> Vec<HistoryRow> {
-    h.iter()
-        .map(|e| HistoryRow {
-            degree,
-            epoch: e.epoch,
-            learning_rate: e.learning_rate,
-            train_loss: e.train_loss,
-            train_error: e.train_error,
-            test_error: e.test_error,
-            test_loss: e.test_loss,
-            seconds: e.seconds,
-        })
-        .collect()
-}
-
 /// Draws the pixel part of every memory as a 28×28 (or square) tile.
 fn plot_memories(env: &Env, path: &Path, model: &DenseClassifier) {
     let n = model.inputs();
@@ -260,7 +233,7 @@ pub fn train(env: &Env, a: &TrainArgs) -> Result<Outcome> {
     let mut value = serde_json::to_value(&file)?;
     value["meta"] = metadata(env);
     write_json(&a.out, &value)?;
-    write_csv(&sibling(&a.out, "_history.csv"), &[], &rows(a.n, &report.history))?;
+    write_csv(&sibling(&a.out, "_history.csv"), &[], &e10::history_rows(a.n, &report.history))?;
     plot_memories(env, &sibling(&a.out, "_memories.png"), &model);
     plot_errors(
         env,

@@ -90,33 +90,20 @@ pub fn prints_text(env: &Env, json: Option<&Path>) -> bool {
 /// Writes rows of a flat serialisable struct as CSV, one row per element, with a header from
 /// the field names and `extra` constant columns prepended.
 pub fn write_csv<T: Serialize>(path: &Path, extra: &[(&str, String)], rows: &[T]) -> Result<()> {
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-    );
-    let mut header_done = false;
-    for row in rows {
-        let Value::Object(map) = serde_json::to_value(row)? else { anyhow::bail!("CSV rows must be records") };
-        if !header_done {
-            let names: Vec<&str> = extra.iter().map(|(k, _)| *k).chain(map.keys().map(String::as_str)).collect();
-            writeln!(f, "{}", names.join(","))?;
-            header_done = true;
-        }
-        let vals: Vec<String> = extra
-            .iter()
-            .map(|(_, v)| csv_field(&Value::String(v.clone())))
-            .chain(map.values().map(csv_field))
-            .collect();
-        writeln!(f, "{}", vals.join(","))?;
-    }
-    f.flush()?;
-    Ok(())
+    let extra: Vec<(&str, Value)> = extra.iter().map(|(k, v)| (*k, Value::String(v.clone()))).collect();
+    let extra: Vec<(&str, &Value)> = extra.iter().map(|(k, v)| (*k, v)).collect();
+    write_table(path, &extra, &ebdm::experiment::Table::from_records("", rows)?)
 }
 
-/// Writes a library table as CSV, with `extra` constant columns prepended.
+/// Writes a library table as CSV, with `extra` constant columns prepended. A table without
+/// columns (no rows were recorded) gives an empty file.
 pub fn write_table(path: &Path, extra: &[(&str, &Value)], table: &ebdm::experiment::Table) -> Result<()> {
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
     );
+    if table.columns.is_empty() {
+        return Ok(());
+    }
     let names: Vec<&str> = extra.iter().map(|(k, _)| *k).chain(table.columns.iter().map(String::as_str)).collect();
     writeln!(f, "{}", names.join(","))?;
     for row in &table.rows {

@@ -308,7 +308,7 @@ impl PyDenseAM {
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cues = bipolar(cue, "cue", "cue", &[1, 2])?;
-        let (rows, cols) = cues.rows_cols();
+        let (_, cols) = cues.rows_cols();
         let n = self.n();
         if cols != n {
             return Err(shape(format!("cue has length {cols} but the network has {n} neurons")));
@@ -327,7 +327,6 @@ impl PyDenseAM {
             })?;
             return Ok(Bound::new(py, PyDenseRetrieval::new(py, out))?.into_any());
         }
-        debug_assert_eq!(cues.data.len(), rows * n);
         let outs = run_released(py, threads, Some(&stop), || {
             am.retrieve_batch(&cues.data, max_sweeps, track_energy, seed, &stop)
         })?

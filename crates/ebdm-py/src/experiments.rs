@@ -2,7 +2,7 @@
 //! `pandas.DataFrame(result["rows"])`, `pandas.DataFrame(result["cells"])`.
 
 use ebdm::engine::StopFlag;
-use ebdm::experiment::{Check, Harness};
+use ebdm::experiment::{Check, Harness, Table};
 use ebdm::memory::experiments as ex;
 use ebdm::memory::experiments::basin::BasinConfig;
 use ebdm::memory::experiments::capacity::{CapacityConfig, Cell};
@@ -20,18 +20,8 @@ use crate::runtime::run_released;
 
 /// A list of records as a dict of columns (each a list), in field order.
 fn table<'py, T: Serialize>(py: Python<'py>, items: &[T]) -> PyResult<Bound<'py, PyDict>> {
-    let records = to_python(py, &items)?;
-    let out = PyDict::new(py);
-    for record in records.try_iter()? {
-        let record = record?;
-        for (key, value) in record.downcast::<PyDict>()?.iter() {
-            match out.get_item(&key)? {
-                Some(column) => column.downcast::<PyList>()?.append(value)?,
-                None => out.set_item(key, PyList::new(py, [value])?)?,
-            }
-        }
-    }
-    Ok(out)
+    let columns = Table::from_records("", items).or_raise()?.columns();
+    Ok(to_python(py, &columns)?.downcast_into::<PyDict>()?)
 }
 
 /// Two named columns from pairs.

@@ -273,7 +273,7 @@ impl PyHopfield {
         let params = RetrieveParams { mode: update_mode(mode, order, beta)?, max_sweeps, track_energy };
         params.check().or_raise()?;
         let cues = bipolar(cue, "cue", "cue", &[1, 2])?;
-        let (rows, cols) = cues.rows_cols();
+        let (_, cols) = cues.rows_cols();
         let n = self.n();
         if cols != n {
             return Err(shape(format!("cue has length {cols} but the network has {n} neurons")));
@@ -291,7 +291,6 @@ impl PyHopfield {
             })?;
             return Ok(Bound::new(py, PyRetrieval::new(py, out))?.into_any());
         }
-        debug_assert_eq!(cues.data.len(), rows * n);
         let outs = run_released(py, threads, Some(&stop), || net.retrieve_batch(&cues.data, &params, seed, &stop))?
             .or_raise()?;
         let list = PyList::empty(py);

@@ -70,16 +70,8 @@ pub fn reproduce<'py>(
     out.set_item("checks", to_python(py, &outcome.checks)?)?;
     out.set_item("report", to_python(py, &outcome.report)?)?;
     out.set_item("values", to_python(py, &outcome.values)?)?;
-    let mut tables = Map::new();
-    for t in &outcome.tables {
-        let columns: Map<String, Value> = t
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(j, c)| (c.clone(), Value::Array(t.rows.iter().map(|r| r[j].clone()).collect())))
-            .collect();
-        tables.insert(t.name.clone(), Value::Object(columns));
-    }
+    let tables: Map<String, Value> =
+        outcome.tables.iter().map(|t| (t.name.clone(), Value::Object(t.columns()))).collect();
     out.set_item("tables", to_python(py, &tables)?)?;
     out.set_item("figures", to_python(py, &outcome.figures)?)?;
     let documents: Map<String, Value> = outcome.documents.iter().cloned().collect();

@@ -97,6 +97,15 @@ impl Table {
         Ok(table)
     }
 
+    /// The table as columns: column name → the list of its values, in column order.
+    pub fn columns(&self) -> Map<String, Value> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| (c.clone(), Value::Array(self.rows.iter().map(|r| r[j].clone()).collect())))
+            .collect()
+    }
+
     /// The table as records (column name → value).
     pub fn records(&self) -> Vec<Map<String, Value>> {
         self.rows.iter().map(|r| self.columns.iter().cloned().zip(r.iter().cloned()).collect()).collect()
@@ -251,6 +260,7 @@ mod tests {
         assert_eq!(t.columns, vec!["b", "a"]);
         assert_eq!(t.rows[1], vec![Value::from(2), Value::from(-1.0)]);
         assert_eq!(t.records()[0]["a"], Value::from(0.5));
+        assert_eq!(t.columns()["b"], Value::from(vec![1, 2]));
         assert!(Table::from_records("bad", &[1.0]).is_err());
     }
 

@@ -1,7 +1,7 @@
 //! The registry of acceptance experiments: every `reproduce` id, its title and cost, and the
 //! function that runs it into an [`Outcome`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{Harness, Outcome};
 use crate::error::{Error, Result};
@@ -70,11 +70,6 @@ pub fn find(id: &str) -> Result<&'static Entry> {
         let ids: Vec<&str> = registry().iter().map(|e| e.id).collect();
         Error::param("id", format!("unknown experiment `{id}`; known: {}", ids.join(", ")))
     })
-}
-
-/// Runs experiment `id` with the given seed and size, data found as usual (or under `data`).
-pub fn run(id: &str, harness: &Harness, quick: bool, data: Option<&Path>) -> Result<Outcome> {
-    find(id)?.run(&RunContext { harness, quick, data: data.map(Path::to_path_buf) })
 }
 
 #[cfg(test)]

@@ -117,6 +117,19 @@ impl E10Config {
     }
 }
 
+/// One epoch of one degree's training history, as a table row.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryRow {
+    pub degree: u32,
+    #[serde(flatten)]
+    pub epoch: EpochStats,
+}
+
+/// The table rows of one degree's training history.
+pub fn history_rows(degree: u32, history: &[EpochStats]) -> Vec<HistoryRow> {
+    history.iter().map(|e| HistoryRow { degree, epoch: e.clone() }).collect()
+}
+
 /// The outcome for one degree.
 #[derive(Clone, Debug, Serialize)]
 pub struct DegreeResult {

@@ -172,6 +172,30 @@ impl ExpConfig {
     }
 }
 
+impl ExpConfig {
+    /// `K = round(e^{αN})` for a cell.
+    fn patterns(n: usize, alpha: f64) -> usize {
+        (alpha * n as f64).exp().round() as usize
+    }
+
+    /// The trials [`run_exp`] runs: one-step tests and basin cues of every cell it keeps.
+    pub fn trials(&self) -> usize {
+        let mut total = 0;
+        for &n in &self.neurons {
+            for &alpha in &self.log_loads {
+                let k = Self::patterns(n, alpha);
+                if k <= self.max_patterns {
+                    total += self.tests.min(k);
+                    if k <= self.basin_max_patterns {
+                        total += self.basin_rhos.len() * self.basin_tests.min(k);
+                    }
+                }
+            }
+        }
+        total
+    }
+}
+
 pub fn run_exp(cfg: &ExpConfig, h: &Harness) -> Result<ExpResult> {
     if cfg.tests == 0 || cfg.neurons.is_empty() || cfg.neurons.contains(&0) {
         return Err(Error::param("neurons", "give sizes ≥ 1 and at least one test pattern"));
@@ -191,7 +215,7 @@ pub fn run_exp(cfg: &ExpConfig, h: &Harness) -> Result<ExpResult> {
     let mut interrupted = false;
     for &n in &cfg.neurons {
         for &alpha in &loads {
-            let k = (alpha * n as f64).exp().round() as usize;
+            let k = ExpConfig::patterns(n, alpha);
             if k > cfg.max_patterns {
                 continue;
             }

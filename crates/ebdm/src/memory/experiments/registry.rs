@@ -100,16 +100,12 @@ pub const ENTRIES: &[Entry] = &[
     },
 ];
 
-fn finish(checks: Vec<crate::experiment::Check>, interrupted: bool) -> Outcome {
-    Outcome::from_checks(checks, interrupted)
-}
-
 /// E1-style capacity sweep.
 pub fn capacity_outcome(ctx: &RunContext, cfg: &capacity::CapacityConfig) -> Result<Outcome> {
     let h = ctx.harness;
     h.begin("capacity", cfg.trials.iter().map(|t| t * cfg.alphas.len()).sum::<usize>() as u64);
     let r = capacity::run(cfg, h)?;
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", &r.config)?
         .value("alpha50", &r.alpha50)?
         .value("fit", r.fit.map(|(a, c)| [("alpha_inf", a), ("c", c)]))?
@@ -152,7 +148,7 @@ pub fn capacity_outcome(ctx: &RunContext, cfg: &capacity::CapacityConfig) -> Res
 pub fn recall_outcome(ctx: &RunContext, cfg: &recall::RecallConfig) -> Result<Outcome> {
     ctx.harness.begin("recall", (cfg.patterns.len() * cfg.networks) as u64);
     let r = recall::run(cfg, ctx.harness)?;
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", &r.config)?
         .value("n_over_2lnN", r.mceliece_typical)?
         .value("n_over_4lnN", r.mceliece_all)?
@@ -189,7 +185,7 @@ pub fn basin_outcome(ctx: &RunContext, cfg: &basin::BasinConfig) -> Result<Outco
         cell: &'a capacity::Cell,
     }
     let cells: Vec<CellRow> = r.cells.iter().map(|(rho, cell)| CellRow { rho: *rho, cell }).collect();
-    let mut out = finish(r.checks.clone(), r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", &r.config)?
         .value("rho50", &r.rho50)?
         .table("basin_trials", &r.rows)?
@@ -225,7 +221,7 @@ pub fn graded_outcome(ctx: &RunContext, cfg: &graded_limit::GradedConfig) -> Res
         energy: f64,
     }
     let trace: Vec<TraceRow> = r.trace.iter().map(|&(time, energy)| TraceRow { time, energy }).collect();
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("graded_config", &r.config)?.table("graded_seeds", &r.rows)?.table("graded_energy_trace", &trace)?;
     out.figure(
         Chart::new(
@@ -243,7 +239,7 @@ pub fn graded_outcome(ctx: &RunContext, cfg: &graded_limit::GradedConfig) -> Res
 pub fn lagrangian_outcome(ctx: &RunContext, cfg: &lagrangian::LagrangianConfig) -> Result<Outcome> {
     ctx.harness.begin("lagrangian", (3 * cfg.dts.len() * cfg.seeds + cfg.seeds.min(5)) as u64);
     let r = lagrangian::run(cfg, ctx.harness)?;
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("lagrangian_config", &r.config)?
         .value("modern_step_error", r.modern_step_error)?
         .value("adiabatic_gap", r.adiabatic_gap)?
@@ -277,7 +273,7 @@ pub fn dense_snr_outcome(
     let total: usize = networks * grid.iter().map(|g| g.2.iter().map(|&k| k.min(tests)).sum::<usize>()).sum::<usize>();
     ctx.harness.begin("dense SNR", total as u64);
     let r = dense::run_snr(grid, tests, networks, ctx.harness)?;
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("tests", tests)?.value("networks", networks)?.table("dense_snr", &r.cells)?;
     let mut series = Vec::new();
     for (i, (degree, n, _)) in grid.iter().enumerate() {
@@ -311,21 +307,9 @@ pub fn dense_snr_outcome(
 
 /// E6: exponential DAM stability with K = e^{αN} patterns.
 pub fn dense_exp_outcome(ctx: &RunContext, cfg: &dense::ExpConfig) -> Result<Outcome> {
-    let mut total = 0;
-    for &n in &cfg.neurons {
-        for &alpha in &cfg.log_loads {
-            let k = (alpha * n as f64).exp().round() as usize;
-            if k <= cfg.max_patterns {
-                total += cfg.tests.min(k);
-                if k <= cfg.basin_max_patterns {
-                    total += cfg.basin_rhos.len() * cfg.basin_tests.min(k);
-                }
-            }
-        }
-    }
-    ctx.harness.begin("exp DAM", total as u64);
+    ctx.harness.begin("exp DAM", cfg.trials() as u64);
     let r = dense::run_exp(cfg, ctx.harness)?;
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", cfg)?.table("dense_exp", &r.cells)?.table("dense_exp_basin", &r.basin)?;
     let bounds: Vec<String> =
         cfg.basin_rhos.iter().map(|&rho| format!("ρ = {rho}: α < {:.3}", dense::demircigil_bound(rho))).collect();
@@ -371,7 +355,7 @@ pub fn dense_scaling_outcome(ctx: &RunContext, cfg: &dense_capacity::ScalingConf
         .iter()
         .map(|c| Row { degree: c.degree, neurons: c.neurons, k_star: c.k_star, constant: c.constant, k_snr: c.k_snr })
         .collect();
-    let mut out = finish(r.checks.clone(), r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", &r.config)?
         .value("cells", &r.cells)?
         .value("slopes", &r.slopes)?
@@ -401,7 +385,7 @@ pub fn dense_scaling_outcome(ctx: &RunContext, cfg: &dense_capacity::ScalingConf
 pub fn modern_outcome(ctx: &RunContext, cfg: &modern::ModernConfig) -> Result<Outcome> {
     ctx.harness.begin("modern", cfg.seeds as u64);
     let r = modern::run(cfg, ctx.harness)?;
-    let mut out = finish(r.checks, r.interrupted);
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", &r.config)?.table("modern_seeds", &r.rows)?.table("modern_cells", &r.cells)?;
     let series = cfg.rhos.iter().enumerate().flat_map(|(i, &rho)| {
         let measured = r.cells.iter().filter(|c| c.rho == rho).map(|c| (c.beta, c.mean)).collect();
@@ -424,14 +408,6 @@ pub fn modern_outcome(ctx: &RunContext, cfg: &modern::ModernConfig) -> Result<Ou
     Ok(out)
 }
 
-/// One epoch of one degree's training history, as a table row.
-#[derive(Serialize)]
-struct HistoryRow {
-    degree: u32,
-    #[serde(flatten)]
-    epoch: crate::memory::classifier::EpochStats,
-}
-
 /// E10: the dense-memory classifier on the bundled MNIST test images.
 pub fn classifier_outcome(ctx: &RunContext, cfg: &classifier::E10Config) -> Result<Outcome> {
     let mnist = ctx.data_dir("mnist")?;
@@ -439,12 +415,9 @@ pub fn classifier_outcome(ctx: &RunContext, cfg: &classifier::E10Config) -> Resu
     let labels = read_labels(&mnist.join("t10k-labels-idx1-ubyte.gz"))?;
     ctx.harness.begin("E10", (cfg.degrees.len() * cfg.train.epochs) as u64);
     let r = classifier::run_mnist(&images, &labels, cfg, ctx.harness)?;
-    let history: Vec<HistoryRow> = r
-        .cells
-        .iter()
-        .flat_map(|c| c.history.iter().map(|e| HistoryRow { degree: c.degree, epoch: e.clone() }))
-        .collect();
-    let mut out = finish(r.checks.clone(), r.interrupted);
+    let history: Vec<classifier::HistoryRow> =
+        r.cells.iter().flat_map(|c| classifier::history_rows(c.degree, &c.history)).collect();
+    let mut out = Outcome::from_checks(r.checks, r.interrupted);
     out.value("config", cfg)?
         .value("note", &r.note)?
         .value(
