@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::ids;
-use crate::engine::integrators::{DormandPrince45, Energy, Integrator, OdeSystem, Rk4};
+use crate::engine::integrators::{DormandPrince45, Energy, Integrator, Rk4};
 use crate::engine::rng::stream_path;
 use crate::error::Result;
 use crate::experiment::{Check, Harness};
@@ -70,16 +70,36 @@ pub struct GradedResult {
     pub interrupted: bool,
 }
 
+/// A binary network of `k` random Hebbian patterns, the attractor its dynamics reach from a
+/// corrupted copy of pattern 0, the graded network with the same weights, and its start just
+/// inside the linear range, `u = cue/λ` (so V = tanh(1)·cue).
+struct Pair {
+    binary: Hopfield,
+    attractor: Vec<i8>,
+    net: GradedHopfield,
+    u: Vec<f64>,
+}
+
+fn pair(cfg: &GradedConfig, k: usize, rng: &mut crate::engine::Rng64) -> Result<Pair> {
+    let p = Patterns::random(k, cfg.neurons, rng)?;
+    let binary = Hopfield::train(&p, LearningRule::Hebb)?;
+    let cue = corrupt(p.row(0), cfg.rho, rng)?;
+    let attractor = binary.retrieve(&cue, &RetrieveParams::default(), rng)?.state;
+    let net = GradedHopfield::new(cfg.neurons, binary.weights().to_vec(), Gain::Tanh(cfg.gain))?;
+    let u = cue.iter().map(|&x| x as f64 / cfg.gain).collect();
+    Ok(Pair { binary, attractor, net, u })
+}
+
+/// Settles `u` with the adaptive integrator and returns the signs of the state reached.
+fn settled_signs(net: &GradedHopfield, u: &mut [f64]) -> Result<Vec<i8>> {
+    let mut dp = DormandPrince45::new(1e-8, 1e-10)?;
+    dp.integrate(net, 0.0, 100.0, u, 1.0)?;
+    Ok(u.iter().map(|&x| if x >= 0.0 { 1 } else { -1 }).collect())
+}
+
 fn one_seed(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(GradedRow, Vec<(f64, f64)>)> {
     let mut rng = stream_path(seed, &[ids::GRADED, s as u64]);
-    let n = cfg.neurons;
-    let p = Patterns::random(cfg.patterns, n, &mut rng)?;
-    let binary = Hopfield::train(&p, LearningRule::Hebb)?;
-    let cue = corrupt(p.row(0), cfg.rho, &mut rng)?;
-    let fixed = binary.retrieve(&cue, &RetrieveParams::default(), &mut rng)?;
-    let net = GradedHopfield::new(n, binary.weights().to_vec(), Gain::Tanh(cfg.gain))?;
-    // Start just inside the linear range: V = tanh(1)·cue.
-    let mut u: Vec<f64> = cue.iter().map(|&x| x as f64 / cfg.gain).collect();
+    let Pair { attractor: fixed, net, mut u, .. } = pair(cfg, cfg.patterns, &mut rng)?;
     let mut rk = Rk4::default();
     let (mut worst_rise, mut worst_identity) = (0.0f64, 0.0f64);
     let mut e = net.energy(&u);
@@ -101,20 +121,16 @@ fn one_seed(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(GradedRow, Vec<(
         e = e_new;
         trace.push(((step + 1) as f64 * cfg.dt, e));
     }
-    // Settle with the adaptive integrator and compare signs with the binary attractor.
-    let mut dp = DormandPrince45::new(1e-8, 1e-10)?;
-    dp.integrate(&net, 0.0, 100.0, &mut u, 1.0)?;
-    let mut f = vec![0.0; n];
-    net.rhs(0.0, &u, &mut f);
-    let signs: Vec<i8> = u.iter().map(|&x| if x >= 0.0 { 1 } else { -1 }).collect();
-    let m = crate::memory::metrics::overlap(&fixed.state, &signs)?;
+    // Settle and compare signs with the binary attractor.
+    let signs = settled_signs(&net, &mut u)?;
+    let m = crate::memory::metrics::overlap(&fixed, &signs)?;
     let high = if cfg.high_load_patterns > 0 { Some(high_load(cfg, seed, s)?) } else { None };
     Ok((
         GradedRow {
             seed: s,
             max_relative_increase: worst_rise,
             max_identity_error: worst_identity,
-            same_attractor: signs == fixed.state,
+            same_attractor: signs == fixed,
             overlap_with_binary: m,
             high_load_fixed_point: high.map(|h| h.0),
             high_load_same_attractor: high.map(|h| h.1),
@@ -127,17 +143,9 @@ fn one_seed(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(GradedRow, Vec<(
 /// attractor). Draws from its own stream, so the light-load part is unchanged by it.
 fn high_load(cfg: &GradedConfig, seed: u64, s: usize) -> Result<(bool, bool)> {
     let mut rng = stream_path(seed, &[ids::GRADED, s as u64, 1]);
-    let n = cfg.neurons;
-    let p = Patterns::random(cfg.high_load_patterns, n, &mut rng)?;
-    let binary = Hopfield::train(&p, LearningRule::Hebb)?;
-    let cue = corrupt(p.row(0), cfg.rho, &mut rng)?;
-    let fixed = binary.retrieve(&cue, &RetrieveParams::default(), &mut rng)?;
-    let net = GradedHopfield::new(n, binary.weights().to_vec(), Gain::Tanh(cfg.gain))?;
-    let mut u: Vec<f64> = cue.iter().map(|&x| x as f64 / cfg.gain).collect();
-    let mut dp = DormandPrince45::new(1e-8, 1e-10)?;
-    dp.integrate(&net, 0.0, 100.0, &mut u, 1.0)?;
-    let signs: Vec<i8> = u.iter().map(|&x| if x >= 0.0 { 1 } else { -1 }).collect();
-    Ok((binary.is_fixed_point(&signs)?, signs == fixed.state))
+    let Pair { binary, attractor, net, mut u } = pair(cfg, cfg.high_load_patterns, &mut rng)?;
+    let signs = settled_signs(&net, &mut u)?;
+    Ok((binary.is_fixed_point(&signs)?, signs == attractor))
 }
 
 pub fn run(cfg: &GradedConfig, h: &Harness) -> Result<GradedResult> {
