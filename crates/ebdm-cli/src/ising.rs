@@ -57,9 +57,8 @@ pub struct SolveArgs {
     /// Finish every replica's best state with greedy 1-flip descent.
     #[arg(long)]
     pub polish: bool,
-    /// Write the JSON result to this file (`-`: standard output, instead of the text summary).
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
     /// Leave the spin vector out of the JSON result.
     #[arg(long)]
     pub no_spins: bool,
@@ -218,7 +217,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         polish: args.polish,
         stop: env.stop.clone(),
     };
-    if crate::output::prints_text(env, args.json.as_deref()) {
+    if args.output.prints_text(env) {
         eprintln!(
             "{} on {} (n = {}, {} backend), {} replicas × {} steps{}",
             names.join(", "),
@@ -238,8 +237,8 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
         let out = json!({"meta": metadata(env), "instance": instance_info, "solver": args.solver,
                          "replicas": args.replicas, "steps": args.steps, "target": target, "tts": rep});
         // One line on standard output, so that repeated runs append to a JSON-lines log.
-        crate::output::emit_json(args.json.as_deref(), &out, true)?;
-        if crate::output::prints_text(env, args.json.as_deref()) {
+        args.output.emit(&out, true)?;
+        if args.output.prints_text(env) {
             let done = rep.repeats.len();
             let hits = rep.repeats.iter().filter(|r| r.time_to_target_s.is_some()).count();
             println!("{:<22} {}", "target", target.expect("checked"));
@@ -286,7 +285,7 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     let mut curves = Vec::new();
     let mut interrupted = false;
     for (name, solver) in names.iter().zip(&solvers) {
-        if solvers.len() > 1 && crate::output::prints_text(env, args.json.as_deref()) {
+        if solvers.len() > 1 && args.output.prints_text(env) {
             println!("── {name}");
         }
         let r = ising::solve(&model, solver.as_ref(), &opts)?;
@@ -299,10 +298,10 @@ pub fn solve_cmd(env: &Env, kind: &str, args: &SolveArgs) -> Result<bool> {
     }
     let out = if results.len() == 1 { results.pop().expect("one result") } else { json!({ "results": results }) };
     // One line on standard output, so that repeated runs append to a JSON-lines log.
-    crate::output::emit_json(args.json.as_deref(), &out, true)?;
+    args.output.emit(&out, true)?;
     if let Some(stem) = &args.plot {
         let written = plot_best_so_far(stem, &args.file, kind, problem.maximise(), &curves, best_known)?;
-        if crate::output::prints_text(env, args.json.as_deref()) {
+        if args.output.prints_text(env) {
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
     }
@@ -467,7 +466,7 @@ fn report(
         }
         f.flush()?;
     }
-    if crate::output::prints_text(env, args.json.as_deref()) {
+    if args.output.prints_text(env) {
         println!("{objective_name:<14} {objective}");
         println!("{:<14} {}", "energy", r.energy);
         if let (Some(bk), Some(g)) = (best_known, gap) {

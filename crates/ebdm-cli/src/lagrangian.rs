@@ -61,9 +61,8 @@ pub struct LagrangianArgs {
     /// Write the final feature activations as .npy.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write a JSON summary here ('-' for standard output).
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
     /// Write the energy traces (CSV) and their plot into this directory.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -129,8 +128,8 @@ pub fn run(env: &Env, a: &LagrangianArgs) -> Result<()> {
         "final_energies": results.iter().map(|r| r.1.energies.last().copied()).collect::<Vec<_>>(),
         "interrupted": interrupted,
     });
-    crate::output::emit_json(a.json.as_deref(), &summary, false)?;
-    if crate::output::prints_text(env, a.json.as_deref()) {
+    a.output.emit(&summary, false)?;
+    if a.output.prints_text(env) {
         println!(
             "{batch} cues, {k} memories of width {n}, {} / {}: {converged} converged, mean {mean_steps:.0} steps, {:.1} ms",
             visible.label(),

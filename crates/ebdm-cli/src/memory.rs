@@ -220,9 +220,8 @@ pub struct RetrieveArgs {
     /// Write the final states as .npy.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write a JSON summary here ('-' for standard output).
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
     /// Write the energy trace of every cue (energy after every sweep) as CSV.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -387,8 +386,8 @@ fn retrieve_with(
         "model": model, "rho": if from_rho { Some(args.rho) } else { None },
         "exact_recalls": if from_rho { Some(exact) } else { None }, "cues": results,
     });
-    crate::output::emit_json(args.json.as_deref(), &summary, false)?;
-    if crate::output::prints_text(env, args.json.as_deref()) {
+    args.output.emit(&summary, false)?;
+    if args.output.prints_text(env) {
         println!(
             "{:>5} {:>12} {:>7} {:>6} {:>10} {:>8} {:>10}",
             "cue", "status", "sweeps", "flips", "energy", "nearest", "overlap"
@@ -468,9 +467,8 @@ pub struct ModernArgs {
     /// Write the retrieved states as .npy.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write a JSON summary here ('-' for standard output).
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
 }
 
 /// Real-valued stored patterns and cues for the continuous memories.
@@ -552,8 +550,8 @@ pub fn modern(env: &Env, a: &ModernArgs) -> Result<()> {
         "beta": a.beta, "steps": a.steps, "tol": a.tol, "seconds": seconds,
         "sign_recovered": recovered, "fixed_point_kinds_first_16": kinds, "interrupted": r.interrupted,
     });
-    crate::output::emit_json(a.json.as_deref(), &summary, false)?;
-    if crate::output::prints_text(env, a.json.as_deref()) {
+    a.output.emit(&summary, false)?;
+    if a.output.prints_text(env) {
         println!(
             "{} queries against {k} patterns of width {n}, β = {}, {} step(s): {:.1} ms",
             r.batch,

@@ -67,6 +67,26 @@ fn csv_field(v: &Value) -> String {
     }
 }
 
+/// The `--json` option of every command that has a result.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct JsonOut {
+    /// Write the JSON result to this file (`-`: standard output, in place of the text summary).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+impl JsonOut {
+    /// Writes `value` where `--json` says (see [`emit_json`]).
+    pub fn emit(&self, value: &Value, one_line: bool) -> Result<()> {
+        emit_json(self.json.as_deref(), value, one_line)
+    }
+
+    /// Whether the text summary prints (see [`prints_text`]).
+    pub fn prints_text(&self, env: &Env) -> bool {
+        prints_text(env, self.json.as_deref())
+    }
+}
+
 /// Writes a command's JSON result: to standard output with `-` (pretty, or one line with
 /// `one_line` for JSON-lines logs), to a file (pretty) otherwise, nowhere without `--json`.
 pub fn emit_json(target: Option<&Path>, value: &Value, one_line: bool) -> Result<()> {

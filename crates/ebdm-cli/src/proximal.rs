@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
+use ebdm::engine::RunLimits;
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
 use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::experiments as px;
@@ -165,9 +166,8 @@ pub struct LassoArgs {
     /// Plot the objective against iteration (PNG + SVG stem).
     #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// Write the summary JSON here (`-` for standard output).
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
 }
 
 fn read_design(data: &Path, target: &Path) -> Result<(DenseMatrix, Vec<f64>)> {
@@ -257,8 +257,7 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         _ => a.max_iter,
     };
     let opts = Options {
-        max_iter,
-        tol: a.tol,
+        limits: RunLimits::steps(max_iter).with_tol(a.tol),
         gamma: a.gamma,
         backtracking: a.backtracking,
         trace: a.trace.is_some() || a.plot.is_some(),
@@ -271,7 +270,10 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     let (r, lambda, lambda_max) = (&fitted.report, fitted.lambda, fitted.lambda_max);
     let wall = start.elapsed().as_secs_f64();
     if !r.converged && !r.interrupted && a.tol > 0.0 && !env.quiet {
-        eprintln!("warning: the budget of {} iterations ran out before the tolerance {} was met", opts.max_iter, a.tol);
+        eprintln!(
+            "warning: the budget of {} iterations ran out before the tolerance {} was met",
+            opts.limits.max_steps, a.tol
+        );
     }
     let summary = summary_json(env, r, &f, &fitted.penalty, lambda, lambda_max, wall);
     if let Some(out) = &a.out {
@@ -293,10 +295,8 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         };
         plot::chart(stem, &chart)?;
     }
-    if let Some(j) = &a.json {
-        crate::output::emit_json(Some(j), &summary, false)?;
-    }
-    if crate::output::prints_text(env, a.json.as_deref()) {
+    a.output.emit(&summary, false)?;
+    if a.output.prints_text(env) {
         println!("{source}: {} with {} ({} convention)", r.solver, fitted.penalty, convention);
         // Coordinate descent takes no gradient step: its γ only scales the residual check.
         let steps = if r.solver == "cd" {
@@ -383,8 +383,8 @@ pub struct CodeArgs {
     /// Write the codes (rows × atoms) as .npy.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
@@ -428,8 +428,7 @@ pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
     };
     let opts = CodingOptions {
         solver,
-        iterations: a.steps,
-        tol: a.tol,
+        limits: RunLimits::steps(a.steps).with_tol(a.tol),
         h: a.dt,
         nonneg: a.nonneg,
         chunk: a.batch,
@@ -450,10 +449,8 @@ pub fn code(env: &Env, a: &CodeArgs) -> Result<()> {
         "mean_nnz": codes.mean_nnz(), "mean_residual": mean(&codes.residuals), "wall_seconds": wall, "threads": env.threads,
         "interrupted": codes.interrupted,
     });
-    if let Some(j) = &a.json {
-        crate::output::emit_json(Some(j), &summary, false)?;
-    }
-    if crate::output::prints_text(env, a.json.as_deref()) {
+    a.output.emit(&summary, false)?;
+    if a.output.prints_text(env) {
         println!(
             "{rows} signals × {} atoms, α = {}: mean objective {:.6}, worst relative gap {worst_gap:.1e}, mean nnz {:.2}, mean residual {:.4}, {wall:.3} s",
             dict.atoms(),
@@ -520,8 +517,8 @@ pub struct PiPgdArgs {
     pub t_end: f64,
     #[arg(long)]
     pub gamma: Option<f64>,
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: crate::output::JsonOut,
 }
 
 pub fn pi_pgd_cmd(env: &Env, a: &PiPgdArgs) -> Result<()> {
@@ -548,10 +545,8 @@ pub fn pi_pgd_cmd(env: &Env, a: &PiPgdArgs) -> Result<()> {
     let r = pi_pgd(&f, &prox::L1::new(a.lambda)?, &am, &b, &opts)?;
     let summary = json!({"meta": metadata(env), "gamma": r.gamma, "steps": r.steps, "objective": r.objective,
         "constraint_violation": r.violation, "stationarity_residual": r.residual, "x": r.x, "nu": r.nu, "interrupted": r.interrupted});
-    if let Some(j) = &a.json {
-        crate::output::emit_json(Some(j), &summary, false)?;
-    }
-    if crate::output::prints_text(env, a.json.as_deref()) {
+    a.output.emit(&summary, false)?;
+    if a.output.prints_text(env) {
         println!(
             "PI-PGD, γ = {:.5}, {} steps: objective {:.8}, ‖Ax − b‖ = {:.2e}, stationarity residual {:.2e}",
             r.gamma, r.steps, r.objective, r.violation, r.residual

@@ -1,10 +1,9 @@
 //! The continuous-time (graded) Hopfield network.
 
-use ebdm::engine::integrators::{DormandPrince45, Energy, Euler, Integrator, Rk4};
-use ebdm::engine::StopFlag;
+use ebdm::engine::integrators::{integrate_traced, DormandPrince45, Euler, Rk4};
+use ebdm::engine::{RunLimits, StopFlag};
 use ebdm::error::{check_finite, check_positive};
 use ebdm::memory::{Gain, GradedHopfield};
-use ebdm::Error;
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -45,52 +44,6 @@ fn method(name: &str) -> PyResult<Method> {
         "adaptive" | "dopri5" | "dormand-prince" => Ok(Method::Adaptive),
         other => Err(param("method", format!("unknown method `{other}` (expected rk4, euler or adaptive)"))),
     }
-}
-
-/// Integrates from t = 0 to `t_end` in steps of at most `dt`, recording time and energy before
-/// the first step and after every (accepted) step.
-///
-/// Time is accumulated with compensated (Kahan) summation, and a remainder within a relative
-/// 1e-8 of `dt` is taken as the last step, landing exactly on `t_end`: round-off never leaves
-/// a sliver of a step (which an adaptive method could not take).
-fn trajectory<I: Integrator>(
-    net: &GradedHopfield,
-    integrator: &mut I,
-    u: &mut [f64],
-    t_end: f64,
-    dt: f64,
-    max_steps: usize,
-    stop: &StopFlag,
-) -> ebdm::Result<(Vec<f64>, Vec<f64>)> {
-    let mut times = vec![0.0];
-    let mut energies = vec![net.energy(u)];
-    let (mut t, mut carry) = (0.0f64, 0.0f64);
-    while t < t_end && !stop.is_raised() {
-        if times.len() > max_steps {
-            return Err(Error::param(
-                "max_steps",
-                format!("{max_steps} steps reached t = {t} before t = {t_end}; raise max_steps or dt"),
-            ));
-        }
-        let remaining = t_end - t;
-        let last = remaining <= dt * (1.0 + 1e-8);
-        let h = if last { remaining } else { dt };
-        let done = integrator.step(net, t, u, h)?;
-        if done <= 0.0 || t + done == t {
-            return Err(Error::Numerical(format!("step size underflow at t = {t}")));
-        }
-        if last && done == h {
-            t = t_end;
-        } else {
-            let y = done - carry;
-            let sum = t + y;
-            carry = (sum - t) - y;
-            t = sum;
-        }
-        times.push(t);
-        energies.push(net.energy(u));
-    }
-    Ok((times, energies))
 }
 
 impl PyGradedHopfield {
@@ -179,14 +132,18 @@ impl PyGradedHopfield {
         }
         let net = &self.inner;
         let stop = StopFlag::new();
-        let (times, energies) = run_released(py, None, Some(&stop), || match method {
-            Method::Euler => trajectory(net, &mut Euler::default(), &mut u, t, dt, max_steps, &stop),
-            Method::Rk4 => trajectory(net, &mut Rk4::default(), &mut u, t, dt, max_steps, &stop),
+        let limits = RunLimits::steps(max_steps);
+        let path = run_released(py, None, Some(&stop), || match method {
+            Method::Euler => integrate_traced(net, &mut Euler::default(), &mut u, t, dt, &limits, &stop),
+            Method::Rk4 => integrate_traced(net, &mut Rk4::default(), &mut u, t, dt, &limits, &stop),
             Method::Adaptive => DormandPrince45::new(rtol, atol)
-                .and_then(|mut dp| trajectory(net, &mut dp, &mut u, t, dt, max_steps, &stop)),
+                .and_then(|mut dp| integrate_traced(net, &mut dp, &mut u, t, dt, &limits, &stop)),
         })?
         .or_raise()?;
-        PyTuple::new(py, [vector(py, u).into_any(), vector(py, times).into_any(), vector(py, energies).into_any()])
+        PyTuple::new(
+            py,
+            [vector(py, u).into_any(), vector(py, path.times).into_any(), vector(py, path.energies).into_any()],
+        )
     }
 
     /// E(u) = −½ Σ_ij T_ij V_i V_j + Σ_i (1/R_i) ∫_0^{V_i} g⁻¹(x) dx − Σ_i I_i V_i with V = g(u).

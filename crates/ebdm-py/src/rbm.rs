@@ -270,16 +270,9 @@ impl PyRbm {
         let data = read_samples(v, "v")?;
         let model = self.fitted_for(&data)?;
         let n = model.visible();
-        let mut out = Vec::with_capacity(data.rows() * n);
-        for i in 0..data.rows() {
-            let v0: Vec<f64> = data.row(i).iter().map(|&x| x as f64).collect();
-            let rng = ebdm::engine::rng::stream_path(seed, &[i as u64]);
-            let mut chain = ebdm::boltzmann::rbm::GibbsChain::new(&model, v0, rng).or_raise()?;
-            for _ in 0..steps {
-                chain.step();
-            }
-            out.extend_from_slice(chain.v());
-        }
+        let rows: Vec<f64> = (0..data.rows()).flat_map(|i| data.row(i).iter().map(|&x| x as f64)).collect();
+        let stop = StopFlag::new();
+        let out = run_released(py, None, Some(&stop), || model.gibbs_rows(&rows, steps, seed, &stop))?.or_raise()?;
         matrix(py, data.rows(), n, out)
     }
 
@@ -543,18 +536,10 @@ impl PyGaussianRbm {
         let (data, rows) = self.prepare(v)?;
         let model = self.fitted()?;
         let n = model.visible();
-        let mut out = Vec::with_capacity(rows * n);
-        for (r, row) in data.chunks_exact(n).enumerate() {
-            let mut rng = ebdm::engine::rng::stream_path(seed, &[r as u64]);
-            let mut x = row.to_vec();
-            let mut mean = x.clone();
-            for _ in 0..steps.max(1) {
-                let h = model.sample_hidden(&x, &mut rng);
-                mean = model.visible_mean(&h);
-                x = model.sample_visible(&h, &mut rng);
-            }
-            out.extend(mean.iter().zip(self.shift.iter().zip(&self.scale)).map(|(v, (m, s))| v * s + m));
-        }
+        let stop = StopFlag::new();
+        let means = run_released(py, None, Some(&stop), || model.gibbs_means(&data, steps, seed, &stop))?.or_raise()?;
+        let scale = self.shift.iter().zip(&self.scale).cycle();
+        let out = means.iter().zip(scale).map(|(v, (m, s))| v * s + m).collect();
         matrix(py, rows, n, out)
     }
 

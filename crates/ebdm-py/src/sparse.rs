@@ -2,7 +2,7 @@
 //! penalties, batched sparse coding, proximal operators, PI-PGD and the phase curve. The Python
 //! module `ebdm.sparse` wraps these functions in a friendlier API.
 
-use ebdm::engine::StopFlag;
+use ebdm::engine::{RunLimits, StopFlag};
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
 use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::fixture::sm_lasso;
@@ -105,7 +105,14 @@ pub fn sparse_lasso<'py>(
         Some(other) => return Err(param("solver", format!("`{other}` is not one of cd, ista, fista, pgd, lca"))),
     };
     let stop = StopFlag::new();
-    let opts = Options { max_iter, tol, gamma, backtracking, trace, stop: stop.clone(), ..Options::default() };
+    let opts = Options {
+        limits: RunLimits::steps(max_iter).with_tol(tol),
+        gamma,
+        backtracking,
+        trace,
+        stop: stop.clone(),
+        ..Options::default()
+    };
     let (fitted, solve_seconds) = run_released(py, Some(1), Some(&stop), move || -> ebdm::Result<_> {
         let f = LeastSquares::new(a, yv.data, convention)?;
         let start = std::time::Instant::now();
@@ -183,8 +190,15 @@ pub fn sparse_encode<'py>(
     let iterations = steps.unwrap_or(if solver == CodingSolver::Cd { 10_000 } else { 300 });
     let stop = StopFlag::new();
     let precision = precision.parse().or_raise()?;
-    let opts =
-        CodingOptions { solver, iterations, tol, h: dt, nonneg, chunk: batch.max(1), precision, stop: stop.clone() };
+    let opts = CodingOptions {
+        solver,
+        limits: RunLimits::steps(iterations).with_tol(tol),
+        h: dt,
+        nonneg,
+        chunk: batch.max(1),
+        precision,
+        stop: stop.clone(),
+    };
     let (ddata, sdata) = (dm.data, sm.data);
     let codes = run_released(py, threads, Some(&stop), move || -> ebdm::Result<_> {
         let dict = Dictionary::new(k, d, ddata)?;

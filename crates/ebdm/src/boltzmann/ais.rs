@@ -35,7 +35,7 @@ use super::data::Dataset;
 use super::kernel::{sample_rows, Kernel, Precision, Real};
 use super::math::{logaddexp, logdiffexp, softplus, LogSumExp};
 use super::rbm::Rbm;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag, StopReason};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
@@ -237,14 +237,11 @@ fn run_typed<T: Real>(
         (1.0 - beta) * sa + beta * sb + xr.iter().zip(c).map(|(&xj, &cj)| softplus(beta * (xj.to() + cj))).sum::<f64>()
     };
     let last = betas.len() - 1;
-    let mut interrupted = false;
-    let mut steps = 0;
     let mut vis_bias = vec![T::of(0.0); n];
-    for k in 1..=last {
-        if stop.is_raised() {
-            interrupted = true;
-            break;
-        }
+    // One step of the run is one temperature of the schedule.
+    let mut run = RunControl::start(&RunLimits::steps(last), stop)?;
+    while run.proceed() {
+        let k = run.steps() + 1;
         let (b0, b1) = (betas[k - 1], betas[k]);
         if b1 != b0 {
             let xs = &x;
@@ -255,7 +252,7 @@ fn run_typed<T: Real>(
                 *lw += log_pstar(b1, sa, sb, xr) - log_pstar(b0, sa, sb, xr);
             });
         }
-        steps = k;
+        run.advance();
         if k == last {
             break;
         }
@@ -275,7 +272,7 @@ fn run_typed<T: Real>(
     if fault != Fault::BaseWithoutHidden {
         log_z_base += m as f64 * std::f64::consts::LN_2;
     }
-    Ok(summarise(&logw, log_z_base, steps, interrupted))
+    Ok(summarise(&logw, log_z_base, run.steps(), run.reason() == StopReason::Interrupted))
 }
 
 /// The estimate, band and ESS from the log-weights.

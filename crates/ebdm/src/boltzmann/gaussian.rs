@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use super::math::{sigmoid, softplus, LogSumExp};
 use super::rbm::{check_sizes, MAX_EXACT_UNITS};
+use crate::engine::replicas::run_seeded;
 use crate::engine::rng::Rng64;
+use crate::engine::run::{RunControl, RunLimits, StopFlag};
 use crate::error::{Error, Result};
 
 /// A Gaussian–Bernoulli RBM.
@@ -150,6 +152,31 @@ impl GaussianRbm {
             .zip(&self.sigma)
             .map(|(mu, s)| mu + s * rng.sample::<f64, _>(StandardNormal))
             .collect()
+    }
+
+    /// `max(steps, 1)` block-Gibbs sweeps v → h → v from every row of `rows` (row-major,
+    /// `visible` wide, in the model's units), row `i` drawing from the stream `(seed, [i])`;
+    /// returns the mean of `p(v | h)` at the last sweep (a reconstruction, free of the sampling
+    /// noise of v). Rows run in parallel with the same results at any thread count.
+    pub fn gibbs_means(&self, rows: &[f64], steps: usize, seed: u64, stop: &StopFlag) -> Result<Vec<f64>> {
+        let n = self.visible;
+        if n == 0 || !rows.len().is_multiple_of(n) {
+            return Err(Error::Shape(format!("{} values are not whole rows of {n} visible units", rows.len())));
+        }
+        let limits = RunLimits::steps(steps.max(1));
+        let means = run_seeded(rows.len() / n, seed, &[], stop, |i, rng| {
+            let mut x = rows[i * n..(i + 1) * n].to_vec();
+            let mut mean = x.clone();
+            let mut run = RunControl::start(&limits, stop)?;
+            while run.proceed() {
+                let h = self.sample_hidden(&x, rng);
+                mean = self.visible_mean(&h);
+                x = self.sample_visible(&h, rng);
+                run.advance();
+            }
+            Ok(mean)
+        })?;
+        Ok(means.into_iter().flat_map(|m| m.unwrap_or_default()).collect())
     }
 
     /// Exact `log Z` by enumerating the hidden layer with the Gaussian integrated out.

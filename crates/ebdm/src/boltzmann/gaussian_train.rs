@@ -26,7 +26,7 @@ use super::gaussian::GaussianRbm;
 use super::math::LogSumExp;
 use super::rbm::MAX_EXACT_UNITS;
 use crate::engine::rng::{stream, stream_path, Rng64};
-use crate::engine::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag, StopReason};
 use crate::error::{check_finite, Error, Result};
 
 /// How the model expectation is estimated.
@@ -276,7 +276,8 @@ pub fn train_gaussian(
         GaussianAlgorithm::Cd { .. } => None,
     };
     let mut history = Vec::new();
-    let mut interrupted = false;
+    // One step of the run is one minibatch; the flag is checked before each.
+    let mut run = RunControl::start(&RunLimits::steps(usize::MAX), stop)?;
     'epochs: for epoch in 0..params.epochs {
         let mut order: Vec<usize> = (0..rows).collect();
         rand::seq::SliceRandom::shuffle(
@@ -284,8 +285,7 @@ pub fn train_gaussian(
             &mut stream_path(params.seed, &[KEY_SHUFFLE, epoch as u64]),
         );
         for (bi, batch) in order.chunks(params.batch_size).enumerate() {
-            if stop.is_raised() {
-                interrupted = true;
+            if !run.proceed() {
                 break 'epochs;
             }
             let mut rng = stream_path(params.seed, &[KEY_GIBBS, epoch as u64, bi as u64]);
@@ -314,6 +314,7 @@ pub fn train_gaussian(
             }
             grad.sub(&neg);
             model = step(&model, &grad, &mut velocity, params)?;
+            run.advance();
         }
         history.push(GaussianEpoch {
             epoch: epoch + 1,
@@ -321,7 +322,7 @@ pub fn train_gaussian(
             mean_sigma: model.sigma().iter().sum::<f64>() / n as f64,
         });
     }
-    Ok(GaussianFit { model, history, interrupted })
+    Ok(GaussianFit { model, history, interrupted: run.reason() == StopReason::Interrupted })
 }
 
 /// One momentum step along `grad`; σ moves in `log σ` only when it is learned.

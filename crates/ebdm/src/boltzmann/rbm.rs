@@ -43,7 +43,9 @@ use serde::{Deserialize, Serialize};
 
 use super::data::Dataset;
 use super::math::{log_sigmoid, sigmoid, softplus, LogSumExp};
+use crate::engine::replicas::run_seeded;
 use crate::engine::rng::{stream, stream_path, Rng64};
+use crate::engine::run::{RunControl, RunLimits, StopFlag};
 use crate::engine::simd::clear_upper_registers;
 use crate::error::{Error, Result};
 
@@ -469,6 +471,30 @@ impl<'a> GibbsChain<'a> {
     /// Hidden state sampled in the last sweep.
     pub fn h(&self) -> &[f64] {
         &self.h
+    }
+}
+
+impl Rbm {
+    /// `steps` block-Gibbs sweeps v → h → v from every row of `rows` (row-major, `visible`
+    /// wide), row `i` drawing from the stream `(seed, [i])`; returns the final visible states.
+    /// Rows run in parallel with the same results at any thread count; `stop` ends every chain
+    /// at its next sweep.
+    pub fn gibbs_rows(&self, rows: &[f64], steps: usize, seed: u64, stop: &StopFlag) -> Result<Vec<f64>> {
+        let n = self.visible;
+        if n == 0 || !rows.len().is_multiple_of(n) {
+            return Err(Error::Shape(format!("{} values are not whole rows of {n} visible units", rows.len())));
+        }
+        let limits = RunLimits::steps(steps.max(1));
+        let finals = run_seeded(rows.len() / n, seed, &[], stop, |i, rng| {
+            let mut chain = GibbsChain::new(self, rows[i * n..(i + 1) * n].to_vec(), rng.clone())?;
+            let mut run = RunControl::start(&limits, stop)?;
+            while steps > 0 && run.proceed() {
+                chain.step();
+                run.advance();
+            }
+            Ok(chain.v)
+        })?;
+        Ok(finals.into_iter().flat_map(|v| v.unwrap_or_default()).collect())
     }
 }
 

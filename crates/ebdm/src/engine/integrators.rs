@@ -13,7 +13,7 @@
 use rand_distr::{Distribution, StandardNormal};
 
 use super::rng::Rng64;
-use super::run::{Dynamics, StepInfo};
+use super::run::{RunControl, RunLimits, StepInfo, StopFlag, StopReason};
 use crate::error::{Error, Result};
 
 /// A vector field `f(t, x)` on ℝⁿ.
@@ -384,35 +384,69 @@ impl SdeIntegrator for StochasticHeun {
     }
 }
 
-/// Adapts an ODE system with an energy and an integrator to the run loop: each step advances
-/// by `dt`; the residual is the max-norm of the vector field after the step.
-pub struct OdeFlow<'a, S: ?Sized, I> {
-    pub system: &'a S,
-    pub integrator: I,
-    pub t: f64,
-    pub dt: f64,
-    field: Vec<f64>,
+/// The time and energy along an integration: before the first step and after every accepted
+/// step.
+#[derive(Clone, Debug, Default)]
+pub struct EnergyPath {
+    pub times: Vec<f64>,
+    pub energies: Vec<f64>,
+    /// [`StopReason::Converged`] once `t_end` is reached; otherwise the stop flag or the time
+    /// limit ended the run early.
+    pub stop: StopReason,
 }
 
-impl<'a, S: OdeSystem + ?Sized, I: Integrator> OdeFlow<'a, S, I> {
-    pub fn new(system: &'a S, integrator: I, dt: f64) -> Result<Self> {
-        crate::error::check_positive("dt", dt)?;
-        Ok(Self { system, integrator, t: 0.0, dt, field: vec![0.0; system.dim()] })
+/// Integrates `sys` from `t = 0` to `t_end` in steps of at most `dt` under `limits` (its step
+/// budget must suffice to reach `t_end`) and `stop`, recording the energy after every step.
+///
+/// Time is accumulated with compensated (Kahan) summation, and a remainder within a relative
+/// 1e-8 of `dt` is taken as the last step, landing exactly on `t_end`: round-off never leaves a
+/// sliver of a step (which an adaptive method could not take).
+pub fn integrate_traced<S: OdeSystem + Energy + ?Sized, I: Integrator>(
+    sys: &S,
+    integrator: &mut I,
+    x: &mut [f64],
+    t_end: f64,
+    dt: f64,
+    limits: &RunLimits,
+    stop: &StopFlag,
+) -> Result<EnergyPath> {
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(Error::param("dt", format!("must be finite and > 0, got {dt}")));
     }
-}
-
-impl<S: OdeSystem + Energy + ?Sized, I: Integrator> Dynamics for OdeFlow<'_, S, I> {
-    type State = Vec<f64>;
-    fn step(&mut self, x: &mut Vec<f64>) -> Result<StepInfo> {
-        let done = self.integrator.step(self.system, self.t, x, self.dt)?;
-        self.t += done;
-        self.system.rhs(self.t, x, &mut self.field);
-        let residual = self.field.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        Ok(StepInfo { residual: Some(residual), dt: done, ..Default::default() })
+    let mut run = RunControl::start(limits, stop)?;
+    let mut path = EnergyPath { times: vec![0.0], energies: vec![sys.energy(x)], stop: StopReason::Converged };
+    let (mut t, mut carry) = (0.0f64, 0.0f64);
+    while t < t_end {
+        if !run.proceed() {
+            if run.reason() == StopReason::MaxSteps {
+                return Err(Error::param(
+                    "max_steps",
+                    format!("{} steps reached t = {t} before t = {t_end}; raise max_steps or dt", run.steps()),
+                ));
+            }
+            path.stop = run.reason();
+            break;
+        }
+        let remaining = t_end - t;
+        let last = remaining <= dt * (1.0 + 1e-8);
+        let h = if last { remaining } else { dt };
+        let done = integrator.step(sys, t, x, h)?;
+        if done <= 0.0 || t + done == t {
+            return Err(Error::Numerical(format!("step size underflow at t = {t}")));
+        }
+        if last && done == h {
+            t = t_end;
+        } else {
+            let y = done - carry;
+            let sum = t + y;
+            carry = (sum - t) - y;
+            t = sum;
+        }
+        run.stepped(&StepInfo { dt: done, ..StepInfo::default() });
+        path.times.push(t);
+        path.energies.push(sys.energy(x));
     }
-    fn energy(&self, x: &Vec<f64>) -> Option<f64> {
-        Some(self.system.energy(x))
-    }
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -574,5 +608,42 @@ mod tests {
         };
         assert_eq!(run(1), run(1));
         assert_ne!(run(1), run(2));
+    }
+
+    /// dx/dt = −x with energy x²/2.
+    struct Decay;
+    impl OdeSystem for Decay {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn rhs(&self, _: f64, x: &[f64], d: &mut [f64]) {
+            d[0] = -x[0];
+        }
+    }
+    impl Energy for Decay {
+        fn energy(&self, x: &[f64]) -> f64 {
+            0.5 * x[0] * x[0]
+        }
+    }
+
+    #[test]
+    fn traced_integration_lands_on_the_end_and_respects_its_limits() {
+        let mut x = [1.0];
+        let path =
+            integrate_traced(&Decay, &mut Rk4::default(), &mut x, 1.0, 0.1, &RunLimits::steps(100), &StopFlag::new())
+                .unwrap();
+        assert_eq!((path.times.len(), *path.times.last().unwrap(), path.stop), (11, 1.0, StopReason::Converged));
+        assert!((x[0] - (-1.0f64).exp()).abs() < 1e-6);
+        assert!(path.energies.windows(2).all(|w| w[1] < w[0]));
+        // Too small a budget is an error naming it; an interrupted run keeps what it recorded.
+        let err =
+            integrate_traced(&Decay, &mut Rk4::default(), &mut [1.0], 1.0, 0.1, &RunLimits::steps(5), &StopFlag::new())
+                .unwrap_err();
+        assert!(err.to_string().contains("max_steps"), "{err}");
+        let stop = StopFlag::new();
+        stop.raise();
+        let path =
+            integrate_traced(&Decay, &mut Rk4::default(), &mut [1.0], 1.0, 0.1, &RunLimits::steps(100), &stop).unwrap();
+        assert_eq!((path.times.len(), path.stop), (1, StopReason::Interrupted));
     }
 }

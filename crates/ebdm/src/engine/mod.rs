@@ -13,9 +13,10 @@ pub mod run;
 pub mod simd;
 
 pub use integrators::{
-    DormandPrince45, Euler, EulerMaruyama, Integrator, OdeSystem, Rk4, SdeIntegrator, SdeSystem, StochasticHeun,
+    integrate_traced, DormandPrince45, EnergyPath, Euler, EulerMaruyama, Integrator, OdeSystem, Rk4, SdeIntegrator,
+    SdeSystem, StochasticHeun,
 };
-pub use observers::{BestSoFar, EnergyTrace, Observer, ProgressHook};
+pub use observers::{BestSoFar, EnergyTrace, Observer};
 pub use precision::Precision;
 pub use rng::{stream, Rng64};
-pub use run::{Control, Dynamics, RunLimits, RunReport, Runner, StepInfo, StopFlag, StopReason};
+pub use run::{Control, Dynamics, RunControl, RunLimits, RunReport, Runner, StepInfo, StopFlag, StopReason};

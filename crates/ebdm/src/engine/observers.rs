@@ -1,5 +1,6 @@
 //! Observers watch a run step by step and may stop it: an energy trace (with a monotonicity
-//! check), a best-so-far tracker, and a progress hook for front ends.
+//! check) and a best-so-far tracker. Front ends report progress through the experiment
+//! harness's `Progress` and interrupt through the [`super::run::StopFlag`].
 
 use std::time::Instant;
 
@@ -54,69 +55,84 @@ impl<S> Observer<S> for EnergyTrace {
     }
 }
 
-/// Keeps a copy of the lowest-energy state seen and when it was found; optionally stops once
-/// the energy reaches a target.
+/// Keeps a copy of the lowest-energy state seen, when it was found (step and seconds since
+/// the start), and every improvement; optionally stops a run once the energy reaches a target.
+/// The copy reuses its buffer, so offering states allocates nothing once the size is known.
 #[derive(Clone, Debug)]
-pub struct BestSoFar<S> {
-    pub best: Option<S>,
+pub struct BestSoFar<T> {
+    /// The best state (empty until one was offered).
+    pub state: Vec<T>,
+    /// Its energy (+∞ until a state was offered).
     pub energy: f64,
+    /// The step at which it was offered.
     pub step: usize,
+    /// Seconds from the start to that offer.
     pub seconds: f64,
+    /// `(seconds, energy)` at every improvement.
+    pub improvements: Vec<(f64, f64)>,
+    /// Stop the run (as an observer) once the energy is at or below this.
     pub target: Option<f64>,
     start: Instant,
 }
 
-impl<S> Default for BestSoFar<S> {
-    fn default() -> Self {
-        Self { best: None, energy: f64::INFINITY, step: 0, seconds: 0.0, target: None, start: Instant::now() }
-    }
-}
-
-impl<S> BestSoFar<S> {
+impl<T: Clone> BestSoFar<T> {
+    /// A tracker whose clock starts now.
     pub fn new() -> Self {
-        Self::default()
+        Self::since(Instant::now())
+    }
+    /// A tracker whose times count from `start` (for example the start of a whole solve).
+    pub fn since(start: Instant) -> Self {
+        Self {
+            state: Vec::new(),
+            energy: f64::INFINITY,
+            step: 0,
+            seconds: 0.0,
+            improvements: Vec::new(),
+            target: None,
+            start,
+        }
     }
     /// Stops the run once the energy is at or below `target`.
     pub fn with_target(mut self, target: f64) -> Self {
         self.target = Some(target);
         self
     }
+    /// Offers `state` with `energy` at `step`; keeps it if it is strictly better than the best so
+    /// far and returns whether it was.
+    #[inline]
+    pub fn offer(&mut self, energy: f64, step: usize, state: &[T]) -> bool {
+        if energy < self.energy {
+            let t = self.start.elapsed().as_secs_f64();
+            self.energy = energy;
+            self.state.clear();
+            self.state.extend_from_slice(state);
+            self.step = step;
+            self.seconds = t;
+            self.improvements.push((t, energy));
+            true
+        } else {
+            false
+        }
+    }
+    /// Whether the target (if any) was reached.
+    pub fn reached_target(&self) -> bool {
+        self.target.is_some_and(|t| self.energy <= t)
+    }
 }
 
-impl<S: Clone> Observer<S> for BestSoFar<S> {
-    fn observe(&mut self, step: usize, _: f64, state: &S, energy: Option<f64>) -> Control {
+impl<T: Clone> Default for BestSoFar<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Clone> Observer<Vec<T>> for BestSoFar<T> {
+    fn observe(&mut self, step: usize, _: f64, state: &Vec<T>, energy: Option<f64>) -> Control {
         if let Some(e) = energy {
-            if e < self.energy {
-                self.energy = e;
-                self.best = Some(state.clone());
-                self.step = step;
-                self.seconds = self.start.elapsed().as_secs_f64();
-            }
+            self.offer(e, step, state);
         }
-        match self.target {
-            Some(t) if self.energy <= t => Control::Stop,
-            _ => Control::Continue,
-        }
-    }
-}
-
-/// Calls a function every `every` steps with `(step, energy)`; the function may stop the run.
-/// Front ends use it to drive progress bars.
-pub struct ProgressHook<F> {
-    every: usize,
-    f: F,
-}
-
-impl<F: FnMut(usize, Option<f64>) -> Control> ProgressHook<F> {
-    pub fn new(every: usize, f: F) -> Self {
-        Self { every: every.max(1), f }
-    }
-}
-
-impl<S, F: FnMut(usize, Option<f64>) -> Control> Observer<S> for ProgressHook<F> {
-    fn observe(&mut self, step: usize, _: f64, _: &S, energy: Option<f64>) -> Control {
-        if step.is_multiple_of(self.every) {
-            (self.f)(step, energy)
+        if self.reached_target() {
+            Control::Stop
         } else {
             Control::Continue
         }

@@ -66,7 +66,7 @@ pub enum Control {
 }
 
 /// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// A fixed point was reached (no unit changed, or the residual fell below the tolerance).
@@ -74,6 +74,7 @@ pub enum StopReason {
     /// A cycle was detected.
     Cycle,
     /// The step budget ran out.
+    #[default]
     MaxSteps,
     /// The wall-clock limit ran out.
     TimeLimit,
@@ -127,6 +128,175 @@ pub struct RunReport {
     pub final_energy: Option<f64>,
 }
 
+impl RunLimits {
+    /// At most `max_steps` steps, no time limit, tolerance 0.
+    pub fn steps(max_steps: usize) -> Self {
+        Self { max_steps, ..Self::default() }
+    }
+    /// The same limits with convergence tolerance `tol`.
+    pub fn with_tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+    /// The same limits with a wall-clock limit.
+    pub fn with_time_limit(mut self, limit: Option<Duration>) -> Self {
+        self.time_limit = limit;
+        self
+    }
+}
+
+/// The bookkeeping of one run: it owns the step budget, the clock, the tolerance and the stop
+/// flag, and records why the run ended. Every iterative loop of the library asks it before a
+/// step ([`RunControl::proceed`]) and tells it after one ([`RunControl::stepped`]), so that
+/// limits, interruption and stop reasons mean the same thing in every family.
+#[derive(Clone, Debug)]
+pub struct RunControl {
+    limits: RunLimits,
+    stop: StopFlag,
+    target: Option<StopFlag>,
+    start: Instant,
+    steps: usize,
+    time: f64,
+    reason: Option<StopReason>,
+}
+
+impl RunControl {
+    /// Starts the clock of a run under `limits`, watching `stop`.
+    pub fn start(limits: &RunLimits, stop: &StopFlag) -> Result<Self> {
+        limits.check()?;
+        Ok(Self {
+            limits: limits.clone(),
+            stop: stop.clone(),
+            target: None,
+            start: Instant::now(),
+            steps: 0,
+            time: 0.0,
+            reason: None,
+        })
+    }
+
+    /// Also ends the run ([`StopReason::Target`]) once `reached` is raised: a flag shared by
+    /// parallel replicas, raised by the first to reach a target.
+    pub fn with_target_flag(mut self, reached: StopFlag) -> Self {
+        self.target = Some(reached);
+        self
+    }
+
+    /// Whether another step may run. It may not once a reason to stop was recorded, the step
+    /// budget is spent ([`StopReason::MaxSteps`]), the stop flag is raised
+    /// ([`StopReason::Interrupted`]) or the time limit has passed ([`StopReason::TimeLimit`]).
+    #[inline]
+    pub fn proceed(&mut self) -> bool {
+        if self.reason.is_some() {
+            return false;
+        }
+        let reason = if self.steps >= self.limits.max_steps {
+            StopReason::MaxSteps
+        } else if self.stop.is_raised() {
+            StopReason::Interrupted
+        } else if self.target.as_ref().is_some_and(StopFlag::is_raised) {
+            StopReason::Target
+        } else if self.limits.time_limit.is_some_and(|limit| self.start.elapsed() >= limit) {
+            StopReason::TimeLimit
+        } else {
+            return true;
+        };
+        self.reason = Some(reason);
+        false
+    }
+
+    /// Whether a stop rule (flag, step budget, time limit) would end the run now; unlike
+    /// [`RunControl::proceed`] it records nothing, for inner loops that hand the decision back
+    /// to an outer one.
+    #[inline]
+    pub fn exhausted(&self) -> bool {
+        self.stop.is_raised()
+            || self.target.as_ref().is_some_and(StopFlag::is_raised)
+            || self.steps >= self.limits.max_steps
+            || self.limits.time_limit.is_some_and(|limit| self.start.elapsed() >= limit)
+    }
+
+    /// Records a finished step: a cycle, a fixed point or a residual at or below the tolerance
+    /// ends the run.
+    #[inline]
+    pub fn stepped(&mut self, info: &StepInfo) {
+        self.count(info);
+        self.judge(info);
+    }
+
+    /// Counts a finished step without judging it.
+    #[inline]
+    fn count(&mut self, info: &StepInfo) {
+        self.steps += 1;
+        self.time += info.dt;
+    }
+
+    /// Ends the run if `info` reports a cycle, a fixed point or a residual within tolerance.
+    #[inline]
+    fn judge(&mut self, info: &StepInfo) {
+        if info.cycle {
+            self.finish(StopReason::Cycle);
+        } else if info.converged || info.residual.is_some_and(|r| r <= self.limits.tol) {
+            self.finish(StopReason::Converged);
+        }
+    }
+
+    /// Records a finished step of unit length with no convergence test of its own.
+    #[inline]
+    pub fn advance(&mut self) {
+        self.steps += 1;
+        self.time += 1.0;
+    }
+
+    /// Ends the run for `reason`, unless it already ended.
+    #[inline]
+    pub fn finish(&mut self, reason: StopReason) {
+        self.reason.get_or_insert(reason);
+    }
+
+    /// Whether `residual` meets the tolerance (a positive tolerance; 0 runs the whole budget).
+    #[inline]
+    pub fn meets_tol(&self, residual: f64) -> bool {
+        self.limits.tol > 0.0 && residual <= self.limits.tol
+    }
+
+    /// The limits of the run.
+    pub fn limits(&self) -> &RunLimits {
+        &self.limits
+    }
+    /// Steps done.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+    /// Time advanced (the sum of the steps' `dt`).
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+    /// Seconds since the start.
+    pub fn elapsed_s(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+    /// Whether the run has ended.
+    pub fn ended(&self) -> bool {
+        self.reason.is_some()
+    }
+    /// Why the run ended ([`StopReason::MaxSteps`] while it has not: a loop that runs out of
+    /// work by itself has used its budget).
+    pub fn reason(&self) -> StopReason {
+        self.reason.unwrap_or(StopReason::MaxSteps)
+    }
+    /// The report of the run.
+    pub fn report(&self, final_energy: Option<f64>) -> RunReport {
+        RunReport {
+            steps: self.steps,
+            time: self.time,
+            reason: self.reason(),
+            elapsed_s: self.elapsed_s(),
+            final_energy,
+        }
+    }
+}
+
 /// Drives a [`Dynamics`] under [`RunLimits`], a [`StopFlag`] and a list of observers.
 #[derive(Clone, Debug, Default)]
 pub struct Runner {
@@ -153,60 +323,33 @@ impl Runner {
         state: &mut D::State,
         observers: &mut [&mut dyn Observer<D::State>],
     ) -> Result<RunReport> {
-        self.limits.check()?;
-        let start = Instant::now();
+        let mut run = RunControl::start(&self.limits, &self.stop)?;
         let want_energy = self.limits.track_energy || !observers.is_empty();
-        let mut t = 0.0;
         let mut energy = if want_energy { dynamics.energy(state) } else { None };
-        let mut reason = None;
-        for obs in observers.iter_mut() {
-            if obs.observe(0, t, state, energy) == Control::Stop {
-                reason = Some(StopReason::Observer);
-            }
-        }
-        let mut steps = 0;
-        while reason.is_none() {
-            if self.stop.is_raised() {
-                reason = Some(StopReason::Interrupted);
-                break;
-            }
-            if steps >= self.limits.max_steps {
-                reason = Some(StopReason::MaxSteps);
-                break;
-            }
-            if let Some(limit) = self.limits.time_limit {
-                if start.elapsed() >= limit {
-                    reason = Some(StopReason::TimeLimit);
-                    break;
+        let observe =
+            |run: &mut RunControl, observers: &mut [&mut dyn Observer<D::State>], state: &D::State, energy| {
+                for obs in observers.iter_mut() {
+                    if obs.observe(run.steps(), run.time(), state, energy) == Control::Stop {
+                        run.finish(StopReason::Observer);
+                    }
                 }
-            }
+            };
+        observe(&mut run, observers, state, energy);
+        while run.proceed() {
             let info = dynamics.step(state)?;
-            steps += 1;
-            t += info.dt;
             if want_energy {
                 energy = dynamics.energy(state);
             }
-            for obs in observers.iter_mut() {
-                if obs.observe(steps, t, state, energy) == Control::Stop {
-                    reason = Some(StopReason::Observer);
-                }
-            }
-            if info.cycle {
-                reason = reason.or(Some(StopReason::Cycle));
-            } else if info.converged || info.residual.is_some_and(|r| r <= self.limits.tol) {
-                reason = reason.or(Some(StopReason::Converged));
-            }
+            // Observers see the step before its convergence test, so an observer's stop takes
+            // precedence.
+            run.count(&info);
+            observe(&mut run, observers, state, energy);
+            run.judge(&info);
         }
         if !want_energy {
             energy = dynamics.energy(state);
         }
-        Ok(RunReport {
-            steps,
-            time: t,
-            reason: reason.unwrap_or(StopReason::MaxSteps),
-            elapsed_s: start.elapsed().as_secs_f64(),
-            final_energy: energy,
-        })
+        Ok(run.report(energy))
     }
 }
 
@@ -257,5 +400,78 @@ mod tests {
         assert!(Runner::new(RunLimits { max_steps: 0, ..Default::default() })
             .run(&mut Halve, &mut x, &mut [])
             .is_err());
+    }
+
+    #[test]
+    fn run_control_orders_its_stop_rules_and_records_the_reason() {
+        // The budget is judged before the flag: a run that used its budget was not interrupted.
+        let stop = StopFlag::new();
+        let mut run = RunControl::start(&RunLimits::steps(2), &stop).unwrap();
+        assert!(run.proceed());
+        run.advance();
+        assert!(run.proceed());
+        run.advance();
+        stop.raise();
+        assert!(run.exhausted());
+        assert!(!run.proceed());
+        assert_eq!((run.reason(), run.steps()), (StopReason::MaxSteps, 2));
+        // The flag stops a run with budget left, and the first reason sticks.
+        let mut run = RunControl::start(&RunLimits::steps(5), &stop).unwrap();
+        assert!(!run.proceed());
+        run.finish(StopReason::Converged);
+        assert_eq!(run.reason(), StopReason::Interrupted);
+        // A shared target flag, then a time limit of zero.
+        let reached = StopFlag::new();
+        let mut run =
+            RunControl::start(&RunLimits::steps(5), &StopFlag::new()).unwrap().with_target_flag(reached.clone());
+        assert!(run.proceed() && !run.exhausted());
+        reached.raise();
+        assert!(run.exhausted() && !run.proceed());
+        assert_eq!(run.reason(), StopReason::Target);
+        let limits = RunLimits::steps(5).with_time_limit(Some(Duration::ZERO));
+        let mut run = RunControl::start(&limits, &StopFlag::new()).unwrap();
+        assert!(!run.proceed());
+        assert_eq!(run.reason(), StopReason::TimeLimit);
+        // Step reports: tolerance, fixed point and cycle; time adds the steps' dt.
+        let mut run = RunControl::start(&RunLimits::steps(10).with_tol(0.5), &StopFlag::new()).unwrap();
+        run.stepped(&StepInfo { residual: Some(0.7), dt: 0.25, ..StepInfo::default() });
+        assert!(!run.ended());
+        assert!(run.meets_tol(0.5) && !run.meets_tol(0.6));
+        run.stepped(&StepInfo { residual: Some(0.5), dt: 0.25, ..StepInfo::default() });
+        assert_eq!((run.reason(), run.steps(), run.time()), (StopReason::Converged, 2, 0.5));
+        let mut run = RunControl::start(&RunLimits::steps(10), &StopFlag::new()).unwrap();
+        run.stepped(&StepInfo { cycle: true, converged: true, ..StepInfo::default() });
+        assert_eq!(run.reason(), StopReason::Cycle);
+        assert!(RunControl::start(&RunLimits::steps(0), &StopFlag::new()).is_err());
+        assert!(RunControl::start(&RunLimits::steps(1).with_tol(f64::NAN), &StopFlag::new()).is_err());
+    }
+
+    #[test]
+    fn best_so_far_keeps_the_first_strict_improvement_and_can_stop_a_run() {
+        use crate::engine::observers::BestSoFar;
+        let mut best = BestSoFar::<i8>::new();
+        assert!(best.offer(3.0, 0, &[1, -1]));
+        assert!(!best.offer(3.0, 1, &[-1, -1]));
+        assert!(best.offer(1.0, 2, &[1, 1]));
+        assert!(!best.offer(2.0, 3, &[]));
+        assert_eq!((best.energy, best.step, best.state.as_slice()), (1.0, 2, &[1i8, 1][..]));
+        assert_eq!(best.improvements.iter().map(|e| e.1).collect::<Vec<_>>(), vec![3.0, 1.0]);
+        // As an observer on x ← x/2 (energy x²), stopping at the target.
+        let mut x = vec![1.0];
+        struct HalveVec;
+        impl Dynamics for HalveVec {
+            type State = Vec<f64>;
+            fn step(&mut self, x: &mut Vec<f64>) -> Result<StepInfo> {
+                x[0] *= 0.5;
+                Ok(StepInfo { dt: 1.0, ..Default::default() })
+            }
+            fn energy(&self, x: &Vec<f64>) -> Option<f64> {
+                Some(x[0] * x[0])
+            }
+        }
+        let mut best = BestSoFar::<f64>::new().with_target(0.01);
+        let r = Runner::new(RunLimits::steps(100)).run(&mut HalveVec, &mut x, &mut [&mut best]).unwrap();
+        assert_eq!((r.reason, r.steps), (StopReason::Observer, 4));
+        assert_eq!((best.state[0], best.step), (0.0625, 4));
     }
 }

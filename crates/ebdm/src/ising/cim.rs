@@ -242,7 +242,7 @@ impl Solver for PreparedCim {
         self.p.name()
     }
 
-    fn run_replica(&self, model: &IsingModel, steps: usize, rng: &mut Rng64, tr: &mut Tracker) -> Result<()> {
+    fn run_replica(&self, model: &IsingModel, _steps: usize, rng: &mut Rng64, tr: &mut Tracker) -> Result<()> {
         let m = self.aux.as_ref().unwrap_or(model);
         let n = m.n();
         let x: Vec<f64> = (0..n).map(|_| rng.random_range(-X_INIT..X_INIT)).collect();
@@ -253,7 +253,7 @@ impl Solver for PreparedCim {
             let e = ro.energy();
             match self.aux {
                 None => tr.offer(e, step, &ro.s),
-                Some(_) if e < tr.best_energy => {
+                Some(_) if e < tr.best.energy => {
                     let last = ro.s[n - 1];
                     for (o, &v) in original.iter_mut().zip(&ro.s) {
                         *o = v * last;
@@ -272,7 +272,8 @@ impl Solver for PreparedCim {
         let mut h_opt = (ro.energy() - m.offset) * self.inv_scale;
         let mut last_improved = 0usize;
         let restart_steps = self.tau / self.p.dt;
-        for k in 0..steps {
+        while tr.proceed() {
+            let k = tr.steps_done();
             // Scaled energy of σ = sgn(old x): H̃ = (H − c)/s.
             let h_scaled = (ro.energy() - m.offset) * self.inv_scale;
             match self.p.mode {
@@ -302,9 +303,7 @@ impl Solver for PreparedCim {
             if !e.is_finite() || st.x.iter().any(|v| !v.is_finite()) {
                 return Err(Error::Numerical(format!("{}: state diverged at step {}", self.name(), k + 1)));
             }
-            if tr.should_stop() {
-                break;
-            }
+            tr.advance();
         }
         Ok(())
     }

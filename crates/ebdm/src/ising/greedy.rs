@@ -59,18 +59,17 @@ impl Solver for Greedy {
     fn name(&self) -> &'static str {
         "greedy"
     }
-    fn run_replica(&self, model: &IsingModel, steps: usize, rng: &mut Rng64, tr: &mut Tracker) -> Result<()> {
+    fn run_replica(&self, model: &IsingModel, _steps: usize, rng: &mut Rng64, tr: &mut Tracker) -> Result<()> {
         let n = model.n();
         let mut s = vec![1i8; n];
-        for step in 1..=steps {
+        while tr.proceed() {
+            let step = tr.steps_done() + 1;
             for v in s.iter_mut() {
                 *v = if rng.random::<bool>() { 1 } else { -1 };
             }
             let e = polish(model, &mut s);
             tr.offer(e, step, &s);
-            if tr.should_stop() {
-                break;
-            }
+            tr.advance();
         }
         Ok(())
     }

@@ -30,8 +30,8 @@ use serde::Serialize;
 use super::greedy::polish;
 use super::model::{Backend, MaxCutGraph};
 use crate::engine::rng::stream_path;
+use crate::engine::run::{RunControl, RunLimits, StepInfo, StopFlag, StopReason};
 use crate::engine::simd::dot;
-use crate::engine::StopFlag;
 use crate::error::{Error, Result};
 
 /// Largest graph for which [`gw`] certifies an upper bound (dense eigenvalues, `O(n³)`).
@@ -127,13 +127,9 @@ pub fn gw(g: &MaxCutGraph, opts: &GwOptions) -> Result<GwResult> {
     }
     let objective = |v: &[f64]| dual_point(&adj, &degrees, v, k).iter().sum::<f64>();
     let mut value = objective(&v);
-    let (mut sweeps, mut interrupted) = (0, false);
     let mut gi = vec![0.0; k];
-    while sweeps < opts.max_sweeps {
-        if opts.stop.is_raised() {
-            interrupted = true;
-            break;
-        }
+    let mut run = RunControl::start(&RunLimits::steps(opts.max_sweeps), &opts.stop)?;
+    while run.proceed() {
         for i in 0..n {
             neighbour_sum(&adj[i], &v, k, &mut gi);
             let norm = dot(&gi, &gi).sqrt();
@@ -141,13 +137,10 @@ pub fn gw(g: &MaxCutGraph, opts: &GwOptions) -> Result<GwResult> {
                 v[i * k..(i + 1) * k].iter_mut().zip(&gi).for_each(|(x, g)| *x = -g / norm);
             }
         }
-        sweeps += 1;
         let next = objective(&v);
         let gain = next - value;
         value = next;
-        if gain <= opts.tol * value.abs().max(1.0) {
-            break;
-        }
+        run.stepped(&StepInfo { converged: gain <= opts.tol * value.abs().max(1.0), ..StepInfo::default() });
     }
 
     // Hyperplane rounding, best of `roundings`, then one-flip polish on the Ising form.
@@ -171,7 +164,16 @@ pub fn gw(g: &MaxCutGraph, opts: &GwOptions) -> Result<GwResult> {
     } else {
         (None, 0.0)
     };
-    Ok(GwResult { cut, spins, sdp_value: value, upper_bound, dual_shift, rank: k, sweeps, interrupted })
+    Ok(GwResult {
+        cut,
+        spins,
+        sdp_value: value,
+        upper_bound,
+        dual_shift,
+        rank: k,
+        sweeps: run.steps(),
+        interrupted: run.reason() == StopReason::Interrupted,
+    })
 }
 
 /// `Σ y_i` for the dual point `y_i = ¼(d_i − v_i·g_i) + max(0, −λ_min(Diag(y) − L/4))`, plus a

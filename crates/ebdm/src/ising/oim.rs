@@ -31,14 +31,15 @@
 //! K_s > K‖L(s)‖/2 makes corner s stable, so a large final K_s freezes the first corner reached. The defaults were chosen on small random
 //! instances against exact ground states and on G14/G43 runs, the same for every instance.
 
+use std::cell::RefCell;
 use std::f64::consts::TAU;
 
 use rand::Rng;
-use rand_distr::StandardNormal;
 use serde::Serialize;
 
 use super::model::IsingModel;
 use super::solve::{sign, Readout, Solver, Tracker};
+use crate::engine::integrators::{EulerMaruyama, OdeSystem, SdeIntegrator, SdeSystem};
 use crate::engine::rng::Rng64;
 use crate::error::{check_positive, Error, Result};
 
@@ -113,6 +114,36 @@ impl<'a> OimNetwork<'a> {
     }
 }
 
+/// The OIM phase equation as a diagonal-noise SDE for the engine's integrators, over a run of
+/// length `t_total`: at time t, K_s = `ks_max`·t/t_total and σ = `noise`·(1 − t/t_total).
+struct OimSde<'a, 'm> {
+    net: &'a OimNetwork<'m>,
+    oim: &'a Oim,
+    t_total: f64,
+    /// Workspace of the drift (one per replica).
+    ws: RefCell<[Vec<f64>; 4]>,
+}
+
+impl OdeSystem for OimSde<'_, '_> {
+    fn dim(&self) -> usize {
+        self.net.model.n()
+    }
+    fn rhs(&self, t: f64, phi: &[f64], dphi: &mut [f64]) {
+        let ks = self.oim.ks_max * t / self.t_total;
+        let mut ws = self.ws.borrow_mut();
+        if ws[0].len() != phi.len() {
+            ws.iter_mut().for_each(|w| w.resize(phi.len(), 0.0));
+        }
+        self.net.drift(phi, ks, dphi, &mut ws);
+    }
+}
+
+impl SdeSystem for OimSde<'_, '_> {
+    fn diffusion(&self, t: f64, _: &[f64], g: &mut [f64]) {
+        g.fill(self.oim.noise * (1.0 - t / self.t_total));
+    }
+}
+
 impl Solver for Oim {
     fn name(&self) -> &'static str {
         "oim"
@@ -132,17 +163,19 @@ impl Solver for Oim {
         OimNetwork::readout(&phi, &mut spins);
         let mut ro = Readout::new(model, spins.clone());
         tr.offer(ro.energy(), 0, &ro.s);
-        let mut drift = vec![0.0; nn];
-        let mut ws = [vec![0.0; nn], vec![0.0; nn], vec![0.0; nn], vec![0.0; nn]];
-        let sqrt_dt = self.dt.sqrt();
-        for k in 0..steps {
-            let frac = k as f64 / steps as f64;
-            let ks = self.ks_max * frac;
-            let sigma = self.noise * (1.0 - frac);
-            net.drift(&phi, ks, &mut drift, &mut ws);
-            for (p, d) in phi.iter_mut().zip(&drift) {
-                let xi: f64 = if sigma > 0.0 { rng.sample(StandardNormal) } else { 0.0 };
-                *p = (*p + self.dt * d + sigma * sqrt_dt * xi).rem_euclid(TAU);
+        let sde =
+            OimSde { net: &net, oim: self, t_total: steps as f64 * self.dt, ws: RefCell::new(Default::default()) };
+        let mut em = EulerMaruyama::default();
+        let quiet = vec![0.0; nn];
+        while tr.proceed() {
+            let t = tr.steps_done() as f64 * self.dt;
+            if self.noise > 0.0 {
+                em.step(&sde, t, &mut phi, self.dt, rng)?;
+            } else {
+                em.step_with_increments(&sde, t, &mut phi, self.dt, &quiet)?;
+            }
+            for p in phi.iter_mut() {
+                *p = p.rem_euclid(TAU);
             }
             OimNetwork::readout(&phi, &mut spins);
             for (i, &v) in spins.iter().enumerate() {
@@ -150,13 +183,12 @@ impl Solver for Oim {
             }
             ro.sync(model);
             let e = ro.energy();
+            let k = tr.steps_done() + 1;
             if !e.is_finite() {
-                return Err(Error::Numerical(format!("oim: state diverged at step {}", k + 1)));
+                return Err(Error::Numerical(format!("oim: state diverged at step {k}")));
             }
-            tr.offer(e, k + 1, &ro.s);
-            if tr.should_stop() {
-                break;
-            }
+            tr.offer(e, k, &ro.s);
+            tr.advance();
         }
         Ok(())
     }
@@ -249,6 +281,33 @@ mod tests {
             let mut out = vec![0i8; 10];
             OimNetwork::readout(&phi, &mut out);
             assert_eq!(out, s);
+        }
+    }
+
+    #[test]
+    fn an_engine_step_is_the_euler_maruyama_update_with_the_schedule_written_out() {
+        use rand_distr::StandardNormal;
+        let m = model(5, 10, true);
+        let net = OimNetwork::new(&m);
+        let oim = Oim::default();
+        let steps = 40;
+        let sde = OimSde { net: &net, oim: &oim, t_total: steps as f64 * oim.dt, ws: RefCell::new(Default::default()) };
+        let mut rng = stream(5, 1);
+        let phi: Vec<f64> = (0..10).map(|_| rng.random_range(0.0..TAU)).collect();
+        let k = 7;
+        let t = k as f64 * oim.dt;
+        let mut got = phi.clone();
+        EulerMaruyama::default().step(&sde, t, &mut got, oim.dt, &mut stream(5, 2)).unwrap();
+        // By hand: K_s = ks_max·k/S, σ = noise·(1 − k/S), one N(0, 1) draw per phase in order.
+        let frac = k as f64 / steps as f64;
+        let mut d = vec![0.0; 10];
+        let mut ws = [vec![0.0; 10], vec![0.0; 10], vec![0.0; 10], vec![0.0; 10]];
+        net.drift(&phi, oim.ks_max * frac, &mut d, &mut ws);
+        let mut noise = stream(5, 2);
+        for i in 0..10 {
+            let z: f64 = noise.sample(StandardNormal);
+            let want = phi[i] + oim.dt * d[i] + oim.noise * (1.0 - frac) * oim.dt.sqrt() * z;
+            assert!((got[i] - want).abs() < 1e-12, "phase {i}: {} vs {want}", got[i]);
         }
     }
 }

@@ -86,7 +86,8 @@ impl Solver for Sa {
         tr.offer(e, 0, &s);
         let ratio = if sweeps > 1 { (cold / hot).powf(1.0 / (sweeps - 1) as f64) } else { 1.0 };
         let mut beta = if sweeps > 1 { hot } else { cold };
-        for sweep in 1..=sweeps {
+        while tr.proceed() {
+            let sweep = tr.steps_done() + 1;
             // exp(−x) < 2⁻⁵³ for x > 36.8: such a flip can never be accepted by a double draw.
             let cutoff = 36.8 / beta;
             for i in 0..n {
@@ -101,9 +102,7 @@ impl Solver for Sa {
             }
             tr.offer(e, sweep, &s);
             beta *= ratio;
-            if tr.should_stop() {
-                break;
-            }
+            tr.advance();
         }
         Ok(())
     }

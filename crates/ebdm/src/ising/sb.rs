@@ -365,7 +365,8 @@ impl Sb {
         tr.offer(ro.energy(), 0, &ro.s);
         let mut force = vec![0.0; n];
         let mut y_old = if me.preset == SbPreset::Sbpy2 { vec![0.0; n] } else { Vec::new() };
-        for k in 0..steps {
+        while tr.proceed() {
+            let k = tr.steps_done();
             let bad = match me.preset {
                 SbPreset::Goto2021 => {
                     let a = a0 * (k + 1) as f64 / steps as f64;
@@ -383,9 +384,7 @@ impl Sb {
                 return Err(Error::Numerical(format!("{}: state diverged at step {}", self.name(), k + 1)));
             }
             tr.offer(e, k + 1, &ro.s);
-            if tr.should_stop() {
-                break;
-            }
+            tr.advance();
         }
         Ok(())
     }

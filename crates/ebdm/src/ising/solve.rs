@@ -8,7 +8,6 @@
 //! A time limit or a target makes the amount of work depend on the clock; the result then
 //! reports `steps_done` and `runs_done` so that it can be replayed with a step budget.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -16,8 +15,9 @@ use serde::Serialize;
 
 use super::greedy;
 use super::model::IsingModel;
+use crate::engine::observers::BestSoFar;
 use crate::engine::rng::{stream, Rng64};
-use crate::engine::run::{StopFlag, StopReason};
+use crate::engine::run::{RunControl, RunLimits, StopFlag, StopReason};
 use crate::error::{Error, Result};
 
 /// Budgets and settings of a solve.
@@ -109,61 +109,57 @@ struct Shared {
     deadline: Option<Instant>,
     stop: StopFlag,
     target: Option<f64>,
-    reached: AtomicBool,
+    /// Raised by the first replica to reach the target.
+    reached: StopFlag,
 }
 
-/// What a replica sees of the run: it offers readout states and asks whether to stop.
+/// What a replica sees of the run: its run control (the step budget, the stop flag, the time
+/// limit of the whole solve, and the target reached by any replica) and its best readout.
 pub struct Tracker<'a> {
     shared: &'a Shared,
-    /// Best energy offered so far.
-    pub best_energy: f64,
-    best_spins: Vec<i8>,
-    best_step: usize,
-    best_time: f64,
+    /// The best readout offered so far, with when it was found.
+    pub best: BestSoFar<i8>,
     last_energy: f64,
-    events: Vec<(f64, f64)>,
     steps: usize,
+    run: RunControl,
 }
 
 impl<'a> Tracker<'a> {
-    fn new(shared: &'a Shared) -> Self {
-        Self {
-            shared,
-            best_energy: f64::INFINITY,
-            best_spins: Vec::new(),
-            best_step: 0,
-            best_time: 0.0,
-            last_energy: f64::INFINITY,
-            events: Vec::new(),
-            steps: 0,
-        }
+    fn new(shared: &'a Shared, steps: usize) -> Result<Self> {
+        let remaining = shared.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let limits = RunLimits::steps(steps).with_time_limit(remaining);
+        let run = RunControl::start(&limits, &shared.stop)?.with_target_flag(shared.reached.clone());
+        Ok(Self { shared, best: BestSoFar::since(shared.start), last_energy: f64::INFINITY, steps: 0, run })
     }
 
-    /// Offers the readout `spins` with energy `energy` reached after `step` steps.
+    /// Offers the readout `spins` with energy `energy` reached after `step` steps. A readout
+    /// that is not an improvement is never copied.
     #[inline]
     pub fn offer(&mut self, energy: f64, step: usize, spins: &[i8]) {
         self.last_energy = energy;
         self.steps = self.steps.max(step);
-        if energy < self.best_energy {
-            let t = self.shared.start.elapsed().as_secs_f64();
-            self.best_energy = energy;
-            self.best_spins.clear();
-            self.best_spins.extend_from_slice(spins);
-            self.best_step = step;
-            self.best_time = t;
-            self.events.push((t, energy));
-            if self.shared.target.is_some_and(|target| energy <= target) {
-                self.shared.reached.store(true, Ordering::Relaxed);
-            }
+        if self.best.offer(energy, step, spins) && self.shared.target.is_some_and(|target| energy <= target) {
+            self.shared.reached.raise();
         }
     }
 
-    /// Whether the replica must stop now (flag, target reached anywhere, or time limit).
+    /// Whether the replica may take its next step: not when its step budget is spent, the flag
+    /// is raised, some replica reached the target, or the time limit has passed.
     #[inline]
-    pub fn should_stop(&self) -> bool {
-        self.shared.stop.is_raised()
-            || self.shared.reached.load(Ordering::Relaxed)
-            || self.shared.deadline.is_some_and(|d| Instant::now() >= d)
+    pub fn proceed(&mut self) -> bool {
+        self.run.proceed()
+    }
+
+    /// Records one finished step.
+    #[inline]
+    pub fn advance(&mut self) {
+        self.run.advance();
+    }
+
+    /// Steps finished so far.
+    #[inline]
+    pub fn steps_done(&self) -> usize {
+        self.run.steps()
     }
 }
 
@@ -265,7 +261,7 @@ pub trait Solver: Sync {
     }
     /// Runs one replica of at most `steps` steps from the stream `rng`, offering every readout
     /// it wants kept to `tracker` (at least the initial and the final one) and returning early
-    /// when `tracker.should_stop()` says so.
+    /// as soon as `tracker.proceed()` says no.
     fn run_replica(&self, model: &IsingModel, steps: usize, rng: &mut Rng64, tracker: &mut Tracker) -> Result<()>;
 }
 
@@ -290,7 +286,7 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
         deadline: opts.time_limit.map(|d| start + d),
         stop: opts.stop.clone(),
         target: opts.target_energy,
-        reached: AtomicBool::new(false),
+        reached: StopFlag::new(),
     };
     let r = opts.replicas;
     let max_runs = match (opts.runs, opts.time_limit) {
@@ -310,24 +306,24 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
             .into_par_iter()
             .map(|k| {
                 let mut rng = stream(opts.seed, base + k);
-                let mut tr = Tracker::new(&shared);
+                let mut tr = Tracker::new(&shared, opts.steps)?;
                 solver.run_replica(model, opts.steps, &mut rng, &mut tr)?;
-                if tr.best_spins.is_empty() {
+                if tr.best.state.is_empty() {
                     return Err(Error::Numerical(format!("solver {} offered no state", solver.name())));
                 }
                 if opts.polish {
-                    let mut s = tr.best_spins.clone();
+                    let mut s = tr.best.state.clone();
                     let e = greedy::polish(model, &mut s);
                     let step = tr.steps;
                     tr.offer(e, step, &s);
                 }
                 Ok(ReplicaOut {
-                    best_energy: tr.best_energy,
-                    best_spins: tr.best_spins,
-                    best_step: tr.best_step,
-                    best_time: tr.best_time,
+                    best_energy: tr.best.energy,
+                    best_spins: tr.best.state,
+                    best_step: tr.best.step,
+                    best_time: tr.best.seconds,
                     last_energy: tr.last_energy,
-                    events: tr.events,
+                    events: tr.best.improvements,
                     steps: tr.steps,
                 })
             })
@@ -343,9 +339,7 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
             }
         }
         runs += 1;
-        if shared.stop.is_raised()
-            || shared.reached.load(Ordering::Relaxed)
-            || shared.deadline.is_some_and(|d| Instant::now() >= d)
+        if shared.stop.is_raised() || shared.reached.is_raised() || shared.deadline.is_some_and(|d| Instant::now() >= d)
         {
             break;
         }
@@ -353,7 +347,7 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
     let wall_s = start.elapsed().as_secs_f64();
     let stop = if shared.stop.is_raised() {
         StopReason::Interrupted
-    } else if shared.reached.load(Ordering::Relaxed) {
+    } else if shared.reached.is_raised() {
         StopReason::Target
     } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
         StopReason::TimeLimit

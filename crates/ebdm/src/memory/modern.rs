@@ -22,7 +22,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag, StopReason};
 use crate::engine::simd::{clear_upper_registers, softmax_in_place};
 use crate::error::{check_positive, Error, Result};
 use crate::memory::single_query::{PatternViews, SignNibbles};
@@ -157,7 +157,7 @@ impl ModernHopfield {
                 b,
                 opts,
                 stop,
-            );
+            )?;
             if !screened_out {
                 return Ok(r);
             }
@@ -169,7 +169,7 @@ impl ModernHopfield {
             b,
             opts,
             stop,
-        )
+        )?
         .0)
     }
 
@@ -256,7 +256,7 @@ impl ModernHopfield {
         let patterns =
             PatternViews { xi: &self.xi, xi8: self.xi8.as_deref(), nibbles: self.nibbles.as_ref(), n: self.n };
         let stored = Stored { patterns, k: self.k, net: Some(self), screen: false };
-        Ok(retrieve_all(stored, queries, b, opts, stop).0)
+        Ok(retrieve_all(stored, queries, b, opts, stop)?.0)
     }
 }
 
@@ -361,15 +361,15 @@ fn retrieve_all(
     b: usize,
     opts: &RetrieveOptions,
     stop: &StopFlag,
-) -> (ModernRetrieval, bool) {
+) -> Result<(ModernRetrieval, bool)> {
     let n = stored.patterns.n;
     let mut states = queries.to_vec();
     // A single chunk runs on the calling thread: handing it to the thread pool only adds a
     // wake-up, which for one query costs more than the update itself.
     let results: Vec<ChunkOutcome> = if b <= CHUNK {
-        vec![stored.retrieve_chunk(&mut states, opts, stop)]
+        vec![stored.retrieve_chunk(&mut states, opts, stop)?]
     } else {
-        states.par_chunks_mut(CHUNK * n).map(|chunk| stored.retrieve_chunk(chunk, opts, stop)).collect()
+        states.par_chunks_mut(CHUNK * n).map(|chunk| stored.retrieve_chunk(chunk, opts, stop)).collect::<Result<_>>()?
     };
     let mut steps = Vec::with_capacity(b);
     let mut energies = opts.track_energy.then(|| Vec::with_capacity(b));
@@ -385,7 +385,7 @@ fn retrieve_all(
         }
         interrupted |= stopped;
     }
-    (ModernRetrieval { states, batch: b, neurons: n, steps, energies, interrupted }, screened_out)
+    Ok((ModernRetrieval { states, batch: b, neurons: n, steps, energies, interrupted }, screened_out))
 }
 
 impl Stored<'_> {
@@ -428,7 +428,7 @@ impl Stored<'_> {
     }
 
     /// Updates one chunk of queries in place.
-    fn retrieve_chunk(&self, q: &mut [f32], opts: &RetrieveOptions, stop: &StopFlag) -> ChunkOutcome {
+    fn retrieve_chunk(&self, q: &mut [f32], opts: &RetrieveOptions, stop: &StopFlag) -> Result<ChunkOutcome> {
         let (k, n) = (self.k, self.patterns.n);
         let rows = q.len() / n;
         let beta = opts.beta as f32;
@@ -437,12 +437,11 @@ impl Stored<'_> {
         // Energies are recorded only for a stored network (`retrieve_with` hands those over).
         let energy_net = self.net.filter(|_| opts.track_energy);
         let mut energies: Option<Vec<Vec<f64>>> = energy_net.map(|_| vec![Vec::with_capacity(opts.steps + 1); rows]);
-        let mut done = 0;
-        let mut interrupted = false;
+        let mut run = RunControl::start(&RunLimits::steps(opts.steps), stop)?;
         // Scores z = QΞᵀ for the current states; also used for the energy of those states.
         self.scores(q, &mut scores);
         if self.screen && !all_finite(&scores) {
-            return ChunkOutcome { steps: 0, energies: None, interrupted: false, screened_out: true };
+            return Ok(ChunkOutcome { steps: 0, energies: None, interrupted: false, screened_out: true });
         }
         // Energies in double precision from the (single-precision) states: z = QΞᵀ again in f64.
         let mut energy_work = energy_net.map(|net| {
@@ -468,11 +467,7 @@ impl Stored<'_> {
             }
         };
         record(&mut energies, q);
-        while done < opts.steps {
-            if stop.is_raised() {
-                interrupted = true;
-                break;
-            }
+        while run.proceed() {
             // P = softmax(β z) row by row, with the row maximum shifted out.
             for row in scores.chunks_exact_mut(k) {
                 softmax_in_place(row, beta);
@@ -480,17 +475,18 @@ impl Stored<'_> {
             self.mix(&scores, &mut next);
             let moved = q.iter().zip(&next).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
             q.copy_from_slice(&next);
-            done += 1;
-            let need_scores = done < opts.steps || opts.track_energy;
+            run.advance();
+            let need_scores = run.steps() < opts.steps || opts.track_energy;
             if need_scores {
                 self.scores(q, &mut scores);
                 record(&mut energies, q);
             }
             if opts.tol.is_some_and(|t| (moved as f64) < t) {
-                break;
+                run.finish(StopReason::Converged);
             }
         }
-        ChunkOutcome { steps: done, energies, interrupted, screened_out: false }
+        let interrupted = run.reason() == StopReason::Interrupted;
+        Ok(ChunkOutcome { steps: run.steps(), energies, interrupted, screened_out: false })
     }
 }
 

@@ -19,6 +19,7 @@
 use super::problem::{LeastSquares, LinOp, Smooth};
 use super::prox::{ElasticNet, L1Nonneg, Prox, L1};
 use super::solvers::{nnz, Options, SolveReport, TracePoint};
+use crate::engine::run::{RunControl, StopReason};
 use crate::engine::simd::{axpy, dot};
 use crate::error::{Error, Result};
 
@@ -50,8 +51,8 @@ impl CdPenalty {
     }
 }
 
-/// Coordinate descent on `f + penalty`, where `f` must hold an explicit matrix. `opts.max_iter`
-/// bounds the number of epochs (passes over a working set or over all coordinates).
+/// Coordinate descent on `f + penalty`, where `f` must hold an explicit matrix. The step budget
+/// of `opts.limits` bounds the number of epochs (passes over a working set or over all coordinates).
 pub fn coordinate_descent<A: LinOp>(
     f: &LeastSquares<A>,
     penalty: CdPenalty,
@@ -64,12 +65,8 @@ pub fn coordinate_descent<A: LinOp>(
     if a.column(0).is_none() {
         return Err(Error::param("solver", "coordinate descent needs an explicit matrix, not an operator"));
     }
-    if !(opts.tol.is_finite() && opts.tol >= 0.0) || opts.max_iter == 0 {
-        return Err(Error::param(
-            "tol / max_iter",
-            format!("need tol ≥ 0 and max_iter ≥ 1, got {} and {}", opts.tol, opts.max_iter),
-        ));
-    }
+    let mut run = RunControl::start(&opts.limits, &opts.stop)?;
+    let tol = opts.limits.tol;
     let s = f.scale();
     let rho = f.ridge() + penalty.l2;
     let lambda = penalty.l1;
@@ -87,9 +84,7 @@ pub fn coordinate_descent<A: LinOp>(
     let mut r = vec![0.0; n];
     let mut u = vec![0.0; p];
     let mut trace = Vec::new();
-    let mut epochs = 0usize;
     let mut ws_size = p.min(64);
-    let (mut converged, mut interrupted) = (false, false);
 
     // One coordinate update; returns |Δw_j|.
     let update = |j: usize, w: &mut [f64], r: &mut [f64]| -> f64 {
@@ -135,22 +130,17 @@ pub fn coordinate_descent<A: LinOp>(
         let (primal, global_gap) = gap(&w, &r, u_max);
         if opts.trace {
             trace.push(TracePoint {
-                iter: epochs,
-                t: epochs as f64,
+                iter: run.steps(),
+                t: run.steps() as f64,
                 objective: primal,
                 gap: Some(global_gap),
                 nnz: nnz(&w),
             });
         }
-        if global_gap <= opts.tol * primal.abs().max(f64::MIN_POSITIVE) {
-            converged = true;
-            break;
+        if global_gap <= tol * primal.abs().max(f64::MIN_POSITIVE) {
+            run.finish(StopReason::Converged);
         }
-        if epochs >= opts.max_iter {
-            break;
-        }
-        if opts.stop.is_raised() {
-            interrupted = true;
+        if !run.proceed() {
             break;
         }
         // Working set: the support first, then the largest KKT violations.
@@ -171,15 +161,15 @@ pub fn coordinate_descent<A: LinOp>(
         // finishes without another pass over all columns. After INNER_WORK·p coordinate
         // updates the outer loop looks at all columns again, which bounds the work spent on a
         // working set that misses part of the support.
-        let target = 0.3 * global_gap.min(opts.tol * primal.abs());
+        let target = 0.3 * global_gap.min(tol * primal.abs());
         let mut inner = 0usize;
         loop {
             for &j in &ws {
                 update(j, &mut w, &mut r);
             }
-            epochs += 1;
+            run.advance();
             inner += 1;
-            if epochs >= opts.max_iter || opts.stop.is_raised() || inner * ws.len() >= INNER_WORK * p {
+            if run.exhausted() || inner * ws.len() >= INNER_WORK * p {
                 break;
             }
             if inner.is_multiple_of(5) {
@@ -191,8 +181,8 @@ pub fn coordinate_descent<A: LinOp>(
                 if opts.trace {
                     // The working-set gap certifies nothing globally, so only the objective.
                     trace.push(TracePoint {
-                        iter: epochs,
-                        t: epochs as f64,
+                        iter: run.steps(),
+                        t: run.steps() as f64,
                         objective: primal,
                         gap: None,
                         nnz: nnz(&w),
@@ -212,9 +202,10 @@ pub fn coordinate_descent<A: LinOp>(
     Ok(SolveReport {
         solver: "cd".into(),
         objective: cert.objective,
-        iterations: epochs,
-        converged,
-        interrupted,
+        iterations: run.steps(),
+        converged: run.reason() == StopReason::Converged,
+        interrupted: run.reason() == StopReason::Interrupted,
+        stop: run.reason(),
         gap: cert.gap,
         kkt: cert.kkt,
         residual: cert.residual,

@@ -29,7 +29,7 @@ use serde::Serialize;
 use super::problem::check_all_finite;
 use super::prox::soft;
 use crate::engine::precision::Precision;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag, StopReason};
 use crate::engine::simd::clear_upper_registers;
 use crate::engine::simd::dot;
 use crate::error::{Error, Result};
@@ -50,11 +50,10 @@ pub enum CodingSolver {
 #[derive(Clone, Debug)]
 pub struct CodingOptions {
     pub solver: CodingSolver,
-    /// Iterations (FISTA, LCA) or the epoch budget per row (CD).
-    pub iterations: usize,
-    /// Relative duality gap per row: CD's stopping rule, and FISTA's early exit when > 0
-    /// (0 runs FISTA for exactly `iterations`).
-    pub tol: f64,
+    /// Iterations (FISTA, LCA) or the epoch budget per row (CD), a time limit per chunk of
+    /// rows, and the tolerance: the relative duality gap per row, CD's stopping rule and
+    /// FISTA's early exit when > 0 (0 runs FISTA for exactly the step budget).
+    pub limits: RunLimits,
     /// LCA Euler step `h = dt/τ`.
     pub h: f64,
     /// Only nonnegative codes.
@@ -73,8 +72,7 @@ impl Default for CodingOptions {
     fn default() -> Self {
         Self {
             solver: CodingSolver::Cd,
-            iterations: 10_000,
-            tol: 1e-8,
+            limits: RunLimits::steps(10_000).with_tol(1e-8),
             h: 1.0,
             nonneg: false,
             chunk: 64,
@@ -186,9 +184,7 @@ pub fn encode(dict: &Dictionary, signals: &[f64], rows: usize, alpha: f64, opts:
     if !(alpha.is_finite() && alpha >= 0.0) {
         return Err(Error::param("alpha", format!("must be finite and ≥ 0, got {alpha}")));
     }
-    if opts.iterations == 0 || !(opts.tol.is_finite() && opts.tol >= 0.0) {
-        return Err(Error::param("iterations / tol", "need iterations ≥ 1 and tol ≥ 0"));
-    }
+    opts.limits.check()?;
     if opts.solver == CodingSolver::Lca && !(opts.h > 0.0 && opts.h <= 1.0) {
         return Err(Error::param("h", format!("the Euler step must lie in (0, 1], got {}", opts.h)));
     }
@@ -207,7 +203,7 @@ pub fn encode(dict: &Dictionary, signals: &[f64], rows: usize, alpha: f64, opts:
             let nr = obj.len();
             let x = &signals[r0 * d..(r0 + nr) * d];
             if opts.stop.is_raised() {
-                return true;
+                return Ok(true);
             }
             // B = X Dᵀ for the chunk.
             let mut b = vec![0.0; nr * k];
@@ -221,9 +217,9 @@ pub fn encode(dict: &Dictionary, signals: &[f64], rows: usize, alpha: f64, opts:
             );
             clear_upper_registers();
             match opts.solver {
-                CodingSolver::Fista => fista_chunk(dict, x, &b, c, nr, alpha, opts),
-                CodingSolver::Lca => lca_chunk(dict, &b, c, nr, alpha, opts),
-                CodingSolver::Cd => cd_chunk(dict, x, &b, c, nr, alpha, opts),
+                CodingSolver::Fista => fista_chunk(dict, x, &b, c, nr, alpha, opts)?,
+                CodingSolver::Lca => lca_chunk(dict, &b, c, nr, alpha, opts)?,
+                CodingSolver::Cd => cd_chunk(dict, x, &b, c, nr, alpha, opts)?,
             }
             // Certificates from q = B − CG, one GEMM for the chunk.
             let mut grad = vec![0.0; nr * k];
@@ -238,9 +234,9 @@ pub fn encode(dict: &Dictionary, signals: &[f64], rows: usize, alpha: f64, opts:
                 gap[i] = g;
                 res[i] = r;
             }
-            opts.stop.is_raised()
+            Ok(opts.stop.is_raised())
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Codes { rows, atoms: k, codes, objectives, gaps, residuals, interrupted: interrupted.into_iter().any(|x| x) })
 }
 
@@ -371,7 +367,16 @@ fn iterations_to_tol(worst: f64, rate: Option<f64>, tol: f64) -> usize {
 /// `max(tol, SINGLE_PRECISION_GAP)`, or less than a halving of the worst gap per
 /// [`CHECK_EVERY`] iterations (single precision has run out of digits), the gap is computed
 /// again in double precision and the remaining iterations use double precision.
-fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize, alpha: f64, opts: &CodingOptions) {
+fn fista_chunk(
+    dict: &Dictionary,
+    x: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    nr: usize,
+    alpha: f64,
+    opts: &CodingOptions,
+) -> Result<()> {
+    let tol = opts.limits.tol;
     let (k, d) = (dict.atoms, dict.dim);
     let xx: Vec<f64> = (0..nr).map(|i| dot(&x[i * d..(i + 1) * d], &x[i * d..(i + 1) * d])).collect();
     let gamma = 1.0 / dict.lipschitz;
@@ -388,11 +393,10 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
     let mut rate: Option<f64> = None;
     let mut next_check = CHECK_EVERY;
     let step = FistaStep { k, gamma, threshold: gamma * alpha, nonneg: opts.nonneg };
-    for it in 0..opts.iterations {
-        if opts.stop.is_raised() {
-            break;
-        }
-        if opts.tol > 0.0 && it == next_check {
+    let mut run = RunControl::start(&opts.limits, &opts.stop)?;
+    while run.proceed() {
+        let it = run.steps();
+        if tol > 0.0 && it == next_check {
             let exact = |grad: &mut [f64]| {
                 batch_gradient(dict, &cur, b, grad, nr);
                 worst_relative_gap(&cur, b, grad, &xx, k, alpha, opts.nonneg)
@@ -410,7 +414,7 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
                     p.gradient(b, &mut grad);
                     let approx = worst_relative_gap(&cur, b, &grad, &xx, k, alpha, opts.nonneg);
                     p.load(&y);
-                    if approx <= opts.tol.max(SINGLE_PRECISION_GAP) || stalled(approx) {
+                    if approx <= tol.max(SINGLE_PRECISION_GAP) || stalled(approx) {
                         single = None;
                         exact(&mut grad)
                     } else {
@@ -419,7 +423,8 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
                 }
                 None => exact(&mut grad),
             };
-            if worst <= opts.tol {
+            if worst <= tol {
+                run.finish(StopReason::Converged);
                 break;
             }
             match reference {
@@ -430,7 +435,7 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
                 Some(_) => {}
                 None => reference = Some((it, worst)),
             }
-            next_check = it + iterations_to_tol(worst, rate, opts.tol);
+            next_check = it + iterations_to_tol(worst, rate, tol);
         }
         match single.as_mut() {
             Some(p) => p.gradient(b, &mut grad),
@@ -438,8 +443,10 @@ fn fista_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize
         }
         std::mem::swap(&mut cur, &mut prev);
         step.apply(&mut cur, &prev, &mut y, single.as_mut().map(|p| &mut p.y32[..]), &grad, &mut t);
+        run.advance();
     }
     c.copy_from_slice(&cur);
+    Ok(())
 }
 
 /// One FISTA step of every row: `c = T(y − γ∇)`, then restart or momentum for `y`.
@@ -550,7 +557,7 @@ fn restart_dot(y: &[f64], c: &[f64], p: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-fn lca_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f64, opts: &CodingOptions) {
+fn lca_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f64, opts: &CodingOptions) -> Result<()> {
     let k = dict.atoms;
     let (gamma, h) = (1.0 / dict.lipschitz, opts.h);
     let mut u = c.to_vec();
@@ -558,13 +565,13 @@ fn lca_chunk(dict: &Dictionary, b: &[f64], c: &mut [f64], nr: usize, alpha: f64,
     for (a, u) in c.iter_mut().zip(&u) {
         *a = shrink(*u, gamma * alpha, opts.nonneg);
     }
-    for _ in 0..opts.iterations {
-        if opts.stop.is_raised() {
-            break;
-        }
+    let mut run = RunControl::start(&opts.limits, &opts.stop)?;
+    while run.proceed() {
         batch_gradient(dict, c, b, &mut grad, nr);
         lca_step(&mut u, c, &grad, h, gamma, gamma * alpha, opts.nonneg);
+        run.advance();
     }
+    Ok(())
 }
 
 /// One Euler step of the membrane dynamics `τu̇ = −u + a − γ∇f(a)`, then `a = T(u)`; the AVX2
@@ -602,7 +609,16 @@ fn lca_step_body(u: &mut [f64], a: &mut [f64], grad: &[f64], h: f64, gamma: f64,
     }
 }
 
-fn cd_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize, alpha: f64, opts: &CodingOptions) {
+fn cd_chunk(
+    dict: &Dictionary,
+    x: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    nr: usize,
+    alpha: f64,
+    opts: &CodingOptions,
+) -> Result<()> {
+    let tol = opts.limits.tol;
     let (k, d) = (dict.atoms, dict.dim);
     let gram = &dict.gram;
     let mut q = vec![0.0; k];
@@ -615,7 +631,7 @@ fn cd_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize, a
         let bi = &b[i * k..(i + 1) * k];
         let xx = dot(&x[i * d..(i + 1) * d], &x[i * d..(i + 1) * d]);
         correlations(dict, ci, bi, &mut q);
-        let mut epochs = 0;
+        let mut run = RunControl::start(&opts.limits, &opts.stop)?;
         // Update coordinate j exactly; q ← q − Δ·G_j.
         let update = |j: usize, ci: &mut [f64], q: &mut [f64]| {
             let gjj = gram[j * k + j];
@@ -634,29 +650,33 @@ fn cd_chunk(dict: &Dictionary, x: &[f64], b: &[f64], c: &mut [f64], nr: usize, a
             for j in 0..k {
                 update(j, ci, &mut q);
             }
-            epochs += 1;
+            run.advance();
             active.clear();
             active.extend((0..k).filter(|&j| ci[j] != 0.0));
             let mut inner = 0;
-            while !active.is_empty() && inner < 1000 && epochs < opts.iterations {
+            while !active.is_empty() && inner < 1000 && !run.exhausted() {
                 let mut biggest = 0.0f64;
                 for &j in &active {
                     biggest = biggest.max(update(j, ci, &mut q));
                 }
-                epochs += 1;
+                run.advance();
                 inner += 1;
-                if biggest <= 1e-3 * opts.tol.sqrt() * xx.sqrt().max(f64::MIN_POSITIVE) {
+                if biggest <= 1e-3 * tol.sqrt() * xx.sqrt().max(f64::MIN_POSITIVE) {
                     break;
                 }
             }
             // Fresh correlations so rounding does not accumulate, then the gap.
             correlations(dict, ci, bi, &mut q);
             let (p, gap, _) = certificate(ci, bi, &q, xx, alpha, opts.nonneg);
-            if gap <= opts.tol * p.max(f64::MIN_POSITIVE) || epochs >= opts.iterations {
+            if gap <= tol * p.max(f64::MIN_POSITIVE) {
+                run.finish(StopReason::Converged);
+            }
+            if !run.proceed() {
                 break;
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -687,8 +707,14 @@ mod tests {
         let (k, d, m, alpha) = (24, 30, 13, 0.1);
         let dict = Dictionary::new(k, d, unit_rows(random(k, d, 1), d)).unwrap();
         let x = random(m, d, 2);
-        let cd =
-            encode(&dict, &x, m, alpha, &CodingOptions { chunk: 5, tol: 1e-13, ..CodingOptions::default() }).unwrap();
+        let cd = encode(
+            &dict,
+            &x,
+            m,
+            alpha,
+            &CodingOptions { chunk: 5, limits: RunLimits::steps(10_000).with_tol(1e-13), ..CodingOptions::default() },
+        )
+        .unwrap();
         let fista = encode(
             &dict,
             &x,
@@ -696,8 +722,7 @@ mod tests {
             alpha,
             &CodingOptions {
                 solver: CodingSolver::Fista,
-                iterations: 3000,
-                tol: 0.0,
+                limits: RunLimits::steps(3000).with_tol(1e-8),
                 chunk: 4,
                 precision: Precision::F64,
                 ..CodingOptions::default()
@@ -709,7 +734,7 @@ mod tests {
             &x,
             m,
             alpha,
-            &CodingOptions { solver: CodingSolver::Lca, iterations: 3000, ..CodingOptions::default() },
+            &CodingOptions { solver: CodingSolver::Lca, limits: RunLimits::steps(3000), ..CodingOptions::default() },
         )
         .unwrap();
         for i in 0..m {
@@ -727,7 +752,10 @@ mod tests {
                 &L1 { lambda: alpha },
                 None,
                 Method::Fista { restart: true },
-                &Options { tol: 1e-14, max_iter: 100_000, ..Options::default() },
+                &Options {
+                    limits: crate::engine::run::RunLimits::steps(100_000).with_tol(1e-14),
+                    ..Options::default()
+                },
             )
             .unwrap();
             for (name, codes) in [("cd", &cd), ("fista", &fista), ("lca", &lca)] {
@@ -750,7 +778,12 @@ mod tests {
                 &x,
                 m,
                 alpha,
-                &CodingOptions { solver: CodingSolver::Fista, iterations: 50, chunk: 4, ..CodingOptions::default() },
+                &CodingOptions {
+                    solver: CodingSolver::Fista,
+                    limits: RunLimits::steps(50).with_tol(1e-8),
+                    chunk: 4,
+                    ..CodingOptions::default()
+                },
             )
             .unwrap()
         });
@@ -759,7 +792,12 @@ mod tests {
             &x,
             m,
             alpha,
-            &CodingOptions { solver: CodingSolver::Fista, iterations: 50, chunk: 4, ..CodingOptions::default() },
+            &CodingOptions {
+                solver: CodingSolver::Fista,
+                limits: RunLimits::steps(50).with_tol(1e-8),
+                chunk: 4,
+                ..CodingOptions::default()
+            },
         )
         .unwrap();
         assert_eq!(one.codes, two.codes);
@@ -776,8 +814,7 @@ mod tests {
         for nonneg in [false, true] {
             let opts = |precision, tol| CodingOptions {
                 solver: CodingSolver::Fista,
-                iterations: 5000,
-                tol,
+                limits: RunLimits::steps(5000).with_tol(tol),
                 nonneg,
                 chunk: 8,
                 precision,
@@ -802,7 +839,8 @@ mod tests {
                 assert!(!nonneg || r.codes.iter().all(|&c| c >= 0.0));
             }
             let fixed = |precision| {
-                encode(&dict, &x, m, 0.05, &CodingOptions { iterations: 200, ..opts(precision, 0.0) }).unwrap()
+                encode(&dict, &x, m, 0.05, &CodingOptions { limits: RunLimits::steps(200), ..opts(precision, 0.0) })
+                    .unwrap()
             };
             let (single, double) = (fixed(Precision::F32), fixed(Precision::F64));
             for i in 0..m {
@@ -833,8 +871,18 @@ mod tests {
         let (k, d, m) = (20, 16, 6);
         let dict = Dictionary::new(k, d, unit_rows(random(k, d, 3), d)).unwrap();
         let x = random(m, d, 4);
-        let r = encode(&dict, &x, m, 0.05, &CodingOptions { nonneg: true, tol: 1e-12, ..CodingOptions::default() })
-            .unwrap();
+        let r = encode(
+            &dict,
+            &x,
+            m,
+            0.05,
+            &CodingOptions {
+                nonneg: true,
+                limits: RunLimits::steps(10_000).with_tol(1e-12),
+                ..CodingOptions::default()
+            },
+        )
+        .unwrap();
         assert!(r.codes.iter().all(|&c| c >= 0.0));
         for i in 0..m {
             assert!(r.gaps[i] <= 1e-10 * r.objectives[i]);

@@ -11,6 +11,7 @@
 //!
 //! with `ζ = 2` for signed signals and `ζ = 1` for nonnegative ones.
 
+use crate::engine::run::RunLimits;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
@@ -174,7 +175,7 @@ pub fn recover_once(cfg: &PhaseConfig, n: usize, k: usize, rng: &mut impl Rng) -
     let f = LeastSquares::new(a, y, super::problem::Convention::Sp)?;
     let top = f.lambda_max();
     let mut x = vec![0.0; big_n];
-    let opts = Options { max_iter: cfg.iterations, tol: 0.0, ..Options::default() };
+    let opts = Options { limits: RunLimits::steps(cfg.iterations), ..Options::default() };
     for s in 0..cfg.stages {
         let frac = if cfg.stages > 1 { s as f64 / (cfg.stages - 1) as f64 } else { 1.0 };
         let lambda = top * cfg.lambda_first * (cfg.lambda_last / cfg.lambda_first).powf(frac);

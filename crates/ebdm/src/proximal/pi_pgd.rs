@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::problem::{check_all_finite, Smooth};
 use super::prox::Prox;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StepInfo, StopFlag, StopReason};
 use crate::error::{Error, Result};
 
 /// Parameters of the PI dynamics; the defaults are the paper's example (`k_p = k_i = 20`,
@@ -43,6 +43,8 @@ pub struct PiPgdPoint {
     pub objective: f64,
     /// `‖Ax − b‖₂`.
     pub violation: f64,
+    /// `‖x − prox_{γg}(x − γ(∇f(x) + Aᵀν))‖₂`.
+    pub residual: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -57,6 +59,8 @@ pub struct PiPgdReport {
     /// `‖x − prox_{γg}(x − γ(∇f(x) + Aᵀν))‖₂` at the end.
     pub residual: f64,
     pub interrupted: bool,
+    /// Why the run ended.
+    pub stop: StopReason,
     #[serde(skip)]
     pub trace: Vec<PiPgdPoint>,
 }
@@ -119,35 +123,43 @@ pub fn pi_pgd<F: Smooth + ?Sized>(
         }
     };
     let steps = (opts.t_end / opts.dt).round() as usize;
+    if steps == 0 {
+        return Err(Error::param("t_end", format!("{} is shorter than half a step dt = {}", opts.t_end, opts.dt)));
+    }
     let (mut x, mut nu) = (vec![0.0; n], vec![0.0; m]);
     let (mut grad, mut atnu, mut v, mut p, mut xdot) =
         (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let (mut ax, mut axdot) = (vec![0.0; m], vec![0.0; m]);
     let mut work = Vec::new();
     let mut trace = Vec::new();
-    let mut interrupted = false;
-    let mut done = 0;
+    let mut run = RunControl::start(&RunLimits::steps(steps), &opts.stop)?;
     let violation = |ax: &[f64]| ax.iter().zip(b).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-    for step in 0..=steps {
-        let fx = f.value_grad(&x, &mut grad, &mut work);
+    let norm = |v: &[f64]| v.iter().map(|v| v * v).sum::<f64>().sqrt();
+    // Each pass evaluates the vector field at the current state; the last pass (when the run
+    // ends) leaves the final certificates in `fx`, `ax` and `xdot`.
+    let mut fx;
+    loop {
+        fx = f.value_grad(&x, &mut grad, &mut work);
         mat_t_vec(a, &nu, &mut atnu);
         mat_vec(a, &x, &mut ax);
-        if opts.record_every > 0 && step % opts.record_every == 0 {
-            trace.push(PiPgdPoint { t: step as f64 * opts.dt, objective: fx + g.value(&x), violation: violation(&ax) });
-        }
-        if step == steps {
-            break;
-        }
-        if opts.stop.is_raised() {
-            interrupted = true;
-            break;
-        }
         for i in 0..n {
             v[i] = x[i] - gamma * (grad[i] + atnu[i]);
         }
         g.prox(&v, gamma, &mut p);
         for i in 0..n {
             xdot[i] = p[i] - x[i];
+        }
+        let step = run.steps();
+        if opts.record_every > 0 && step % opts.record_every == 0 {
+            trace.push(PiPgdPoint {
+                t: step as f64 * opts.dt,
+                objective: fx + g.value(&x),
+                violation: violation(&ax),
+                residual: norm(&xdot),
+            });
+        }
+        if !run.proceed() {
+            break;
         }
         mat_vec(a, &xdot, &mut axdot);
         for i in 0..m {
@@ -156,26 +168,61 @@ pub fn pi_pgd<F: Smooth + ?Sized>(
         for i in 0..n {
             x[i] += opts.dt * xdot[i];
         }
-        done = step + 1;
+        run.stepped(&StepInfo { dt: opts.dt, ..StepInfo::default() });
     }
-    // Final certificates at the returned state.
-    let fx = f.value_grad(&x, &mut grad, &mut work);
-    mat_t_vec(a, &nu, &mut atnu);
-    mat_vec(a, &x, &mut ax);
-    for i in 0..n {
-        v[i] = x[i] - gamma * (grad[i] + atnu[i]);
-    }
-    g.prox(&v, gamma, &mut p);
-    let residual = x.iter().zip(&p).map(|(x, p)| (x - p).powi(2)).sum::<f64>().sqrt();
     Ok(PiPgdReport {
         objective: fx + g.value(&x),
         violation: violation(&ax),
-        residual,
+        residual: norm(&xdot),
         gamma,
-        steps: done,
-        interrupted,
+        steps: run.steps(),
+        interrupted: run.reason() == StopReason::Interrupted,
+        stop: run.reason(),
         trace,
         x,
         nu,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proximal::problem::Quadratic;
+    use crate::proximal::prox::L1;
+    use faer::linalg::solvers::Solve;
+
+    /// With a zero ℓ1 weight the equilibrium is the KKT point of an equality-constrained
+    /// quadratic program, `[W Aᵀ; A 0] [x; ν] = [c; b]`, solved here by a dense LU.
+    #[test]
+    fn the_equilibrium_is_the_kkt_point_of_the_constrained_quadratic() {
+        let (n, m) = (4, 2);
+        let w = Mat::<f64>::from_fn(n, n, |i, j| if i == j { 3.0 + i as f64 } else { 0.5 });
+        let c = vec![1.0, -2.0, 0.5, 0.0];
+        let a = Mat::<f64>::from_fn(m, n, |i, j| [[1.0, 1.0, 0.0, -1.0], [0.0, 2.0, 1.0, 1.0]][i][j]);
+        let b = vec![0.5, -1.0];
+        let kkt = Mat::<f64>::from_fn(n + m, n + m, |i, j| match (i < n, j < n) {
+            (true, true) => w[(i, j)],
+            (true, false) => a[(j - n, i)],
+            (false, true) => a[(i - n, j)],
+            (false, false) => 0.0,
+        });
+        let rhs = Mat::<f64>::from_fn(n + m, 1, |i, _| if i < n { c[i] } else { b[i - n] });
+        let sol = kkt.partial_piv_lu().solve(&rhs);
+        let f = Quadratic::new(w, c).unwrap();
+        let opts = PiPgdOptions { t_end: 60.0, ..PiPgdOptions::default() };
+        let r = pi_pgd(&f, &L1 { lambda: 0.0 }, &a, &b, &opts).unwrap();
+        for i in 0..n {
+            assert!((r.x[i] - sol[(i, 0)]).abs() < 1e-6, "x[{i}] = {} against {}", r.x[i], sol[(i, 0)]);
+        }
+        // ν enters the x-dynamics as γAᵀν against γ∇f, so it is the KKT multiplier itself.
+        for i in 0..m {
+            assert!((r.nu[i] - sol[(n + i, 0)]).abs() < 1e-5, "ν[{i}] = {} against {}", r.nu[i], sol[(n + i, 0)]);
+        }
+        assert!(r.violation < 1e-8 && r.residual < 1e-8);
+        assert_eq!(r.stop, StopReason::MaxSteps);
+        assert_eq!(r.steps, 6000);
+        // The last trace point is the returned state's certificate.
+        let last = r.trace.last().unwrap();
+        assert_eq!((last.t, last.violation, last.residual), (60.0, r.violation, r.residual));
+    }
 }

@@ -2,6 +2,7 @@
 //! inpainting by ℓ1 on DCT coefficients, MNIST patches for sparse coding, and reproducible
 //! random dictionaries.
 
+use crate::engine::run::RunLimits;
 use rand::Rng;
 
 use super::fixture::SplitMix64;
@@ -105,7 +106,7 @@ pub fn inpaint(image: &[f64], mask: &[bool], n: usize, lambda: f64, iterations: 
         &L1::new(lambda)?,
         None,
         Method::Fista { restart: false },
-        &Options { max_iter: iterations, tol: 0.0, ..Options::default() },
+        &Options { limits: RunLimits::steps(iterations), ..Options::default() },
     )?;
     let mut x = vec![0.0; n * n];
     idct2(&c, &r.x, n, &mut x);

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::problem::{fixed_point_residual, Smooth};
 use super::prox::Prox;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag, StopReason};
 use crate::error::{Error, Result};
 
 /// Which first-order method to run.
@@ -61,11 +61,10 @@ impl Method {
 /// Stopping and recording options shared by the solvers.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Iteration (Euler step) budget.
-    pub max_iter: usize,
-    /// Tolerance on the stopping measure (relative duality gap, or relative fixed-point
-    /// residual when there is no closed-form dual). 0 runs the whole budget.
-    pub tol: f64,
+    /// Iteration (Euler step) budget, time limit, and tolerance on the stopping measure
+    /// (relative duality gap, or relative fixed-point residual when there is no closed-form
+    /// dual; 0 runs the whole budget).
+    pub limits: RunLimits,
     /// Step γ; `None` uses `1/L`.
     pub gamma: Option<f64>,
     /// Beck–Teboulle backtracking on γ (ISTA and FISTA).
@@ -82,8 +81,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            max_iter: 10_000,
-            tol: 1e-8,
+            limits: RunLimits::steps(10_000).with_tol(1e-8),
             gamma: None,
             backtracking: false,
             check_every: 10,
@@ -115,6 +113,8 @@ pub struct SolveReport {
     pub iterations: usize,
     pub converged: bool,
     pub interrupted: bool,
+    /// Why the run ended.
+    pub stop: StopReason,
     /// Duality gap at `x` (problems with a closed-form dual).
     pub gap: Option<f64>,
     /// `dist_∞(−∇f(x), ∂g(x))` where the penalty can measure it.
@@ -158,12 +158,10 @@ pub(crate) fn resolve_steps<F: Smooth + ?Sized>(f: &F, method: &Method, opts: &O
             format!("the Euler step dt/τ must lie in (0, 1] (or (0, 2) with over-relaxation allowed), got {h}"),
         ));
     }
-    if opts.max_iter == 0 {
+    if opts.limits.max_steps == 0 {
         return Err(Error::param("max_iter", "must be ≥ 1"));
     }
-    if !(opts.tol.is_finite() && opts.tol >= 0.0) {
-        return Err(Error::param("tol", format!("must be finite and ≥ 0, got {}", opts.tol)));
-    }
+    opts.limits.check()?;
     Ok((gamma, h))
 }
 
@@ -230,31 +228,29 @@ pub fn solve_observed<F: Smooth + ?Sized>(
     let mut work = Vec::new();
     let mut trace = Vec::new();
     let mut monitor = Monitor { reference_residual: None };
-    let mut converged = false;
-    let mut interrupted = false;
+    let mut run = RunControl::start(&opts.limits, &opts.stop)?;
+    let tol = opts.limits.tol;
     let mut restarts = 0;
-    let mut iterations = 0;
 
     match method {
         Method::Ista | Method::Pgd { .. } => loop {
             let fx = f.value_grad(&x, &mut grad, &mut work);
+            let iterations = run.steps();
             let at_check = iterations % check_every == 0;
             let objective = if opts.trace || at_check { fx + g.value(&x) } else { f64::NAN };
             let mut gap = None;
-            if at_check && opts.tol > 0.0 {
+            if at_check && tol > 0.0 {
                 let (m, gp) = monitor.measure(f, g, &x, objective, gamma, &mut work);
                 gap = gp;
-                converged = m <= opts.tol;
+                if m <= tol {
+                    run.finish(StopReason::Converged);
+                }
             }
             observer(iterations, &x);
             if opts.trace {
                 trace.push(TracePoint { iter: iterations, t: iterations as f64 * h, objective, gap, nnz: nnz(&x) });
             }
-            if converged || iterations == opts.max_iter {
-                break;
-            }
-            if opts.stop.is_raised() {
-                interrupted = true;
+            if !run.proceed() {
                 break;
             }
             loop {
@@ -266,7 +262,7 @@ pub fn solve_observed<F: Smooth + ?Sized>(
                 gamma *= 0.5;
             }
             x.iter_mut().zip(&prox_out).for_each(|(x, p)| *x += h * (p - *x));
-            iterations += 1;
+            run.advance();
         },
         Method::Lca { h } => {
             let mut u = std::mem::take(&mut x);
@@ -274,29 +270,28 @@ pub fn solve_observed<F: Smooth + ?Sized>(
             g.prox(&u, gamma, &mut a);
             loop {
                 let fa = f.value_grad(&a, &mut grad, &mut work);
+                let iterations = run.steps();
                 let at_check = iterations % check_every == 0;
                 let objective = if opts.trace || at_check { fa + g.value(&a) } else { f64::NAN };
                 let mut gap = None;
-                if at_check && opts.tol > 0.0 {
+                if at_check && tol > 0.0 {
                     let (m, gp) = monitor.measure(f, g, &a, objective, gamma, &mut work);
                     gap = gp;
-                    converged = m <= opts.tol;
+                    if m <= tol {
+                        run.finish(StopReason::Converged);
+                    }
                 }
                 observer(iterations, &a);
                 if opts.trace {
                     trace.push(TracePoint { iter: iterations, t: iterations as f64 * h, objective, gap, nnz: nnz(&a) });
                 }
-                if converged || iterations == opts.max_iter {
-                    break;
-                }
-                if opts.stop.is_raised() {
-                    interrupted = true;
+                if !run.proceed() {
                     break;
                 }
                 // τu̇ = −u + a − γ∇f(a).
                 u.iter_mut().zip(&a).zip(&grad).for_each(|((u, a), g)| *u += h * (-*u + a - gamma * g));
                 g.prox(&u, gamma, &mut a);
-                iterations += 1;
+                run.advance();
             }
             x = a;
         }
@@ -304,17 +299,20 @@ pub fn solve_observed<F: Smooth + ?Sized>(
             let mut y = x.clone();
             let mut x_prev = x.clone();
             let mut t = 1.0f64;
-            let mut fx_obj = if opts.trace || opts.tol > 0.0 { f.value(&x, &mut work) + g.value(&x) } else { f64::NAN };
+            let mut fx_obj = if opts.trace || tol > 0.0 { f.value(&x, &mut work) + g.value(&x) } else { f64::NAN };
             loop {
+                let iterations = run.steps();
                 let at_check = iterations % check_every == 0;
                 let mut gap = None;
-                if at_check && opts.tol > 0.0 {
+                if at_check && tol > 0.0 {
                     if fx_obj.is_nan() {
                         fx_obj = f.value(&x, &mut work) + g.value(&x);
                     }
                     let (m, gp) = monitor.measure(f, g, &x, fx_obj, gamma, &mut work);
                     gap = gp;
-                    converged = m <= opts.tol;
+                    if m <= tol {
+                        run.finish(StopReason::Converged);
+                    }
                 }
                 observer(iterations, &x);
                 if opts.trace {
@@ -326,11 +324,7 @@ pub fn solve_observed<F: Smooth + ?Sized>(
                         nnz: nnz(&x),
                     });
                 }
-                if converged || iterations == opts.max_iter {
-                    break;
-                }
-                if opts.stop.is_raised() {
-                    interrupted = true;
+                if !run.proceed() {
                     break;
                 }
                 let fy = f.value_grad(&y, &mut grad, &mut work);
@@ -358,19 +352,21 @@ pub fn solve_observed<F: Smooth + ?Sized>(
                     y.iter_mut().zip(&x).zip(&x_prev).for_each(|((y, x), xp)| *y = x + beta * (x - xp));
                     t = t_next;
                 }
-                iterations += 1;
+                run.advance();
                 fx_obj = if opts.trace { f.value(&x, &mut work) + g.value(&x) } else { f64::NAN };
             }
         }
     }
 
     let cert = f.certificates(&x, g, gamma);
+    let stop = run.reason();
     Ok(SolveReport {
         solver: method.label(),
         objective: cert.objective,
-        iterations,
-        converged,
-        interrupted,
+        iterations: run.steps(),
+        converged: stop == StopReason::Converged,
+        interrupted: stop == StopReason::Interrupted,
+        stop,
         gap: cert.gap,
         kkt: cert.kkt,
         residual: cert.residual,

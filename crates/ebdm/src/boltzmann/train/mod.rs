@@ -59,7 +59,7 @@ use super::data::Dataset;
 use super::kernel::{gemm, sample_rows, Kernel, Precision, Real};
 use super::rbm::{check_sizes, Rbm};
 use crate::engine::rng::stream_path;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag};
 use crate::error::{check_range, Error, Result};
 
 const KEY_INIT: u64 = 1;
@@ -348,7 +348,8 @@ impl Trainer {
         epoch_limit: usize,
     ) -> Result<TrainReport> {
         self.check_data(data)?;
-        let mut done = 0usize;
+        // One step of the run is one minibatch; `budget` is its step limit.
+        let mut run = RunControl::start(&RunLimits::steps(budget), stop)?;
         if let Some(t) = test {
             self.check_data(t)?;
         }
@@ -358,17 +359,17 @@ impl Trainer {
             let batches = self.batches(data.rows(), self.epoch);
             let t0 = Instant::now();
             while self.batch < batches.len() {
-                if stop.is_raised() || done >= budget {
+                if !run.proceed() {
                     interrupted = true;
                     break;
                 }
-                done += 1;
                 let idx = &batches[self.batch];
                 match self.params.precision {
                     Precision::F32 => self.update::<f32>(data, idx),
                     Precision::F64 => self.update::<f64>(data, idx),
                 }
                 self.batch += 1;
+                run.advance();
             }
             self.epoch_seconds += t0.elapsed().as_secs_f64();
             if interrupted {

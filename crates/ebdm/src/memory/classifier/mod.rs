@@ -88,7 +88,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Images;
 use crate::engine::rng::stream_path;
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StopFlag};
 use crate::error::{check_finite, check_positive, check_range, Error, Result};
 
 /// Samples per chunk. A fixed size keeps results independent of the thread count.
@@ -540,8 +540,10 @@ impl DenseClassifier {
         let mut bx: Vec<f32> = Vec::with_capacity((batch + count % batch) * n);
         let mut by: Vec<usize> = Vec::with_capacity(batch + count % batch);
         let mut interrupted = false;
+        // One step of the run is one minibatch; the flag is checked before each.
+        let mut run = RunControl::start(&RunLimits::steps(usize::MAX), stop)?;
         for epoch in 0..params.epochs {
-            if stop.is_raised() {
+            if !run.proceed() {
                 interrupted = true;
                 break;
             }
@@ -552,7 +554,7 @@ impl DenseClassifier {
             order.shuffle(&mut stream_path(params.seed, &[KEY_SHUFFLE, epoch as u64]));
             let (mut loss, mut wrong) = (0.0, 0usize);
             for b in 0..batches {
-                if stop.is_raised() {
+                if !run.proceed() {
                     interrupted = true;
                     break;
                 }
@@ -583,6 +585,7 @@ impl DenseClassifier {
                         *xi = (*xi + scale * vj).clamp(-1.0, 1.0);
                     }
                 }
+                run.advance();
             }
             if interrupted {
                 self.memories = saved_memories;

@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use super::lagrangian::Lagrangian;
 use crate::engine::integrators::{Energy, Integrator, OdeSystem, Rk4};
-use crate::engine::run::StopFlag;
+use crate::engine::run::{RunControl, RunLimits, StepInfo, StopFlag};
 use crate::engine::simd::clear_upper_registers;
 use crate::error::{check_finite, Error, Result};
 
@@ -310,10 +310,9 @@ impl HierarchicalMemory {
         let mut active: Vec<bool> = vec![true; b];
         let mut rk = Rk4::default();
         let mut field = vec![0.0; x.len()];
-        for step in 1..=opts.max_steps {
-            if stop.is_raised() {
-                break;
-            }
+        let mut run = RunControl::start(&opts.limits(), stop)?;
+        while run.proceed() {
+            let step = run.steps() + 1;
             rk.step(&block, 0.0, &mut x, opts.dt)?;
             block.settle(&mut x);
             let energies = block.energies(&x);
@@ -332,9 +331,7 @@ impl HierarchicalMemory {
                     block.copy_row_out(&x, r, &mut rows[r * s..(r + 1) * s]);
                 }
             }
-            if active.iter().all(|a| !a) {
-                break;
-            }
+            run.stepped(&StepInfo { dt: opts.dt, converged: active.iter().all(|a| !a), ..StepInfo::default() });
         }
         for r in (0..b).filter(|&r| active[r]) {
             block.copy_row_out(&x, r, &mut rows[r * s..(r + 1) * s]);
@@ -365,6 +362,11 @@ pub struct RelaxOptions {
 }
 
 impl RelaxOptions {
+    /// The run limits of a relaxation.
+    pub fn limits(&self) -> RunLimits {
+        RunLimits::steps(self.max_steps).with_tol(self.tol)
+    }
+
     pub fn check(&self) -> Result<()> {
         crate::error::check_positive("dt", self.dt)?;
         if self.max_steps == 0 {

@@ -20,18 +20,28 @@ pub fn pi_pgd_problem(seed: u64) -> Result<(Quadratic, Mat<f64>, Vec<f64>)> {
 /// A14: PI-PGD with the paper's defaults reaches feasibility and stationarity by T = 30.
 pub fn a14(seed: u64) -> Result<Outcome> {
     let (f, a, b) = pi_pgd_problem(seed)?;
-    let r = pi_pgd(&f, &L1 { lambda: 1.0 }, &a, &b, &PiPgdOptions::default())?;
+    let g = L1 { lambda: 1.0 };
+    let r = pi_pgd(&f, &g, &a, &b, &PiPgdOptions::default())?;
+    // The convergence is linear–exponential at an instance-dependent rate: a longer run tells
+    // when this instance meets both tolerances for good.
+    let long = pi_pgd(&f, &g, &a, &b, &PiPgdOptions { t_end: 120.0, ..PiPgdOptions::default() })?;
+    let settled = long
+        .trace
+        .iter()
+        .rposition(|p| p.violation > 1e-4 || p.residual > 1e-4)
+        .map_or(Some(0.0), |k| long.trace.get(k + 1).map(|p| p.t));
     let figure = Plot {
         stem: "pi_pgd".into(),
         title: "PI-PGD on the equality-constrained Lasso".into(),
         x_label: "t".into(),
-        y_label: "‖Ax − b‖".into(),
+        y_label: "residual".into(),
         log_y: true,
-        curves: vec![Curve {
-            name: "‖Ax − b‖".into(), points: r.trace.iter().map(|p| (p.t, p.violation)).collect()
-        }],
+        curves: vec![
+            Curve { name: "‖Ax − b‖".into(), points: r.trace.iter().map(|p| (p.t, p.violation)).collect() },
+            Curve { name: "stationarity".into(), points: r.trace.iter().map(|p| (p.t, p.residual)).collect() },
+        ],
     };
-    Ok(Outcome {
+    let mut out = Outcome {
         checks: vec![
             Check::new("‖Ax − b‖ at T = 30", "≤ 1e-4", format!("{:.1e}", r.violation), r.violation <= 1e-4),
             Check::new(
@@ -41,9 +51,17 @@ pub fn a14(seed: u64) -> Result<Outcome> {
                 r.residual <= 1e-4,
             ),
         ],
+        report: vec![format!(
+            "γ = {:.5}, κ = L/μ = {:.1}; both tolerances hold from t = {} on (run to t = 120)",
+            r.gamma,
+            f.lipschitz() / f.strong_convexity(),
+            settled.map_or("never".into(), |t| format!("{t:.1}"))
+        )],
         figures: vec![figure.into()],
         ..Outcome::default()
-    })
+    };
+    out.value("settling_time", settled)?;
+    Ok(out)
 }
 
 /// A15: two trajectories of the strongly convex problem contract at least at the rate
@@ -63,7 +81,7 @@ pub fn a15(seed: u64) -> Result<Outcome> {
     let mut curves = Vec::new();
     for (gamma, want_c) in [(1.0 / lf, 0.02721), (2.0 / (mu + lf), 0.05297)] {
         let c = 1.0 - (1.0 - gamma * mu).abs().max((1.0 - gamma * lf).abs());
-        let opts = Options { max_iter: steps, tol: 0.0, gamma: Some(gamma), ..Options::default() };
+        let opts = Options { limits: RunLimits::steps(steps), gamma: Some(gamma), ..Options::default() };
         let mut paths: Vec<Vec<Vec<f64>>> = Vec::new();
         for s in &starts {
             let mut path = Vec::new();

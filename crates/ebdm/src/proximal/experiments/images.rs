@@ -16,7 +16,7 @@ pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> R
         &x,
         m,
         alpha,
-        &CodingOptions { solver: CodingSolver::Cd, tol: 1e-12, iterations: 100_000, ..base.clone() },
+        &CodingOptions { solver: CodingSolver::Cd, limits: RunLimits::steps(100_000).with_tol(1e-12), ..base.clone() },
     )?;
     let fista = encode(
         &dict,
@@ -25,14 +25,18 @@ pub fn a11(images: &Images, seed: u64, stop: &crate::engine::run::StopFlag) -> R
         alpha,
         &CodingOptions {
             solver: CodingSolver::Fista,
-            iterations: 300,
-            tol: 0.0,
+            limits: RunLimits::steps(300),
             precision: crate::engine::precision::Precision::F64,
             ..base.clone()
         },
     )?;
-    let lca =
-        encode(&dict, &x, m, alpha, &CodingOptions { solver: CodingSolver::Lca, iterations: 300, h: 1.0, ..base })?;
+    let lca = encode(
+        &dict,
+        &x,
+        m,
+        alpha,
+        &CodingOptions { solver: CodingSolver::Lca, limits: RunLimits::steps(300), h: 1.0, ..base },
+    )?;
     let worst = |c: &Codes| {
         c.objectives.iter().zip(&reference.objectives).map(|(a, b)| (a - b) / b).fold(f64::NEG_INFINITY, f64::max)
     };

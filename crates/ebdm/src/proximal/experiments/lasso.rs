@@ -6,7 +6,7 @@ use super::*;
 /// The solvers of A3, each run to a relative duality gap of 1e-12.
 pub fn a3_solvers(p: &SmLasso) -> Result<Vec<SolveReport>> {
     let g = p.l1();
-    let opts = Options { max_iter: 20_000, tol: 1e-12, check_every: 5, ..Options::default() };
+    let opts = Options { limits: RunLimits::steps(20_000).with_tol(1e-12), check_every: 5, ..Options::default() };
     let mut out = Vec::new();
     for m in [
         Method::Ista,
@@ -18,7 +18,12 @@ pub fn a3_solvers(p: &SmLasso) -> Result<Vec<SolveReport>> {
         out.push(solve(&p.f, &g, None, m, &opts)?);
     }
     let cd = CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false };
-    out.push(coordinate_descent(&p.f, cd, None, &Options { max_iter: 100_000, tol: 1e-12, ..Options::default() })?);
+    out.push(coordinate_descent(
+        &p.f,
+        cd,
+        None,
+        &Options { limits: RunLimits::steps(100_000).with_tol(1e-12), ..Options::default() },
+    )?);
     Ok(out)
 }
 
@@ -99,7 +104,7 @@ pub fn a3() -> Result<Outcome> {
 pub fn a4() -> Result<Outcome> {
     let p = SmLasso::new()?;
     let g = p.l1();
-    let opts = Options { max_iter: 50, tol: 0.0, ..Options::default() };
+    let opts = Options { limits: RunLimits::steps(50), ..Options::default() };
     let ista = solve(&p.f, &g, None, Method::Ista, &opts)?;
     let pgd = solve(&p.f, &g, None, Method::Pgd { h: 1.0 }, &opts)?;
     let lca = solve(&p.f, &g, None, Method::Lca { h: 1.0 }, &opts)?;
@@ -119,7 +124,7 @@ pub fn a4() -> Result<Outcome> {
 pub fn a5() -> Result<Outcome> {
     let p = SmLasso::new()?;
     let g = p.l1();
-    let opts = Options { max_iter: 400, tol: 0.0, trace: true, ..Options::default() };
+    let opts = Options { limits: RunLimits::steps(400), trace: true, ..Options::default() };
     let table = [
         (Method::Ista, [113, 189, 230]),
         (Method::Fista { restart: false }, [44, 128, 185]),
@@ -145,7 +150,7 @@ pub fn a5() -> Result<Outcome> {
     curves.push(Curve { name: "pgd Euler h = 0.5".into(), points: gap_curve(&pgd) });
     let lca = solve(&p.f, &g, None, Method::Lca { h: 1.0 }, &opts)?;
     curves.push(Curve { name: "lca Euler h = 1".into(), points: gap_curve(&lca) });
-    let cd_opts = Options { tol: 1e-14, ..opts.clone() };
+    let cd_opts = Options { limits: opts.limits.clone().with_tol(1e-14), ..opts.clone() };
     let cd = coordinate_descent(&p.f, CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false }, None, &cd_opts)?;
     curves.push(Curve { name: "cd (epochs)".into(), points: gap_curve(&cd) });
     let figure = Plot {
@@ -168,7 +173,7 @@ pub fn a6(hs: &[f64]) -> Result<Outcome> {
     let mut curves = Vec::new();
     for &h in hs {
         let steps = (300.0 / h).round() as usize;
-        let opts = Options { max_iter: steps, tol: 0.0, trace: true, ..Options::default() };
+        let opts = Options { limits: RunLimits::steps(steps), trace: true, ..Options::default() };
         for m in [Method::Pgd { h }, Method::Lca { h }] {
             let r = solve(&p.f, &g, None, m, &opts)?;
             let rise = r.trace.windows(2).map(|w| w[1].objective - w[0].objective).fold(f64::NEG_INFINITY, f64::max);
@@ -214,7 +219,7 @@ pub fn a7() -> Result<Outcome> {
             &g,
             None,
             Method::Pgd { h },
-            &Options { max_iter: steps, tol: 0.0, trace: true, ..Options::default() },
+            &Options { limits: RunLimits::steps(steps), trace: true, ..Options::default() },
         )?;
         let t = first_below(&r.trace, 1e-8).map(|k| k as f64 * h);
         checks.push(Check::new(
@@ -229,7 +234,7 @@ pub fn a7() -> Result<Outcome> {
         &p.f,
         CdPenalty { l1: p.lambda, l2: 0.0, nonneg: false },
         None,
-        &Options { max_iter: 100_000, tol: 1e-15, ..Options::default() },
+        &Options { limits: RunLimits::steps(100_000).with_tol(1e-15), ..Options::default() },
     )?;
     let h = 0.1;
     let mut dist = Vec::new();
@@ -238,7 +243,7 @@ pub fn a7() -> Result<Outcome> {
         &g,
         None,
         Method::Pgd { h },
-        &Options { max_iter: 1200, tol: 0.0, ..Options::default() },
+        &Options { limits: RunLimits::steps(1200), ..Options::default() },
         &mut |k, x| {
             let d: f64 = x.iter().zip(&star.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
             dist.push((k as f64 * h, d));
@@ -278,7 +283,7 @@ pub fn a7() -> Result<Outcome> {
 pub fn a8() -> Result<Outcome> {
     let p = SmLasso::new()?;
     let mut checks = Vec::new();
-    let tight = Options { max_iter: 100_000, tol: 1e-13, ..Options::default() };
+    let tight = Options { limits: RunLimits::steps(100_000).with_tol(1e-13), ..Options::default() };
     // (a) nonnegative Lasso, by coordinate descent and by FISTA.
     let cd = coordinate_descent(&p.f, CdPenalty { l1: p.lambda, l2: 0.0, nonneg: true }, None, &tight)?;
     let fista = solve(&p.f, &L1Nonneg { lambda: p.lambda }, None, Method::Fista { restart: true }, &tight)?;

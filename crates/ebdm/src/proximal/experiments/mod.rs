@@ -19,6 +19,7 @@ use super::reconstruction::{inpaint, mnist_patches, psnr, random_dictionary};
 use super::solvers::{solve, solve_observed, Method, Options, SolveReport};
 use crate::data::idx::Images;
 use crate::engine::rng::stream_path;
+use crate::engine::run::RunLimits;
 use crate::error::Result;
 use crate::experiment::{Chart, Check, Figure, Harness, ImageGrid, Outcome, Palette, PhaseDiagram, Series};
 
