@@ -41,6 +41,20 @@ def test_maxcut(tmp_path):
     assert np.array_equal(np.asarray(res["spins"]), np.asarray(py["spins"]))
 
 
+def test_maxcut_defaults_agree(tmp_path):
+    # Left to their defaults (solver, replicas, steps), both front ends run the same solve.
+    rng = np.random.default_rng(0)
+    pairs = [(i, j) for i in range(1, 61) for j in range(i + 1, 61) if rng.random() < 0.2]
+    graph = tmp_path / "g.txt"
+    graph.write_text(f"60 {len(pairs)}\n" + "".join(f"{i} {j} 1\n" for i, j in pairs))
+    res = json.loads(run("--seed", 5, "maxcut", graph, "--json", "-").stdout)
+    n, edges = ebdm.read_gset(graph)
+    py = ebdm.maxcut(edges, n, seed=5)
+    assert res["solver"]["name"] == "sa"
+    assert res["cut"] == py["cut"]
+    assert np.array_equal(np.asarray(res["spins"]), np.asarray(py["spins"]))
+
+
 def test_rbm_training(tmp_path):
     out = tmp_path / "rbm"
     run("--seed", 4, "--threads", 1, "boltzmann", "train", "--data", MNIST, "--limit", 300, "--hidden", 12, "--lr", 0.05,

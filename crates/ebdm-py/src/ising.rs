@@ -76,7 +76,7 @@ fn run_solver(
 }
 
 /// MaxCut of the graph with `n` vertices and edges `(i, j, w)` (an m×3 array, 0-based ids, as
-/// returned by `read_gset`). Solvers: `sa`, `greedy`, `asb`, `bsb`, `dsb` (`sb`), `hbsb`, `hdsb`,
+/// returned by `read_gset`). Solvers: `sa` (the default, as on the command line), `greedy`, `asb`, `bsb`, `dsb` (`sb`), `hbsb`, `hdsb`,
 /// `oim`, `ahc`, `cac`. Returns a dict with `cut` (recounted from `spins`), `energy` (H = (W − 2·cut) for
 /// J = −w), `spins` (int8 ±1), `time_to_best_s`, `trace` [(seconds, best cut)], `stop_reason`,
 /// `steps_done`, `runs_done`, `wall_s`. The GIL is released while solving; Ctrl-C interrupts.
@@ -85,7 +85,7 @@ fn run_solver(
 /// simulated-bifurcation 2.0.0 package). With `bound=True` also `upper_bound` (certified Goemans–Williamson bound on every cut, at
 /// most 4000 vertices), `sdp_value` and `gw_rounded_cut`.
 #[pyfunction]
-#[pyo3(signature = (edges, n, solver = "dsb", replicas = 16, steps = 1000, runs = None, time_limit = None,
+#[pyo3(signature = (edges, n, solver = "sa", replicas = 16, steps = 1000, runs = None, time_limit = None,
                     seed = 0, polish = false, target = None, threads = None, bound = false, preset = "goto2021"))]
 #[allow(clippy::too_many_arguments)]
 pub fn maxcut<'py>(
@@ -146,7 +146,7 @@ pub fn maxcut<'py>(
 /// Minimises H(s) = −½ sᵀJs − hᵀs + offset for a symmetric N×N array J (its diagonal must be
 /// zero); options as for `maxcut`. Returns the same dict with `energy` as the objective.
 #[pyfunction]
-#[pyo3(signature = (j, h = None, offset = 0.0, solver = "dsb", replicas = 16, steps = 1000, runs = None,
+#[pyo3(signature = (j, h = None, offset = 0.0, solver = "sa", replicas = 16, steps = 1000, runs = None,
                     time_limit = None, seed = 0, polish = false, target = None, threads = None,
                     preset = "goto2021"))]
 #[allow(clippy::too_many_arguments)]
