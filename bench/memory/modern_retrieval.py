@@ -61,7 +61,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import cpu_model
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from machine import cpu_model  # noqa: E402
 
 HERE = Path(__file__).resolve()
 DEFAULT_VENV_PYTHON = Path("/work/venvs/bench/bin/python")

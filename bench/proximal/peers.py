@@ -2,7 +2,7 @@
 proximal.md §6, targets P1–P6), on identical inputs, single thread, min over interleaved rounds.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-    PYTHONPATH=crates/ebdm-py/python <venv with numpy, scikit-learn>/bin/python bench/proximal.py
+    PYTHONPATH=crates/ebdm-py/python <venv with numpy, scikit-learn>/bin/python bench/proximal/peers.py
 
 Prints one line per target: the two times, their ratio (ebdm / peer), for single problems also
 the ebdm solver's own time (without copying X from NumPy into Rust, which the NumPy reference
@@ -23,11 +23,11 @@ import numpy as np  # noqa: E402
 import ebdm  # noqa: E402
 import ebdm.proximal as sp  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 from machine import cpu_model  # noqa: E402
 
 P_STAR = 17.422686926803852
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def timed(fn):

@@ -19,7 +19,7 @@ The two conventions differ by documented constant factors (spec 2.2):
 with a_mu = xi^mu . x the overlaps. Criterion: relative agreement 1e-4 (amtutorial evaluates in
 single precision) on every state: the 16 patterns, 200 corrupted patterns and 200 random states.
 
-    python bench/e9_amtutorial.py --source PATH/TO/amtutorial/_docs/tutorial/dense_storage.html.md
+    python bench/memory/e9_amtutorial.py --source PATH/TO/amtutorial/_docs/tutorial/dense_storage.html.md
 
 Exits with status 1 if a criterion fails and 2 if the source or JAX is unavailable.
 """

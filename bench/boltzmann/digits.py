@@ -30,7 +30,7 @@ from sklearn.neural_network import BernoulliRBM  # noqa: E402
 
 import ebdm  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 from machine import cpu_model  # noqa: E402
 
 

@@ -3,10 +3,10 @@
 
 Runs, in one invocation and interleaved, several repetitions of
 
-  * numpy   - bench/numpy_capacity.py, the spec's Appendix A reference;
+  * numpy   - bench/memory/numpy_capacity.py, the spec's Appendix A reference;
   * ebdm    - `ebdm memory capacity ... --quiet` (the Rust CLI);
   * hopfieldkit - hopfieldkit 0.1.0's `empirical_capacity_scan` on the closest
-                  settings it supports (see bench/hopfieldkit_capacity.py);
+                  settings it supports (see bench/memory/hopfieldkit_capacity.py);
 
 each as a separate subprocess, and reports wall-clock medians, ratios against
 ebdm, the machine and numpy's BLAS/threading setup, ending with a markdown
@@ -37,10 +37,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import cpu_model
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from machine import cpu_model  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+REPO = HERE.parent.parent
 DEFAULT_VENV_PYTHON = Path("/work/venvs/bench/bin/python")
 FULL_ALPHAS = "0.10,0.12,0.13,0.14,0.15,0.16,0.18,0.20"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",

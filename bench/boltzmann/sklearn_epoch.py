@@ -8,7 +8,7 @@ started at zero, even slices in data order). Repetitions are interleaved; median
 ratio ebdm / sklearn are printed, with the stochastic pseudo-likelihood of both models on the
 Fashion test set as a sanity check.
 
-    python3 bench/rbm_sklearn.py --ebdm target/release/ebdm [--reps 3] [--threads 2]
+    python3 bench/boltzmann/sklearn_epoch.py --ebdm target/release/ebdm [--reps 3] [--threads 2]
 
 The sklearn side runs in a worker subprocess of --python (default /work/venvs/bench-rbm/bin/python).
 """
@@ -25,7 +25,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 from machine import cpu_model  # noqa: E402
 
 WORKER = r"""

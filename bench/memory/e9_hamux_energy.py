@@ -7,7 +7,7 @@ random states; x̂ comes from each implementation's own activations. HAMUX runs 
 precision (JAX's default), ebdm in double. The criterion of the specification is agreement
 to 1e-4 relative in f32 on 1000 states, for the energy and for the gradients.
 
-    python bench/e9_hamux_energy.py            # needs `pip install hamux==0.2.2 fastcore`
+    python bench/memory/e9_hamux_energy.py            # needs `pip install hamux==0.2.2 fastcore`
 
 Exits with status 1 if a criterion fails and 2 if HAMUX cannot be imported.
 """
