@@ -71,7 +71,7 @@ def test_graded_limit_quick_run():
 
 
 def test_experiment_errors():
-    with pytest.raises(ValueError, match="trial counts"):
+    with pytest.raises(ValueError, match="trials.*one per size"):
         experiments.capacity(neurons=[100, 200], alphas=[0.1], trials=[3])
     with pytest.raises(ValueError, match="alphas"):
         experiments.capacity(neurons=[100], alphas=[float("nan")], trials=2)

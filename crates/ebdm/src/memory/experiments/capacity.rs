@@ -55,7 +55,14 @@ impl CapacityConfig {
             return Err(Error::param("neurons", "give at least one size, each ≥ 1"));
         }
         if self.trials.len() != self.neurons.len() {
-            return Err(Error::Shape(format!("{} trial counts for {} sizes", self.trials.len(), self.neurons.len())));
+            return Err(Error::param(
+                "trials",
+                format!(
+                    "{} values for {} network sizes: give one value, or one per size in `neurons`",
+                    self.trials.len(),
+                    self.neurons.len()
+                ),
+            ));
         }
         if self.trials.contains(&0) {
             return Err(Error::param("trials", "must be at least 1"));
