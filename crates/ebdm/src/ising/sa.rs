@@ -73,6 +73,25 @@ impl Sa {
     }
 }
 
+/// One Metropolis sweep at inverse temperature `beta` in index order, keeping the coupling field
+/// `f = J s` and the energy `e` up to date. Kept out of line so that its code does not depend on
+/// the loop that paces it.
+#[inline(never)]
+fn metropolis_sweep(model: &IsingModel, beta: f64, s: &mut [i8], f: &mut [f64], e: &mut f64, rng: &mut Rng64) {
+    // exp(−x) < 2⁻⁵³ for x > 36.8: such a flip can never be accepted by a double draw.
+    let cutoff = 36.8 / beta;
+    for i in 0..s.len() {
+        let de = 2.0 * f64::from(s[i]) * f[i];
+        let accept = de <= 0.0 || (de < cutoff && rng.random::<f64>() < (-beta * de).exp());
+        if accept {
+            s[i] = -s[i];
+            *e += de;
+            let d = 2.0 * f64::from(s[i]);
+            model.j.row(i).for_each(|j, w| f[j] += d * w);
+        }
+    }
+}
+
 impl Solver for Sa {
     fn name(&self) -> &'static str {
         "sa"
@@ -88,18 +107,7 @@ impl Solver for Sa {
         let mut beta = if sweeps > 1 { hot } else { cold };
         while tr.proceed() {
             let sweep = tr.steps_done() + 1;
-            // exp(−x) < 2⁻⁵³ for x > 36.8: such a flip can never be accepted by a double draw.
-            let cutoff = 36.8 / beta;
-            for i in 0..n {
-                let de = 2.0 * f64::from(s[i]) * f[i];
-                let accept = de <= 0.0 || (de < cutoff && rng.random::<f64>() < (-beta * de).exp());
-                if accept {
-                    s[i] = -s[i];
-                    e += de;
-                    let d = 2.0 * f64::from(s[i]);
-                    model.j.row(i).for_each(|j, w| f[j] += d * w);
-                }
-            }
+            metropolis_sweep(model, beta, &mut s, &mut f, &mut e, rng);
             tr.offer(e, sweep, &s);
             beta *= ratio;
             tr.advance();
