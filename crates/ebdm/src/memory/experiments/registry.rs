@@ -40,8 +40,11 @@ pub const ENTRIES: &[Entry] = &[
     Entry {
         id: "memory/E4",
         title: "Polynomial dense associative memory: one-step bit error against SNR theory",
-        cost: "seconds",
-        run: |ctx| dense_snr_outcome(ctx, &dense::e4_grid(), 200, if ctx.quick { 2 } else { 10 }),
+        cost: "about 7 s on 2 cores (--quick: 2 s)",
+        // With 10 networks the measured p_err at K = 800 spreads by about 4 % relative from
+        // seed to seed, on top of the theory's bias of about 3 %, and fell outside the spec's
+        // 10 % at about one seed in twenty; 40 networks halve the spread.
+        run: |ctx| dense_snr_outcome(ctx, &dense::e4_grid(), 200, if ctx.quick { 10 } else { 40 }),
     },
     Entry {
         id: "memory/E5",
