@@ -37,6 +37,8 @@ pub struct SolveArgs {
     #[arg(long)]
     pub runs: Option<usize>,
     /// Wall-clock limit for the solve, e.g. 500ms, 10s, 2m (a plain number means seconds).
+    /// Every run completes its schedule: after a short measuring run, each run takes as many
+    /// steps as fit in the time left (at most --steps), chosen before it starts.
     #[arg(long, value_parser = parse_duration)]
     pub time_limit: Option<Duration>,
     /// Stop when this objective is reached: a number (cut for maxcut, energy or QUBO value
@@ -443,6 +445,7 @@ fn report(
         "build_s": build_s,
         "steps_done": r.steps_done,
         "runs_done": r.runs_done,
+        "run_steps": r.run_steps,
         "stop_reason": r.stop,
         "best_replica": r.best_replica,
         "best_step": r.best_step,

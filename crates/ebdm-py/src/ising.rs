@@ -56,6 +56,7 @@ fn result_dict<'py>(
     d.set_item("wall_s", r.wall_s)?;
     d.set_item("steps_done", r.steps_done)?;
     d.set_item("runs_done", r.runs_done)?;
+    d.set_item("run_steps", &r.run_steps)?;
     d.set_item("stop_reason", crate::convert::to_python(py, &r.stop)?)?;
     let trace: Vec<(f64, f64)> = r.trace.iter().map(|&(t, e)| (t, to_objective(e))).collect();
     d.set_item("trace", trace)?;
@@ -79,7 +80,7 @@ fn run_solver(
 /// returned by `read_gset`). Solvers: `sa` (the default, as on the command line), `greedy`, `asb`, `bsb`, `dsb` (`sb`), `hbsb`, `hdsb`,
 /// `oim`, `ahc`, `cac`. Returns a dict with `cut` (recounted from `spins`), `energy` (H = (W − 2·cut) for
 /// J = −w), `spins` (int8 ±1), `time_to_best_s`, `trace` [(seconds, best cut)], `stop_reason`,
-/// `steps_done`, `runs_done`, `wall_s`. The GIL is released while solving; Ctrl-C interrupts.
+/// `steps_done`, `runs_done`, `run_steps` (each run's schedule length), `wall_s`. The GIL is released while solving; Ctrl-C interrupts.
 /// `preset` chooses the simulated-bifurcation parameters for `bsb`, `dsb`, `hbsb` and `hdsb`:
 /// `goto2021` (default) or `sbpy2` (the step order, pump schedule, Δt and initial state of the
 /// simulated-bifurcation 2.0.0 package). With `bound=True` also `upper_bound` (certified Goemans–Williamson bound on every cut, at

@@ -41,7 +41,7 @@ pub use oim::Oim;
 pub use problem::Problem;
 pub use sa::Sa;
 pub use sb::{Sb, SbMode, SbPreset};
-pub use solve::{solve, SolveOptions, SolveResult, Solver};
+pub use solve::{solve, SolveOptions, SolveResult, Solver, PILOT_STEPS};
 
 /// A solver chosen by name: `sa`, `greedy`, `asb`, `bsb`, `dsb` (alias `sb`), `hbsb`, `hdsb`,
 /// `oim`, `ahc`, `cac`, each with its default parameters.

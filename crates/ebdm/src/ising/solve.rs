@@ -29,7 +29,8 @@ pub struct SolveOptions {
     pub steps: usize,
     /// Number of runs (batches). `None`: one run, or as many as fit when a time limit is set.
     pub runs: Option<usize>,
-    /// Wall-clock limit for the whole solve.
+    /// Wall-clock limit for the whole solve. Each run's schedule is fitted to the time left
+    /// before it starts (see [`solve`]), so a run is not cut off halfway through its anneal.
     pub time_limit: Option<Duration>,
     /// Stop as soon as some replica reaches an energy ≤ target.
     pub target_energy: Option<f64>,
@@ -96,6 +97,9 @@ pub struct SolveResult {
     /// Steps done, summed over replicas and runs.
     pub steps_done: u64,
     pub runs_done: usize,
+    /// Schedule length (steps per replica) of each run, in order: `steps`, or shorter where a
+    /// time limit fitted it.
+    pub run_steps: Vec<usize>,
     /// Why the solve ended: the step budget of every run (`MaxSteps`), the time limit, the
     /// target, or the stop flag.
     pub stop: StopReason,
@@ -275,7 +279,21 @@ struct ReplicaOut {
     steps: usize,
 }
 
-/// Runs `solver` on `model` under `opts`.
+/// A time-limited solve without a set number of runs starts with a short run of
+/// `min(steps / 16, PILOT_STEPS)` steps, which measures the cost of a step.
+pub const PILOT_STEPS: usize = 32;
+
+/// Share of the time left that a fitted run plans to use (the rest absorbs timing noise).
+const FIT_MARGIN: f64 = 0.9;
+
+/// Solves `model` with `opts.replicas` replicas per run, each on its own stream
+/// `(seed, run·R + replica)`, and returns the best state of all runs.
+///
+/// With a time limit every run completes its schedule: replicas advance in lockstep, so a run
+/// cut off at the deadline would return states that never reached the cold end of their anneal.
+/// Instead each run after the first takes `min(steps, 0.9 · time left / cost of a step)` steps,
+/// chosen before it starts, and the solve ends when no run as long as the first one fits. The
+/// deadline still stops a run that overruns its estimate.
 pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Result<SolveResult> {
     opts.check()?;
     let prepared = solver.prepared(model)?;
@@ -300,14 +318,40 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
     let mut events = Vec::new();
     let mut steps_done = 0u64;
     let mut runs = 0usize;
+    let mut run_steps = Vec::new();
+    // Seconds per step of one run (all replicas together), measured on the runs so far.
+    let mut step_cost: Option<f64> = None;
+    let mut out_of_time = false;
     while runs < max_runs {
+        let steps = match (shared.deadline, step_cost) {
+            (None, _) => opts.steps,
+            // As many runs as fit: a short first run measures what a step costs. With a set
+            // number of runs the first is a full one.
+            (Some(_), None) if opts.runs.is_none() => (opts.steps / 16).clamp(1, PILOT_STEPS),
+            (Some(_), None) => opts.steps,
+            (Some(deadline), Some(cost)) => {
+                let left = deadline.saturating_duration_since(Instant::now()).as_secs_f64();
+                let fit = ((FIT_MARGIN * left / cost) as usize).min(opts.steps);
+                // A schedule shorter than the measuring run adds nothing worth its time.
+                if fit < run_steps[0] {
+                    0
+                } else {
+                    fit
+                }
+            }
+        };
+        if steps == 0 {
+            out_of_time = true;
+            break;
+        }
+        let run_start = Instant::now();
         let base = (runs as u64) * (r as u64);
         let outs: Vec<Result<ReplicaOut>> = (0..r as u64)
             .into_par_iter()
             .map(|k| {
                 let mut rng = stream(opts.seed, base + k);
-                let mut tr = Tracker::new(&shared, opts.steps)?;
-                solver.run_replica(model, opts.steps, &mut rng, &mut tr)?;
+                let mut tr = Tracker::new(&shared, steps)?;
+                solver.run_replica(model, steps, &mut rng, &mut tr)?;
                 if tr.best.state.is_empty() {
                     return Err(Error::Numerical(format!("solver {} offered no state", solver.name())));
                 }
@@ -339,6 +383,8 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
             }
         }
         runs += 1;
+        run_steps.push(steps);
+        step_cost = Some(run_start.elapsed().as_secs_f64() / steps as f64);
         if shared.stop.is_raised() || shared.reached.is_raised() || shared.deadline.is_some_and(|d| Instant::now() >= d)
         {
             break;
@@ -349,7 +395,7 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
         StopReason::Interrupted
     } else if shared.reached.is_raised() {
         StopReason::Target
-    } else if shared.deadline.is_some_and(|d| Instant::now() >= d) {
+    } else if out_of_time || shared.deadline.is_some_and(|d| Instant::now() >= d) {
         StopReason::TimeLimit
     } else {
         StopReason::MaxSteps
@@ -373,6 +419,7 @@ pub fn solve(model: &IsingModel, solver: &dyn Solver, opts: &SolveOptions) -> Re
         replica_final,
         steps_done,
         runs_done: runs,
+        run_steps,
         stop,
         trace,
         wall_s,

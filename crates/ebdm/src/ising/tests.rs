@@ -311,3 +311,22 @@ fn readout_follows_signs_and_keeps_its_energy() {
         }
     }
 }
+
+#[test]
+fn a_time_limit_fits_the_schedule_instead_of_cutting_it() {
+    let g = io::read_gset(&data_dir().join("G11.txt")).unwrap();
+    let m = g.to_ising(Backend::Auto).unwrap();
+    let full = SolveOptions { replicas: 2, steps: 4000, seed: 5, ..Default::default() };
+    let t = solve(&m, &Sa::default(), &full).unwrap().wall_s;
+    // A quarter of one full run's time: a short measuring run, then schedules that fit.
+    let limited = SolveOptions { time_limit: Some(Duration::from_secs_f64(t / 4.0)), ..full.clone() };
+    let r = solve(&m, &Sa::default(), &limited).unwrap();
+    assert_eq!(r.run_steps[0], PILOT_STEPS);
+    assert!(r.run_steps.len() >= 2 && r.run_steps[1] < 4000, "run lengths {:?}", r.run_steps);
+    assert_eq!(r.stop, StopReason::TimeLimit);
+    // The first run is the completed shorter schedule at the same seed, so the time-limited
+    // solve is never worse than it.
+    let short = solve(&m, &Sa::default(), &SolveOptions { steps: PILOT_STEPS, ..full }).unwrap();
+    assert!(r.energy <= short.energy, "{} against {}", r.energy, short.energy);
+    assert!(g.cut(&r.spins) >= g.cut(&short.spins));
+}
