@@ -126,6 +126,11 @@ fn split_npy(bytes: &[u8]) -> std::result::Result<(&[u8], &[u8]), String> {
 
 /// Converts the array shape into matrix dimensions: `(n,)` → 1×n, `(r, c)` → r×c.
 fn matrix_shape(shape: &[usize]) -> std::result::Result<(usize, usize), String> {
+    // An array without values is no matrix (as a text file without data rows is not), and a
+    // shape such as (10¹⁸, 0) must not send a reader over 10¹⁸ empty rows.
+    if shape.contains(&0) {
+        return Err(format!("array of shape {} holds no values", shape_str(shape)));
+    }
     match *shape {
         [n] => Ok((1, n)),
         [r, c] => Ok((r, c)),

@@ -1,7 +1,7 @@
 //! Tests of the matrix readers and writers.
 
 use super::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn p() -> &'static Path {
     Path::new("m.txt")
@@ -287,4 +287,20 @@ fn read_matrix_rejects_invalid_utf8_with_line() {
     let e = read_matrix(&path).unwrap_err().to_string();
     assert!(e.contains("line 2") && e.contains("UTF-8"), "{e}");
     std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn npy_arrays_without_values_are_rejected_at_once() {
+    // Fortran order with a huge row count and no columns: nothing to read, and nothing to loop over.
+    let dict = "{'descr': '<f8', 'fortran_order': True, 'shape': (8183009064746115374, 0), }\n";
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    let e = parse_npy(&bytes, Path::new("x.npy")).unwrap_err().to_string();
+    assert!(e.contains("x.npy") && e.contains("holds no values"), "{e}");
+    let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }\n";
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    assert!(parse_npy(&bytes, Path::new("x.npy")).unwrap_err().to_string().contains("(0,) holds no values"));
 }
