@@ -190,19 +190,13 @@ impl RunControl {
         if self.reason.is_some() {
             return false;
         }
-        let reason = if self.steps >= self.limits.max_steps {
-            StopReason::MaxSteps
-        } else if self.stop.is_raised() {
-            StopReason::Interrupted
-        } else if self.target.as_ref().is_some_and(StopFlag::is_raised) {
-            StopReason::Target
-        } else if self.limits.time_limit.is_some_and(|limit| self.start.elapsed() >= limit) {
-            StopReason::TimeLimit
-        } else {
-            return true;
-        };
-        self.reason = Some(reason);
-        false
+        match self.due() {
+            Some(reason) => {
+                self.reason = Some(reason);
+                false
+            }
+            None => true,
+        }
     }
 
     /// Whether a stop rule (flag, step budget, time limit) would end the run now; unlike
@@ -210,10 +204,23 @@ impl RunControl {
     /// to an outer one.
     #[inline]
     pub fn exhausted(&self) -> bool {
-        self.stop.is_raised()
-            || self.target.as_ref().is_some_and(StopFlag::is_raised)
-            || self.steps >= self.limits.max_steps
-            || self.limits.time_limit.is_some_and(|limit| self.start.elapsed() >= limit)
+        self.due().is_some()
+    }
+
+    /// The first stop rule that holds now, in the order budget, flag, target, time.
+    #[inline]
+    fn due(&self) -> Option<StopReason> {
+        if self.steps >= self.limits.max_steps {
+            Some(StopReason::MaxSteps)
+        } else if self.stop.is_raised() {
+            Some(StopReason::Interrupted)
+        } else if self.target.as_ref().is_some_and(StopFlag::is_raised) {
+            Some(StopReason::Target)
+        } else if self.limits.time_limit.is_some_and(|limit| self.start.elapsed() >= limit) {
+            Some(StopReason::TimeLimit)
+        } else {
+            None
+        }
     }
 
     /// Records a finished step: a cycle, a fixed point or a residual at or below the tolerance
