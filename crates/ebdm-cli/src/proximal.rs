@@ -10,12 +10,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
 use ebdm::engine::RunLimits;
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
-use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
+use ebdm::proximal::estimator::{fit, fit_rows, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::experiments as px;
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::{self, PhaseConfig};
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
-use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic, Smooth};
+use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic};
 use ebdm::proximal::prox;
 use ebdm::proximal::solvers::{Method, Options, SolveReport};
 use serde_json::json;
@@ -170,14 +170,14 @@ pub struct LassoArgs {
     pub output: crate::output::JsonOut,
 }
 
-fn read_design(data: &Path, target: &Path) -> Result<(DenseMatrix, Vec<f64>)> {
+fn read_design(data: &Path, target: &Path) -> Result<(Matrix, Vec<f64>)> {
     let x = read_matrix(data).with_context(|| format!("reading the design matrix {}", data.display()))?;
     let y = read_matrix(target).with_context(|| format!("reading the targets {}", target.display()))?;
     let y = column(&y).with_context(|| format!("{}", target.display()))?;
     if y.len() != x.rows {
         bail!("{} has {} rows but {} has {} values", data.display(), x.rows, target.display(), y.len());
     }
-    Ok((DenseMatrix::from_row_major(x.rows, x.cols, &x.data)?, y))
+    Ok((x, y))
 }
 
 /// A matrix with one row or one column as a vector.
@@ -192,7 +192,7 @@ fn column(m: &Matrix) -> Result<Vec<f64>> {
 fn summary_json(
     env: &Env,
     r: &SolveReport,
-    f: &LeastSquares<DenseMatrix>,
+    (rows, cols, convention): (usize, usize, Convention),
     penalty: &str,
     lambda: f64,
     lambda_max: f64,
@@ -200,7 +200,7 @@ fn summary_json(
 ) -> serde_json::Value {
     json!({
         "meta": metadata(env),
-        "problem": {"rows": ebdm::proximal::LinOp::rows(f.operator()), "cols": f.dim(), "convention": f.convention(), "penalty": penalty},
+        "problem": {"rows": rows, "cols": cols, "convention": convention, "penalty": penalty},
         "lambda_abs": lambda,
         "lambda_rel": lambda / lambda_max,
         "lambda_max": lambda_max,
@@ -217,23 +217,13 @@ fn summary_json(
         "nnz": r.nnz,
         "restarts": r.restarts,
         "wall_seconds": wall,
-        "threads": 1,
+        // Coordinate descent runs on one thread; the gradient methods on the whole pool.
+        "threads": if r.solver == "cd" { 1 } else { rayon::current_num_threads() },
     })
 }
 
 pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
     let convention: Convention = a.convention.parse()?;
-    let (x, y, source) = match (&a.data, &a.target) {
-        (Some(d), Some(t)) => {
-            let (x, y) = read_design(d, t)?;
-            (x, y, d.display().to_string())
-        }
-        _ => {
-            let fx = sm_lasso(42, 500, 2000, 50)?;
-            (DenseMatrix::from_mat(&fx.x)?, fx.y, "SM-LASSO fixture (seed 42, 500 × 2000)".into())
-        }
-    };
-    let f = LeastSquares::new(x, y, convention)?;
     let spec = a.penalty.spec();
     if !(a.tau.is_finite() && a.tau > 0.0) {
         bail!("--tau must be finite and > 0, got {}", a.tau);
@@ -266,7 +256,20 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         ..Options::default()
     };
     let start = Instant::now();
-    let fitted = fit(&f, &spec, a.penalty.lambda_rel, solver, &opts)?;
+    let rel = a.penalty.lambda_rel;
+    let (fitted, shape, source) = match (&a.data, &a.target) {
+        (Some(d), Some(t)) => {
+            let (x, y) = read_design(d, t)?;
+            let fitted = fit_rows(x.rows, x.cols, &x.data, y, convention, &spec, rel, solver, &opts)?;
+            (fitted, (x.rows, x.cols, convention), d.display().to_string())
+        }
+        _ => {
+            let fx = sm_lasso(42, 500, 2000, 50)?;
+            let f = LeastSquares::new(DenseMatrix::from_mat(&fx.x)?, fx.y, convention)?;
+            let fitted = fit(&f, &spec, rel, solver, &opts)?;
+            (fitted, (500, 2000, convention), "SM-LASSO fixture (seed 42, 500 × 2000)".into())
+        }
+    };
     let (r, lambda, lambda_max) = (&fitted.report, fitted.lambda, fitted.lambda_max);
     let wall = start.elapsed().as_secs_f64();
     if !r.converged && !r.interrupted && a.tol > 0.0 && !env.quiet {
@@ -275,7 +278,7 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
             opts.limits.max_steps, a.tol
         );
     }
-    let summary = summary_json(env, r, &f, &fitted.penalty, lambda, lambda_max, wall);
+    let summary = summary_json(env, r, shape, &fitted.penalty, lambda, lambda_max, wall);
     if let Some(out) = &a.out {
         write_npy_f64(out, r.x.len(), 1, &r.x)?;
     }

@@ -139,7 +139,7 @@ pub fn retrieve<'py>(
     let (pv, qv) = (p.values(), q.values());
     let stop = StopFlag::new();
     let watch = is_big(rows, k, n, opts.steps).then_some(&stop);
-    let r = run_released(py, threads, watch, || {
+    let r = run_released(py, pool_for(rows, threads), watch, || {
         if cols != n {
             // Invalid patterns are reported first, as a stored network would.
             ModernHopfield::new(&pv, k, n)?;
@@ -248,7 +248,7 @@ impl PyModernHopfield {
         let net = &self.inner;
         let stop = StopFlag::new();
         let watch = is_big(rows, net.count(), net.neurons(), opts.steps).then_some(&stop);
-        let r = run_released(py, threads, watch, || net.retrieve(&values, &opts, &stop))?.or_raise()?;
+        let r = run_released(py, pool_for(rows, threads), watch, || net.retrieve(&values, &opts, &stop))?.or_raise()?;
         finish(py, r, q.is_batch(), return_energy)
     }
 
@@ -319,5 +319,15 @@ impl PyModernHopfield {
 
     fn __repr__(&self) -> String {
         format!("ModernHopfield(patterns={}, neurons={})", self.inner.count(), self.n())
+    }
+}
+
+/// The thread count a retrieval runs with: a single query runs on the calling thread, since
+/// handing it to a pool thread and back costs more than its work.
+fn pool_for(rows: usize, threads: Option<usize>) -> Option<usize> {
+    if rows <= 1 && threads != Some(0) {
+        None
+    } else {
+        threads
     }
 }

@@ -1,7 +1,9 @@
 //! Running library work with the GIL released, on a chosen number of threads, while still
 //! answering Ctrl-C.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ebdm::engine::StopFlag;
@@ -14,16 +16,27 @@ use crate::errors::{internal, param};
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// A rayon pool of `threads` threads, or `None` for rayon's global pool.
-fn pool(threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
-    match threads {
-        None => Ok(None),
-        Some(0) => Err(param("threads", "must be at least 1 (or None for the default thread count)")),
-        Some(t) => rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .map(Some)
-            .map_err(|e| PyRuntimeError::new_err(format!("cannot start {t} threads: {e}"))),
+///
+/// Pools are kept for the life of the process, one per thread count: starting and joining
+/// threads on every call would cost more than a small call's work (tens of microseconds).
+fn pool(threads: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let t = match threads {
+        None => return Ok(None),
+        Some(0) => return Err(param("threads", "must be at least 1 (or None for the default thread count)")),
+        Some(t) => t,
+    };
+    let mut pools = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&t) {
+        return Ok(Some(Arc::clone(p)));
     }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(t)
+        .build()
+        .map(Arc::new)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {t} threads: {e}")))?;
+    pools.insert(t, Arc::clone(&p));
+    Ok(Some(p))
 }
 
 /// Runs `work` with the GIL released, inside a rayon pool of `threads` threads (rayon's global

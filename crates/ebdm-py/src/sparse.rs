@@ -2,13 +2,15 @@
 //! penalties, batched sparse coding, proximal operators, PI-PGD and the phase curve. The Python
 //! module `ebdm.sparse` wraps these functions in a friendlier API.
 
+use std::borrow::Cow;
+
 use ebdm::engine::{RunLimits, StopFlag};
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
-use ebdm::proximal::estimator::{fit, PenaltyKind, PenaltySpec, Solver};
+use ebdm::proximal::estimator::{default_solver, fit_rows, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::rho_se;
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
-use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic};
+use ebdm::proximal::problem::{Convention, Quadratic};
 use ebdm::proximal::prox::L1;
 use ebdm::proximal::solvers::{Method, Options};
 use numpy::prelude::*;
@@ -42,7 +44,7 @@ fn spec(
 #[pyfunction]
 #[pyo3(signature = (x, y, lam=0.1, lam_rel=false, convention="ml", penalty="l1", solver=None, restart=false,
     backtracking=false, gamma=None, dt=1.0, tau=1.0, tol=1e-8, max_iter=10_000, trace=false, l1_ratio=0.5,
-    group_size=5, lo=0.0, hi=1.0, radius=1.0, gamma_m=3.0))]
+    group_size=5, lo=0.0, hi=1.0, radius=1.0, gamma_m=3.0, threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sparse_lasso<'py>(
     py: Python<'py>,
@@ -67,8 +69,8 @@ pub fn sparse_lasso<'py>(
     hi: f64,
     radius: f64,
     gamma_m: f64,
+    threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    // X goes straight from the NumPy buffer into the column-major matrix: one copy.
     let arr = f64_array(x, "row")?;
     let ro = arr.try_readonly().map_err(|e| shape(format!("X: {e}")))?;
     let view = ro.as_array();
@@ -76,15 +78,6 @@ pub fn sparse_lasso<'py>(
         return Err(shape(format!("X must be a 2-D array, got {} dimensions", view.ndim())));
     }
     let (n, p) = (view.shape()[0], view.shape()[1]);
-    let a = if let Some(s) = view.as_slice() {
-        DenseMatrix::from_row_major(n, p, s)
-    } else if let Some(s) = view.t().as_slice() {
-        // Fortran order is already column by column.
-        DenseMatrix::from_column_major(n, p, s.to_vec())
-    } else {
-        DenseMatrix::from_row_major(n, p, &view.iter().copied().collect::<Vec<f64>>())
-    }
-    .or_raise()?;
     let yv = real(y, "y", &[1, 2])?;
     if yv.data.len() != n {
         return Err(shape(format!("X has {n} rows but y has {} values", yv.data.len())));
@@ -113,10 +106,17 @@ pub fn sparse_lasso<'py>(
         stop: stop.clone(),
         ..Options::default()
     };
-    let (fitted, solve_seconds) = run_released(py, Some(1), Some(&stop), move || -> ebdm::Result<_> {
-        let f = LeastSquares::new(a, yv.data, convention)?;
+    // A C-ordered X is read in place (coordinate descent copies it into columns); other
+    // layouts are first copied into rows, so that every layout gives the same bits.
+    let uses_columns = matches!(solver.unwrap_or_else(|| default_solver(&spec)), Solver::Cd);
+    let rows: Cow<'_, [f64]> = match view.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(view.iter().copied().collect()),
+    };
+    let threads = if uses_columns { Some(1) } else { threads };
+    let (fitted, solve_seconds) = run_released(py, threads, Some(&stop), move || -> ebdm::Result<_> {
         let start = std::time::Instant::now();
-        let fitted = fit(&f, &spec, lam_rel, solver, &opts)?;
+        let fitted = fit_rows(n, p, &rows, yv.data, convention, &spec, lam_rel, solver, &opts)?;
         Ok((fitted, start.elapsed().as_secs_f64()))
     })?
     .or_raise()?;

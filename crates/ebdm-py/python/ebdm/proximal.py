@@ -79,16 +79,19 @@ class LassoResult:
 
 
 def lasso(X, y, lam=0.1, lam_rel=False, convention="ml", penalty="l1", solver=None, restart=False,
-          backtracking=False, gamma=None, dt=1.0, tau=1.0, tol=1e-8, max_iter=10_000, trace=False,
+          backtracking=False, gamma=None, dt=1.0, tau=1.0, tol=1e-8, max_iter=10_000, trace=False, threads=None,
           **penalty_params):
     """Solves min f(w) + g(w); see the module docstring. ``solver`` is one of ``"cd"``,
     ``"ista"``, ``"fista"``, ``"pgd"``, ``"lca"`` (default: ``"cd"`` for l1, l1_nonneg and
     elastic_net, FISTA with restart otherwise). ``tol`` is the relative duality gap
     (P − D)/P, or the relative fixed-point residual for penalties without a closed-form dual.
-    ``penalty_params``: ``l1_ratio``, ``group_size``, ``lo``, ``hi``, ``radius``, ``gamma_m``."""
+    ``penalty_params``: ``l1_ratio``, ``group_size``, ``lo``, ``hi``, ``radius``, ``gamma_m``.
+    The gradient methods read a C-ordered float64 ``X`` in place and form ``Xᵀ(Xw − y)`` in one
+    pass over its rows, on ``threads`` threads (default: all cores; results do not depend on
+    it); coordinate descent copies ``X`` into columns and runs on one thread."""
     d = _lasso(X, y, lam=lam, lam_rel=lam_rel, convention=convention, penalty=penalty, solver=solver,
                restart=restart, backtracking=backtracking, gamma=gamma, dt=dt, tau=tau, tol=tol,
-               max_iter=max_iter, trace=trace, **penalty_params)
+               max_iter=max_iter, trace=trace, threads=threads, **penalty_params)
     return LassoResult(**d)
 
 

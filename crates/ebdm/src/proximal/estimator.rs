@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::cd::{coordinate_descent, CdPenalty};
-use super::problem::{LeastSquares, LinOp};
+use super::problem::{Convention, DenseMatrix, LeastSquares, LinOp, RowMajorView};
 use super::prox::{self, Prox};
 use super::solvers::{solve, Method, Options, SolveReport};
 use crate::error::{Error, Result};
@@ -177,11 +177,7 @@ pub fn fit<A: LinOp>(
     let lambda = if relative { spec.lambda * lambda_max } else { spec.lambda };
     let dim = f.operator().cols();
     let g = spec.build(lambda, dim)?;
-    let solver = solver.unwrap_or(if spec.kind.is_separable_l1() {
-        Solver::Cd
-    } else {
-        Solver::Generic(Method::Fista { restart: true })
-    });
+    let solver = solver.unwrap_or_else(|| default_solver(spec));
     let report = match solver {
         Solver::Cd => {
             if !spec.kind.is_separable_l1() {
@@ -199,4 +195,40 @@ pub fn fit<A: LinOp>(
         Solver::Generic(m) => solve(f, g.as_ref(), None, m, opts)?,
     };
     Ok(Fit { report, penalty: g.describe(), lambda, lambda_max })
+}
+
+/// The solver [`fit`] uses when none is named: coordinate descent for the separable ℓ1
+/// penalties (l1, l1_nonneg, elastic net), FISTA with restart otherwise.
+pub fn default_solver(spec: &PenaltySpec) -> Solver {
+    if spec.kind.is_separable_l1() {
+        Solver::Cd
+    } else {
+        Solver::Generic(Method::Fista { restart: true })
+    }
+}
+
+/// [`fit`] for a design matrix given row by row (`data[i·p + j] = X_ij`, as C-ordered arrays
+/// and `.npy` files store it). Coordinate descent reads columns, so it gets a column-major
+/// copy; the gradient methods read the rows in place ([`RowMajorView`]), forming both products
+/// of a gradient in one pass over them, in parallel on the current rayon pool (results do not
+/// depend on its size).
+#[allow(clippy::too_many_arguments)]
+pub fn fit_rows(
+    rows: usize,
+    cols: usize,
+    data: &[f64],
+    y: Vec<f64>,
+    convention: Convention,
+    spec: &PenaltySpec,
+    relative: bool,
+    solver: Option<Solver>,
+    opts: &Options,
+) -> Result<Fit> {
+    if matches!(solver.unwrap_or_else(|| default_solver(spec)), Solver::Cd) {
+        let f = LeastSquares::new(DenseMatrix::from_row_major(rows, cols, data)?, y, convention)?;
+        fit(&f, spec, relative, solver, opts)
+    } else {
+        let f = LeastSquares::new(RowMajorView::new(rows, cols, data)?, y, convention)?;
+        fit(&f, spec, relative, solver, opts)
+    }
 }

@@ -38,6 +38,14 @@ pub trait LinOp: Sync {
     fn column(&self, _j: usize) -> Option<&[f64]> {
         None
     }
+    /// `r = Ax − y` and `g = Aᵀr`, the two products of a least-squares gradient. The default
+    /// forms them one after the other; an operator that can form both in one pass over its
+    /// entries overrides it.
+    fn residual_and_adjoint(&self, x: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]) {
+        self.apply(x, r);
+        r.iter_mut().zip(y).for_each(|(r, y)| *r -= y);
+        self.apply_t(r, g);
+    }
 }
 
 /// A dense `n × p` matrix stored column by column.
@@ -171,6 +179,249 @@ impl LinOp for DenseMatrix {
     fn column(&self, j: usize) -> Option<&[f64]> {
         Some(self.col(j))
     }
+}
+
+/// A dense `n × p` matrix borrowed in row-major order (`data[i·p + j] = A_ij`, the layout of a
+/// C-ordered NumPy array), read in place.
+///
+/// Rows are contiguous, so the two products of a least-squares gradient share one pass over the
+/// matrix: each row gives `r_i = a_iᵀx − y_i` and adds `r_i a_i` to `Aᵀr` while it is in cache
+/// ([`LinOp::residual_and_adjoint`]). The rows are cut into at most [`ROW_BLOCKS`] fixed blocks
+/// that run in parallel on the current rayon pool; each block sums into its own vector and the
+/// blocks are added in order, so results do not depend on the number of threads.
+#[derive(Clone, Copy, Debug)]
+pub struct RowMajorView<'a> {
+    rows: usize,
+    cols: usize,
+    data: &'a [f64],
+}
+
+/// The number of row blocks of [`RowMajorView`]'s products.
+pub const ROW_BLOCKS: usize = 8;
+/// The fewest rows in a block: smaller blocks cost more to schedule than they save.
+const MIN_BLOCK_ROWS: usize = 32;
+
+impl<'a> RowMajorView<'a> {
+    /// Checks the shape and that every entry is finite.
+    pub fn new(rows: usize, cols: usize, data: &'a [f64]) -> Result<Self> {
+        if rows == 0 || cols == 0 || data.len() != rows * cols {
+            return Err(Error::Shape(format!(
+                "a {rows}×{cols} matrix needs {} entries, got {}",
+                rows * cols,
+                data.len()
+            )));
+        }
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::param("matrix", format!("entry ({}, {}) is {}", i / cols, i % cols, data[i])));
+        }
+        Ok(Self { rows, cols, data })
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    fn block_rows(&self) -> usize {
+        self.rows.div_ceil(ROW_BLOCKS).max(MIN_BLOCK_ROWS)
+    }
+
+    /// Per block of rows, `visit(first row, the block's part of out_rows, the block's sum)`;
+    /// then `sum` ← the block sums added in block order.
+    fn blocked_sum(&self, out_rows: &mut [f64], sum: &mut [f64], visit: impl Fn(usize, &mut [f64], &mut [f64]) + Sync) {
+        use rayon::prelude::*;
+        let block = self.block_rows();
+        let blocks = self.rows.div_ceil(block);
+        let mut partial = vec![0.0; blocks * self.cols];
+        out_rows
+            .par_chunks_mut(block)
+            .zip(partial.par_chunks_mut(self.cols))
+            .enumerate()
+            .for_each(|(b, (rows, acc))| visit(b * block, rows, acc));
+        let mut parts = partial.chunks_exact(self.cols);
+        sum.copy_from_slice(parts.next().unwrap_or(&[]));
+        for part in parts {
+            sum.iter_mut().zip(part).for_each(|(s, p)| *s += p);
+        }
+    }
+}
+
+impl LinOp for RowMajorView<'_> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        use rayon::prelude::*;
+        let block = self.block_rows();
+        y.par_chunks_mut(block).enumerate().for_each(|(b, ys)| {
+            for (k, yi) in ys.iter_mut().enumerate() {
+                *yi = dot(self.row(b * block + k), x);
+            }
+        });
+    }
+    fn apply_t(&self, y: &[f64], x: &mut [f64]) {
+        let mut unused = vec![0.0; self.rows];
+        self.blocked_sum(&mut unused, x, |first, rows, acc| {
+            for k in 0..rows.len() {
+                axpy(y[first + k], self.row(first + k), acc);
+            }
+        });
+    }
+    fn residual_and_adjoint(&self, x: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]) {
+        self.blocked_sum(r, g, |first, rows, acc| {
+            let data = &self.data[first * self.cols..(first + rows.len()) * self.cols];
+            fused_rows(data, x, &y[first..first + rows.len()], rows, acc);
+        });
+    }
+}
+
+/// For the rows `a_i` of `data` (row-major, `x.len()` columns): `r_i = a_iᵀx − y_i` and
+/// `acc += Σ r_i a_i`, four rows at a time (one load of `x` and of `acc` serves four rows).
+/// Each row's dot product is summed as [`dot`] sums it and the four updates of an entry of
+/// `acc` are added in row order, as four [`axpy`] calls would: the bits do not depend on the
+/// grouping, nor on the AVX2 path.
+fn fused_rows(data: &[f64], x: &[f64], y: &[f64], r: &mut [f64], acc: &mut [f64]) {
+    let p = x.len();
+    assert!(acc.len() == p && y.len() == r.len() && data.len() == r.len() * p, "fused_rows: inconsistent lengths");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above); the lengths are checked above.
+        unsafe { fused_rows_avx2(data, x, y, r, acc) };
+        return;
+    }
+    fused_rows_body(data, x, y, r, acc)
+}
+
+/// [`fused_rows_body`] written with AVX2 vectors: lanes 0–3 and 4–7 of [`dot`]'s eight
+/// accumulators are two vectors, products and sums stay separate (no fused multiply-add), so
+/// the bits are those of the portable loop.
+///
+/// # Safety
+/// The CPU must support AVX2, `acc.len() == x.len()`, `y.len() == r.len()` and
+/// `data.len() == r.len() · x.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fused_rows_avx2(data: &[f64], x: &[f64], y: &[f64], r: &mut [f64], acc: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let p = x.len();
+    let (eights, fours) = (p / 8 * 8, p / 4 * 4);
+    let mut i = 0;
+    let mut quads = data.chunks_exact(4 * p);
+    for quad in quads.by_ref() {
+        let rows = [&quad[..p], &quad[p..2 * p], &quad[2 * p..3 * p], &quad[3 * p..]];
+        let mut lo = [_mm256_setzero_pd(); 4];
+        let mut hi = [_mm256_setzero_pd(); 4];
+        let mut j = 0;
+        while j < eights {
+            let xl = _mm256_loadu_pd(x.as_ptr().add(j));
+            let xh = _mm256_loadu_pd(x.as_ptr().add(j + 4));
+            for k in 0..4 {
+                let a = rows[k].as_ptr().add(j);
+                lo[k] = _mm256_add_pd(lo[k], _mm256_mul_pd(_mm256_loadu_pd(a), xl));
+                hi[k] = _mm256_add_pd(hi[k], _mm256_mul_pd(_mm256_loadu_pd(a.add(4)), xh));
+            }
+            j += 8;
+        }
+        let mut c = [0.0f64; 4];
+        for k in 0..4 {
+            let mut t = [0.0f64; 4];
+            _mm256_storeu_pd(t.as_mut_ptr(), _mm256_add_pd(lo[k], hi[k]));
+            let mut s = (t[0] + t[1]) + (t[2] + t[3]);
+            for (v, xv) in rows[k][eights..].iter().zip(&x[eights..]) {
+                s += v * xv;
+            }
+            c[k] = s - y[i + k];
+        }
+        r[i..i + 4].copy_from_slice(&c);
+        let cv = [_mm256_set1_pd(c[0]), _mm256_set1_pd(c[1]), _mm256_set1_pd(c[2]), _mm256_set1_pd(c[3])];
+        let mut j = 0;
+        while j < fours {
+            let mut s = _mm256_loadu_pd(acc.as_ptr().add(j));
+            for k in 0..4 {
+                s = _mm256_add_pd(s, _mm256_mul_pd(cv[k], _mm256_loadu_pd(rows[k].as_ptr().add(j))));
+            }
+            _mm256_storeu_pd(acc.as_mut_ptr().add(j), s);
+            j += 4;
+        }
+        for j in fours..p {
+            acc[j] = (((acc[j] + c[0] * rows[0][j]) + c[1] * rows[1][j]) + c[2] * rows[2][j]) + c[3] * rows[3][j];
+        }
+        i += 4;
+    }
+    for row in quads.remainder().chunks_exact(p) {
+        r[i] = dot(row, x) - y[i];
+        axpy(r[i], row, acc);
+        i += 1;
+    }
+}
+
+#[inline(always)]
+fn fused_rows_body(data: &[f64], x: &[f64], y: &[f64], r: &mut [f64], acc: &mut [f64]) {
+    let p = x.len();
+    let mut quads = data.chunks_exact(4 * p);
+    let mut i = 0;
+    for quad in quads.by_ref() {
+        let (a0, rest) = quad.split_at(p);
+        let (a1, rest) = rest.split_at(p);
+        let (a2, a3) = rest.split_at(p);
+        let d = dot4(a0, a1, a2, a3, x);
+        let c = [d[0] - y[i], d[1] - y[i + 1], d[2] - y[i + 2], d[3] - y[i + 3]];
+        r[i..i + 4].copy_from_slice(&c);
+        for ((((s, v0), v1), v2), v3) in acc.iter_mut().zip(a0).zip(a1).zip(a2).zip(a3) {
+            *s = (((*s + c[0] * v0) + c[1] * v1) + c[2] * v2) + c[3] * v3;
+        }
+        i += 4;
+    }
+    for row in quads.remainder().chunks_exact(p) {
+        r[i] = dot_body_inline(row, x) - y[i];
+        for (s, v) in acc.iter_mut().zip(row) {
+            *s += r[i] * v;
+        }
+        i += 1;
+    }
+}
+
+/// Four dot products with `x`, each with [`dot`]'s eight accumulators and reduction.
+#[inline(always)]
+fn dot4(a0: &[f64], a1: &[f64], a2: &[f64], a3: &[f64], x: &[f64]) -> [f64; 4] {
+    #[inline(always)]
+    fn lanes(acc: &mut [f64; 8], row: &[f64], xs: &[f64; 8]) {
+        let row: &[f64; 8] = row.try_into().expect("chunks of eight");
+        for l in 0..8 {
+            acc[l] += row[l] * xs[l];
+        }
+    }
+    let (mut s0, mut s1, mut s2, mut s3) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    let chunks = x
+        .chunks_exact(8)
+        .zip(a0.chunks_exact(8))
+        .zip(a1.chunks_exact(8))
+        .zip(a2.chunks_exact(8))
+        .zip(a3.chunks_exact(8));
+    for ((((xs, r0), r1), r2), r3) in chunks {
+        let xs: &[f64; 8] = xs.try_into().expect("chunks of eight");
+        lanes(&mut s0, r0, xs);
+        lanes(&mut s1, r1, xs);
+        lanes(&mut s2, r2, xs);
+        lanes(&mut s3, r3, xs);
+    }
+    let tail = x.len() / 8 * 8;
+    let finish = |a: &[f64; 8], row: &[f64]| {
+        let mut s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+        for (v, xv) in row[tail..].iter().zip(&x[tail..]) {
+            s += v * xv;
+        }
+        s
+    };
+    [finish(&s0, a0), finish(&s1, a1), finish(&s2, a2), finish(&s3, a3)]
+}
+
+/// [`dot`]'s summation, inlined into the caller's instruction set.
+#[inline(always)]
+fn dot_body_inline(a: &[f64], b: &[f64]) -> f64 {
+    dot4(a, a, a, a, b)[0]
 }
 
 /// An operator given by two closures `x ↦ Ax` and `y ↦ Aᵀy`.
@@ -465,11 +716,9 @@ impl<A: LinOp> Smooth for LeastSquares<A> {
     }
     fn value_grad(&self, x: &[f64], grad: &mut [f64], work: &mut Vec<f64>) -> f64 {
         work.resize(self.a.rows(), 0.0);
-        self.a.apply(x, work);
-        // work ← Ax − y.
-        work.iter_mut().zip(&self.y).for_each(|(w, y)| *w -= y);
+        // work ← Ax − y, grad ← Aᵀ(Ax − y).
+        self.a.residual_and_adjoint(x, &self.y, work, grad);
         let rr = dot(work, work);
-        self.a.apply_t(work, grad);
         if self.ridge > 0.0 {
             grad.iter_mut().zip(x).for_each(|(g, x)| *g = self.scale * *g + self.ridge * x);
             0.5 * self.scale * rr + 0.5 * self.ridge * dot(x, x)
@@ -638,6 +887,92 @@ mod tests {
                 assert_eq!(fast, generic, "{convention:?}");
                 assert!(fast.gap.unwrap() > 0.0 && fast.kkt.unwrap() > 0.0, "a point that is not optimal");
             }
+        }
+    }
+
+    fn sample(n: usize, p: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut rng = SplitMix64::new(seed);
+        let mut draw = |count: usize| (0..count).map(|_| rng.uniform() * 2.0 - 1.0).collect::<Vec<f64>>();
+        (draw(n * p), draw(n), draw(p))
+    }
+
+    fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(work)
+    }
+
+    /// The borrowed row-major view computes the products of the column-major copy (to
+    /// rounding: another summation order), including the fused residual and adjoint, on shapes
+    /// with one block, several blocks and a ragged last block.
+    #[test]
+    fn row_major_view_products_match_the_dense_matrix() {
+        for (n, p) in [(5, 3), (70, 9), (333, 41)] {
+            let (data, y, x) = sample(n, p, 7 + n as u64);
+            let view = RowMajorView::new(n, p, &data).unwrap();
+            let dense = DenseMatrix::from_row_major(n, p, &data).unwrap();
+            let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs()));
+            let (mut av, mut ad) = (vec![0.0; n], vec![0.0; n]);
+            view.apply(&x, &mut av);
+            dense.apply(&x, &mut ad);
+            assert!(close(&av, &ad), "Ax, {n}×{p}");
+            let (mut tv, mut td) = (vec![0.0; p], vec![0.0; p]);
+            view.apply_t(&y, &mut tv);
+            dense.apply_t(&y, &mut td);
+            assert!(close(&tv, &td), "Aᵀy, {n}×{p}");
+            let (mut rv, mut gv, mut rd, mut gd) = (vec![0.0; n], vec![0.0; p], vec![0.0; n], vec![0.0; p]);
+            view.residual_and_adjoint(&x, &y, &mut rv, &mut gv);
+            dense.residual_and_adjoint(&x, &y, &mut rd, &mut gd);
+            assert!(close(&rv, &rd) && close(&gv, &gd), "Aᵀ(Ax − y), {n}×{p}");
+        }
+    }
+
+    /// Blocks are fixed by the shape, not by the pool: the same bits on 1, 2 and 3 threads.
+    #[test]
+    fn row_major_view_is_independent_of_the_thread_count() {
+        let (n, p) = (517, 23);
+        let (data, y, x) = sample(n, p, 3);
+        let view = RowMajorView::new(n, p, &data).unwrap();
+        let run = |threads| {
+            in_pool(threads, || {
+                let (mut r, mut g, mut t) = (vec![0.0; n], vec![0.0; p], vec![0.0; p]);
+                view.residual_and_adjoint(&x, &y, &mut r, &mut g);
+                view.apply_t(&y, &mut t);
+                (r, g, t)
+            })
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+    }
+
+    /// A non-finite entry is named by its row and column; a wrong length is a shape error.
+    #[test]
+    fn row_major_view_rejects_bad_input() {
+        let mut data = vec![1.0; 6];
+        data[4] = f64::NAN;
+        let e = RowMajorView::new(2, 3, &data).unwrap_err().to_string();
+        assert!(e.contains("(1, 1)"), "{e}");
+        assert!(RowMajorView::new(2, 4, &[1.0; 6]).is_err());
+        assert!(RowMajorView::new(0, 3, &[]).is_err());
+    }
+
+    /// Grouping rows by four changes no bit: the fused kernel equals one `dot` and one `axpy`
+    /// per row, on the AVX2 path and on the portable one, for row counts around the groups.
+    #[test]
+    fn fused_rows_equal_a_dot_and_an_axpy_per_row() {
+        for (n, p) in [(1, 5), (4, 8), (7, 19), (9, 64)] {
+            let (data, y, x) = sample(n, p, 11 + n as u64);
+            let (mut r_ref, mut g_ref) = (vec![0.0; n], vec![0.5; p]);
+            for i in 0..n {
+                let row = &data[i * p..(i + 1) * p];
+                r_ref[i] = dot(row, &x) - y[i];
+                axpy(r_ref[i], row, &mut g_ref);
+            }
+            let (mut r, mut g) = (vec![0.0; n], vec![0.5; p]);
+            fused_rows(&data, &x, &y, &mut r, &mut g);
+            assert_eq!((&r, &g), (&r_ref, &g_ref), "{n}×{p}");
+            let (mut r, mut g) = (vec![0.0; n], vec![0.5; p]);
+            fused_rows_body(&data, &x, &y, &mut r, &mut g);
+            assert_eq!((&r, &g), (&r_ref, &g_ref), "portable, {n}×{p}");
         }
     }
 }
