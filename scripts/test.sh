@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust library and CLI (cargo test) and the Python package (pytest on a
-# freshly built wheel in a virtual environment at .venv).
+# Runs every test: the Rust library and CLI (cargo test), the Python package (pytest on a
+# freshly built wheel in a virtual environment at .venv) and the benchmark harness's smoke mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,3 +14,6 @@ rm -rf target/wheels
 .venv/bin/maturin build --release -q -m crates/ebdm-py/Cargo.toml -o target/wheels
 .venv/bin/pip install -q --force-reinstall --no-deps target/wheels/ebdm-*.whl
 .venv/bin/pytest -q python/tests
+
+# Every side-by-side benchmark at tiny sizes, so that the scripts keep working.
+EBDM_BENCH_NO_WHEEL=1 bash scripts/bench.sh --smoke

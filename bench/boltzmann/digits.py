@@ -31,7 +31,7 @@ from sklearn.neural_network import BernoulliRBM  # noqa: E402
 import ebdm  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from machine import cpu_model  # noqa: E402
+from harness import cpu_model  # noqa: E402
 
 
 def nudge_dataset(X, y):
