@@ -7,6 +7,11 @@
 
 use pyo3::prelude::*;
 
+/// Rust allocations of the extension (not Python's or NumPy's) go through mimalloc; see the
+/// note in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod classifier;
 mod convert;
 mod dense;

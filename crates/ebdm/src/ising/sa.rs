@@ -80,17 +80,39 @@ impl Sa {
 fn metropolis_sweep(model: &IsingModel, beta: f64, s: &mut [i8], f: &mut [f64], e: &mut f64, rng: &mut Rng64) {
     // exp(−x) < 2⁻⁵³ for x > 36.8: such a flip can never be accepted by a double draw.
     let cutoff = 36.8 / beta;
+    // With integer couplings and fields (G-set graphs, QUBOs from integer data) ΔH/2 is a small
+    // integer, so exp(−βΔH) takes few values in a sweep: each is computed once, by the same
+    // expression, and reused (the same bits as computing it every time).
+    let mut memo = [f64::NAN; EXP_MEMO];
     for i in 0..s.len() {
         let de = 2.0 * f64::from(s[i]) * f[i];
-        let accept = de <= 0.0 || (de < cutoff && rng.random::<f64>() < (-beta * de).exp());
+        let accept = de <= 0.0
+            || (de < cutoff && {
+                let u = rng.random::<f64>();
+                let half = 0.5 * de;
+                // `half as usize` saturates; the comparison keeps only exact small integers.
+                let k = half as usize;
+                let p = if k < EXP_MEMO && k as f64 == half {
+                    let slot = &mut memo[k];
+                    if slot.is_nan() {
+                        *slot = (-beta * de).exp();
+                    }
+                    *slot
+                } else {
+                    (-beta * de).exp()
+                };
+                u < p
+            });
         if accept {
             s[i] = -s[i];
             *e += de;
-            let d = 2.0 * f64::from(s[i]);
-            model.j.row(i).for_each(|j, w| f[j] += d * w);
+            model.j.add_row_scaled(i, 2.0 * f64::from(s[i]), f);
         }
     }
 }
+
+/// Distinct integer values of ΔH/2 whose acceptance probabilities a sweep remembers.
+const EXP_MEMO: usize = 64;
 
 impl Solver for Sa {
     fn name(&self) -> &'static str {
@@ -120,6 +142,55 @@ impl Solver for Sa {
 mod tests {
     use super::*;
     use crate::ising::model::{Backend, MaxCutGraph};
+
+    /// The sweep as written without the remembered exponentials.
+    fn plain_sweep(model: &IsingModel, beta: f64, s: &mut [i8], f: &mut [f64], e: &mut f64, rng: &mut Rng64) {
+        let cutoff = 36.8 / beta;
+        for i in 0..s.len() {
+            let de = 2.0 * f64::from(s[i]) * f[i];
+            if de <= 0.0 || (de < cutoff && rng.random::<f64>() < (-beta * de).exp()) {
+                s[i] = -s[i];
+                *e += de;
+                let d = 2.0 * f64::from(s[i]);
+                model.j.row(i).for_each(|j, w| f[j] += d * w);
+            }
+        }
+    }
+
+    /// Remembering exp(−βΔH) per sweep changes no bit: spins, fields, energy and the random
+    /// stream match the plain sweep, on integer weights (remembered) and real weights (not).
+    #[test]
+    fn remembered_exponentials_give_the_plain_sweep_bit_for_bit() {
+        use rand::SeedableRng;
+        let n = 60;
+        for real in [false, true] {
+            let pairs: std::collections::BTreeSet<(u32, u32)> = (0..n as u32)
+                .flat_map(|i| [(i, (i + 1) % n as u32), (i, (i * 7 + 3) % n as u32)])
+                .filter(|(i, j)| i != j)
+                .map(|(i, j)| (i.min(j), i.max(j)))
+                .collect();
+            let edges: Vec<(u32, u32, f64)> = pairs
+                .into_iter()
+                .enumerate()
+                .map(|(k, (i, j))| (i, j, if real { 0.37 * (k % 5) as f64 - 0.8 } else { [1.0, -1.0, 2.0][k % 3] }))
+                .collect();
+            let model = IsingModel::new(n, &edges, vec![0.0; n], 0.0, Backend::Csr).unwrap();
+            let mut rng0 = Rng64::seed_from_u64(5);
+            let s0: Vec<i8> = (0..n).map(|_| if rng0.random::<bool>() { 1 } else { -1 }).collect();
+            let (mut sa, mut sb) = (s0.clone(), s0.clone());
+            let (mut fa, mut fb) = (model.local_fields(&s0), model.local_fields(&s0));
+            let (mut ea, mut eb) = (model.energy(&s0), model.energy(&s0));
+            let (mut ra, mut rb) = (Rng64::seed_from_u64(9), Rng64::seed_from_u64(9));
+            for beta in [0.05, 0.3, 1.0, 2.5, 6.0] {
+                metropolis_sweep(&model, beta, &mut sa, &mut fa, &mut ea, &mut ra);
+                plain_sweep(&model, beta, &mut sb, &mut fb, &mut eb, &mut rb);
+                assert_eq!(sa, sb, "real weights: {real}, β = {beta}");
+                assert_eq!(fa, fb);
+                assert_eq!(ea.to_bits(), eb.to_bits());
+            }
+            assert_eq!(ra.random::<u64>(), rb.random::<u64>());
+        }
+    }
 
     #[test]
     fn beta_range_rule_by_hand() {
