@@ -339,7 +339,7 @@ def run_target(target: Target, opts: Options, sink) -> dict:
     med_cpu = {n: statistics.median(x["cpu_s"] for x in kept[n]) for n in names}
     row["median_wall_s"], row["median_cpu_s"] = med, med_cpu
     e, p = med[target.ebdm], med[target.peer]
-    row["ratio"] = e / p if math.isfinite(p) and p > 0 else (0.0 if math.isfinite(e) else math.nan)
+    row["ratio"] = e / p if math.isfinite(p) and p > 0 else math.nan
     row["ratio_cpu"] = med_cpu[target.ebdm] / med_cpu[target.peer] if med_cpu[target.peer] > 0 else None
     row["max_foreign_load"] = max(x["foreign_load"] for n in names for x in kept[n])
     ok, text = True, ""
@@ -351,7 +351,9 @@ def run_target(target: Target, opts: Options, sink) -> dict:
     elif opts.size == "smoke":
         row["status"] = "smoke"
     elif math.isnan(row["ratio"]):
-        row["status"] = "neither side reached the target"
+        # A side with no success within its grid has no time to compare with.
+        row["status"] = ("neither side reached the target" if not math.isfinite(e)
+                         else f"{target.peer} reached no hit within the grid: not comparable")
     else:
         row["status"] = "met" if row["ratio"] <= target.goal else "not met"
     return row
@@ -376,7 +378,7 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         med = r.get("median_wall_s", {})
         e, p = med.get(r["ebdm"]), med.get(r["peer"])
-        ratio = f"{r['ratio']:.3g}" if "ratio" in r else "–"
+        ratio = f"{r['ratio']:.3g}" if "ratio" in r and not math.isnan(r["ratio"]) else "–"
         lines.append(f"| {r['target']} | {r['what']} | {fmt_time(e)} | {fmt_time(p)} ({r['peer']}) | {ratio} | "
                      f"{fmt_goal(r['goal'])} | {r['status']} |")
     return "\n".join(lines)
