@@ -48,6 +48,19 @@ pub trait LinOp: Sync {
     }
 }
 
+/// A dense matrix's shape against its data, and every entry finite; `position(k)` gives the
+/// (row, column) of the `k`-th stored entry for the error message.
+fn check_entries(rows: usize, cols: usize, data: &[f64], position: impl Fn(usize) -> (usize, usize)) -> Result<()> {
+    if rows == 0 || cols == 0 || data.len() != rows * cols {
+        return Err(Error::Shape(format!("a {rows}×{cols} matrix needs {} entries, got {}", rows * cols, data.len())));
+    }
+    if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+        let (i, j) = position(k);
+        return Err(Error::param("matrix", format!("entry ({i}, {j}) is {}", data[k])));
+    }
+    Ok(())
+}
+
 /// A dense `n × p` matrix stored column by column.
 #[derive(Clone, Debug)]
 pub struct DenseMatrix {
@@ -59,16 +72,7 @@ pub struct DenseMatrix {
 impl DenseMatrix {
     /// From column-major data (`data[j·n + i] = A_ij`).
     pub fn from_column_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self> {
-        if rows == 0 || cols == 0 || data.len() != rows * cols {
-            return Err(Error::Shape(format!(
-                "a {rows}×{cols} matrix needs {} entries, got {}",
-                rows * cols,
-                data.len()
-            )));
-        }
-        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::param("matrix", format!("entry ({}, {}) is {}", i % rows, i / rows, data[i])));
-        }
+        check_entries(rows, cols, &data, |k| (k % rows, k / rows))?;
         Ok(Self { rows, cols, data })
     }
 
@@ -216,16 +220,7 @@ const MIN_BLOCK_ROWS: usize = 32;
 impl<'a> RowMajorView<'a> {
     /// Checks the shape and that every entry is finite.
     pub fn new(rows: usize, cols: usize, data: &'a [f64]) -> Result<Self> {
-        if rows == 0 || cols == 0 || data.len() != rows * cols {
-            return Err(Error::Shape(format!(
-                "a {rows}×{cols} matrix needs {} entries, got {}",
-                rows * cols,
-                data.len()
-            )));
-        }
-        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::param("matrix", format!("entry ({}, {}) is {}", i / cols, i % cols, data[i])));
-        }
+        check_entries(rows, cols, data, |k| (k / cols, k % cols))?;
         Ok(Self { rows, cols, data })
     }
 
