@@ -10,12 +10,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use ebdm::data::matrix::{read_matrix, write_npy_f64, Matrix};
 use ebdm::engine::RunLimits;
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
-use ebdm::proximal::estimator::{fit, fit_rows, PenaltyKind, PenaltySpec, Solver};
+use ebdm::proximal::estimator::{fit_rows, reads_columns, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::experiments as px;
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::{self, PhaseConfig};
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
-use ebdm::proximal::problem::{Convention, DenseMatrix, LeastSquares, Quadratic};
+use ebdm::proximal::problem::{Convention, Quadratic};
 use ebdm::proximal::prox;
 use ebdm::proximal::solvers::{Method, Options, SolveReport};
 use serde_json::json;
@@ -192,7 +192,7 @@ fn column(m: &Matrix) -> Result<Vec<f64>> {
 fn summary_json(
     env: &Env,
     r: &SolveReport,
-    (rows, cols, convention): (usize, usize, Convention),
+    (rows, cols, convention, threads): (usize, usize, Convention, usize),
     penalty: &str,
     lambda: f64,
     lambda_max: f64,
@@ -218,7 +218,7 @@ fn summary_json(
         "restarts": r.restarts,
         "wall_seconds": wall,
         // Coordinate descent runs on one thread; the gradient methods on the whole pool.
-        "threads": if r.solver == "cd" { 1 } else { rayon::current_num_threads() },
+        "threads": threads,
     })
 }
 
@@ -255,21 +255,21 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
         stop: env.stop.clone(),
         ..Options::default()
     };
-    let start = Instant::now();
-    let rel = a.penalty.lambda_rel;
-    let (fitted, shape, source) = match (&a.data, &a.target) {
+    let (rows, cols, data, y, source) = match (&a.data, &a.target) {
         (Some(d), Some(t)) => {
             let (x, y) = read_design(d, t)?;
-            let fitted = fit_rows(x.rows, x.cols, &x.data, y, convention, &spec, rel, solver, &opts)?;
-            (fitted, (x.rows, x.cols, convention), d.display().to_string())
+            (x.rows, x.cols, x.data, y, d.display().to_string())
         }
         _ => {
             let fx = sm_lasso(42, 500, 2000, 50)?;
-            let f = LeastSquares::new(DenseMatrix::from_mat(&fx.x)?, fx.y, convention)?;
-            let fitted = fit(&f, &spec, rel, solver, &opts)?;
-            (fitted, (500, 2000, convention), "SM-LASSO fixture (seed 42, 500 × 2000)".into())
+            let (n, p, x) = (fx.x.nrows(), fx.x.ncols(), &fx.x);
+            let data = (0..n).flat_map(|i| (0..p).map(move |j| x[(i, j)])).collect();
+            (n, p, data, fx.y, "SM-LASSO fixture (seed 42, 500 × 2000)".into())
         }
     };
+    let threads = if reads_columns(&spec, solver) { 1 } else { rayon::current_num_threads() };
+    let start = Instant::now();
+    let fitted = fit_rows(rows, cols, &data, y, convention, &spec, a.penalty.lambda_rel, solver, &opts)?;
     let (r, lambda, lambda_max) = (&fitted.report, fitted.lambda, fitted.lambda_max);
     let wall = start.elapsed().as_secs_f64();
     if !r.converged && !r.interrupted && a.tol > 0.0 && !env.quiet {
@@ -278,7 +278,7 @@ pub fn lasso(env: &Env, a: &LassoArgs) -> Result<()> {
             opts.limits.max_steps, a.tol
         );
     }
-    let summary = summary_json(env, r, shape, &fitted.penalty, lambda, lambda_max, wall);
+    let summary = summary_json(env, r, (rows, cols, convention, threads), &fitted.penalty, lambda, lambda_max, wall);
     if let Some(out) = &a.out {
         write_npy_f64(out, r.x.len(), 1, &r.x)?;
     }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use ebdm::engine::{RunLimits, StopFlag};
 use ebdm::proximal::coding::{encode, CodingOptions, CodingSolver, Dictionary};
-use ebdm::proximal::estimator::{default_solver, fit_rows, PenaltyKind, PenaltySpec, Solver};
+use ebdm::proximal::estimator::{fit_rows, reads_columns, PenaltyKind, PenaltySpec, Solver};
 use ebdm::proximal::fixture::sm_lasso;
 use ebdm::proximal::phase::rho_se;
 use ebdm::proximal::pi_pgd::{pi_pgd, PiPgdOptions};
@@ -108,12 +108,12 @@ pub fn sparse_lasso<'py>(
     };
     // A C-ordered X is read in place (coordinate descent copies it into columns); other
     // layouts are first copied into rows, so that every layout gives the same bits.
-    let uses_columns = matches!(solver.unwrap_or_else(|| default_solver(&spec)), Solver::Cd);
+
     let rows: Cow<'_, [f64]> = match view.as_slice() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(view.iter().copied().collect()),
     };
-    let threads = if uses_columns { Some(1) } else { threads };
+    let threads = if reads_columns(&spec, solver) { Some(1) } else { threads };
     let (fitted, solve_seconds) = run_released(py, threads, Some(&stop), move || -> ebdm::Result<_> {
         let start = std::time::Instant::now();
         let fitted = fit_rows(n, p, &rows, yv.data, convention, &spec, lam_rel, solver, &opts)?;

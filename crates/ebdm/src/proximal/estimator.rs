@@ -207,6 +207,12 @@ pub fn default_solver(spec: &PenaltySpec) -> Solver {
     }
 }
 
+/// Whether [`fit`] with `solver` (or the default one) runs coordinate descent, which reads the
+/// design column by column on one thread.
+pub fn reads_columns(spec: &PenaltySpec, solver: Option<Solver>) -> bool {
+    matches!(solver.unwrap_or_else(|| default_solver(spec)), Solver::Cd)
+}
+
 /// [`fit`] for a design matrix given row by row (`data[i·p + j] = X_ij`, as C-ordered arrays
 /// and `.npy` files store it). Coordinate descent reads columns, so it gets a column-major
 /// copy; the gradient methods read the rows in place ([`RowMajorView`]), forming both products
@@ -224,7 +230,7 @@ pub fn fit_rows(
     solver: Option<Solver>,
     opts: &Options,
 ) -> Result<Fit> {
-    if matches!(solver.unwrap_or_else(|| default_solver(spec)), Solver::Cd) {
+    if reads_columns(spec, solver) {
         let f = LeastSquares::new(DenseMatrix::from_row_major(rows, cols, data)?, y, convention)?;
         fit(&f, spec, relative, solver, opts)
     } else {

@@ -232,18 +232,13 @@ impl<'a> RowMajorView<'a> {
         self.rows.div_ceil(ROW_BLOCKS).max(MIN_BLOCK_ROWS)
     }
 
-    /// Per block of rows, `visit(first row, the block's part of out_rows, the block's sum)`;
-    /// then `sum` ← the block sums added in block order.
-    fn blocked_sum(&self, out_rows: &mut [f64], sum: &mut [f64], visit: impl Fn(usize, &mut [f64], &mut [f64]) + Sync) {
-        use rayon::prelude::*;
-        let block = self.block_rows();
-        let blocks = self.rows.div_ceil(block);
-        let mut partial = vec![0.0; blocks * self.cols];
-        out_rows
-            .par_chunks_mut(block)
-            .zip(partial.par_chunks_mut(self.cols))
-            .enumerate()
-            .for_each(|(b, (rows, acc))| visit(b * block, rows, acc));
+    /// One zeroed vector of `cols` per row block, for the blocks' partial sums.
+    fn partials(&self) -> Vec<f64> {
+        vec![0.0; self.rows.div_ceil(self.block_rows()) * self.cols]
+    }
+
+    /// `sum` ← the blocks' partial sums, added in block order.
+    fn add_partials(&self, partial: &[f64], sum: &mut [f64]) {
         let mut parts = partial.chunks_exact(self.cols);
         sum.copy_from_slice(parts.next().unwrap_or(&[]));
         for part in parts {
@@ -269,18 +264,26 @@ impl LinOp for RowMajorView<'_> {
         });
     }
     fn apply_t(&self, y: &[f64], x: &mut [f64]) {
-        let mut unused = vec![0.0; self.rows];
-        self.blocked_sum(&mut unused, x, |first, rows, acc| {
-            for k in 0..rows.len() {
-                axpy(y[first + k], self.row(first + k), acc);
+        use rayon::prelude::*;
+        let block = self.block_rows();
+        let mut partial = self.partials();
+        partial.par_chunks_mut(self.cols).zip(y.par_chunks(block)).enumerate().for_each(|(b, (acc, ys))| {
+            for (k, &yi) in ys.iter().enumerate() {
+                axpy(yi, self.row(b * block + k), acc);
             }
         });
+        self.add_partials(&partial, x);
     }
     fn residual_and_adjoint(&self, x: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]) {
-        self.blocked_sum(r, g, |first, rows, acc| {
-            let data = &self.data[first * self.cols..(first + rows.len()) * self.cols];
-            fused_rows(data, x, &y[first..first + rows.len()], rows, acc);
+        use rayon::prelude::*;
+        let block = self.block_rows();
+        let mut partial = self.partials();
+        partial.par_chunks_mut(self.cols).zip(r.par_chunks_mut(block)).enumerate().for_each(|(b, (acc, rs))| {
+            let first = b * block;
+            let data = &self.data[first * self.cols..(first + rs.len()) * self.cols];
+            fused_rows(data, x, &y[first..first + rs.len()], rs, acc);
         });
+        self.add_partials(&partial, g);
     }
 }
 
@@ -364,71 +367,13 @@ unsafe fn fused_rows_avx2(data: &[f64], x: &[f64], y: &[f64], r: &mut [f64], acc
     }
 }
 
-#[inline(always)]
+/// The portable path: one [`dot`] and one [`axpy`] per row, which is what the AVX2 path's
+/// grouping by four adds up to, bit for bit.
 fn fused_rows_body(data: &[f64], x: &[f64], y: &[f64], r: &mut [f64], acc: &mut [f64]) {
-    let p = x.len();
-    let mut quads = data.chunks_exact(4 * p);
-    let mut i = 0;
-    for quad in quads.by_ref() {
-        let (a0, rest) = quad.split_at(p);
-        let (a1, rest) = rest.split_at(p);
-        let (a2, a3) = rest.split_at(p);
-        let d = dot4(a0, a1, a2, a3, x);
-        let c = [d[0] - y[i], d[1] - y[i + 1], d[2] - y[i + 2], d[3] - y[i + 3]];
-        r[i..i + 4].copy_from_slice(&c);
-        for ((((s, v0), v1), v2), v3) in acc.iter_mut().zip(a0).zip(a1).zip(a2).zip(a3) {
-            *s = (((*s + c[0] * v0) + c[1] * v1) + c[2] * v2) + c[3] * v3;
-        }
-        i += 4;
+    for ((row, ri), yi) in data.chunks_exact(x.len()).zip(r.iter_mut()).zip(y) {
+        *ri = dot(row, x) - yi;
+        axpy(*ri, row, acc);
     }
-    for row in quads.remainder().chunks_exact(p) {
-        r[i] = dot_body_inline(row, x) - y[i];
-        for (s, v) in acc.iter_mut().zip(row) {
-            *s += r[i] * v;
-        }
-        i += 1;
-    }
-}
-
-/// Four dot products with `x`, each with [`dot`]'s eight accumulators and reduction.
-#[inline(always)]
-fn dot4(a0: &[f64], a1: &[f64], a2: &[f64], a3: &[f64], x: &[f64]) -> [f64; 4] {
-    #[inline(always)]
-    fn lanes(acc: &mut [f64; 8], row: &[f64], xs: &[f64; 8]) {
-        let row: &[f64; 8] = row.try_into().expect("chunks of eight");
-        for l in 0..8 {
-            acc[l] += row[l] * xs[l];
-        }
-    }
-    let (mut s0, mut s1, mut s2, mut s3) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
-    let chunks = x
-        .chunks_exact(8)
-        .zip(a0.chunks_exact(8))
-        .zip(a1.chunks_exact(8))
-        .zip(a2.chunks_exact(8))
-        .zip(a3.chunks_exact(8));
-    for ((((xs, r0), r1), r2), r3) in chunks {
-        let xs: &[f64; 8] = xs.try_into().expect("chunks of eight");
-        lanes(&mut s0, r0, xs);
-        lanes(&mut s1, r1, xs);
-        lanes(&mut s2, r2, xs);
-        lanes(&mut s3, r3, xs);
-    }
-    let tail = x.len() / 8 * 8;
-    let finish = |a: &[f64; 8], row: &[f64]| {
-        let mut s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-        for (v, xv) in row[tail..].iter().zip(&x[tail..]) {
-            s += v * xv;
-        }
-        s
-    };
-    [finish(&s0, a0), finish(&s1, a1), finish(&s2, a2), finish(&s3, a3)]
-}
-
-/// [`dot`]'s summation, inlined into the caller's instruction set.
-#[inline(always)]
-fn dot_body_inline(a: &[f64], b: &[f64]) -> f64 {
-    dot4(a, a, a, a, b)[0]
 }
 
 /// An operator given by two closures `x ↦ Ax` and `y ↦ Aᵀy`.
