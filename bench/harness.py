@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +51,7 @@ class Target:
     "full"), `summary(result, inputs)` turns a result into JSON for the record, and `agree(ebdm, peer)`
     compares two summaries, returning (ok, text). `mode` is "call" (a warm-up call, then a
     calibrated loop, median per call), "once" (one cold call, for work of seconds) or "paired"
-    (one worker runs `extra["study"](inputs, calls, smoke, max_foreign, retries)`, which times
+    (one worker runs `study(inputs, calls, smoke, max_foreign, retries)`, which times
     both sides itself, call by call, and returns per implementation its time and summary).
     """
 
@@ -66,8 +66,7 @@ class Target:
     mode: str = "call"
     reps: int = 5
     needs: tuple[str, ...] = ()
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
+    study: Callable[..., dict] | None = None
 
     @property
     def ebdm(self) -> str:
@@ -166,7 +165,7 @@ def worker_main(target: Target, impl: str, size: str, threads: int, data_dir: st
     inputs = target.setup(size, data_dir)
     if target.mode == "paired":
         calls = {name: make(inputs, threads) for name, make in target.impls.items()}
-        print(json.dumps({"paired": target.extra["study"](inputs, calls, size == "smoke", max_foreign, retries)}))
+        print(json.dumps({"paired": target.study(inputs, calls, size == "smoke", max_foreign, retries)}))
         return
     call = target.impls[impl](inputs, threads)
     wall, cpu, result, details = time_call(call, target.mode, size == "smoke")
@@ -362,6 +361,8 @@ def run_target(target: Target, opts: Options, sink) -> dict:
 def fmt_time(s: float | None) -> str:
     if s is None or (isinstance(s, float) and math.isnan(s)):
         return "–"
+    if math.isinf(s):
+        return "∞"
     if s >= 1:
         return f"{s:.2f} s"
     if s >= 1e-3:

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import fmt_time, table  # noqa: E402
-
-
-def fmt_tts(s) -> str:
-    return "∞" if s is None or (isinstance(s, float) and math.isinf(s)) else fmt_time(s)
 
 
 def tts_tables(runs: list[dict]) -> str:
@@ -39,7 +34,7 @@ def tts_tables(runs: list[dict]) -> str:
                 lo, hi = g["tts99_ci_s"]
                 mark = " **(min)**" if g["budget"] == best else ""
                 out.append(f"| {name} | {g['budget']}{mark} | {g['calls']} | {g['hits']} | {fmt_time(g['t_call_s'])} | "
-                           f"{fmt_time(g['t_call_cpu_s'])} | {fmt_tts(g['tts99_s'])} | {fmt_tts(lo)} – {fmt_tts(hi)} | "
+                           f"{fmt_time(g['t_call_cpu_s'])} | {fmt_time(g['tts99_s'])} | {fmt_time(lo)} – {fmt_time(hi)} | "
                            f"{g['best_cut']:.0f} |")
             for b in s["skipped"]:
                 out.append(f"| {name} | {b} | – | – | – | – | skipped: 20 calls exceed the cap | | |")

@@ -51,8 +51,12 @@ def select(targets, only: str | None):
     if not only:
         return targets
     keys = [k.strip() for k in only.split(",") if k.strip()]
-    chosen = [t for t in targets if any(t.name == k or t.name.startswith(k.rstrip("/") + "/") for k in keys)]
-    unknown = [k for k in keys if not any(t.name == k or t.name.startswith(k.rstrip("/") + "/") for t in targets)]
+
+    def named(t, k):  # a target's full name or its family
+        return t.name == k or t.name.startswith(k.rstrip("/") + "/")
+
+    chosen = [t for t in targets if any(named(t, k) for k in keys)]
+    unknown = [k for k in keys if not any(named(t, k) for t in targets)]
     if unknown:
         sys.exit(f"error: no target named {', '.join(unknown)} (see --list)")
     return chosen

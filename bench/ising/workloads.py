@@ -178,7 +178,7 @@ def study(inp, calls: dict, smoke: bool, max_foreign: float, retries: int) -> di
 def tts_target(name: str, fraction: float = 0.999) -> Target:
     return Target(f"ising/tts-{name}", f"MaxCut {name}, TTS(99 %) to {fraction * 100:g} % of the best known, 1 thread",
                   0.5, "dwave-sa", tts_setup(name, fraction), {"ebdm": ebdm_call, "dwave-sa": dwave_call},
-                  mode="paired", reps=1, needs=("dwave.samplers",), extra={"study": study})
+                  mode="paired", reps=1, needs=("dwave.samplers",), study=study)
 
 
 TARGETS = [tts_target(g) for g in ("G1", "G22", "G43", "K2000like-s1")]
