@@ -14,6 +14,7 @@ mod output;
 mod plot;
 mod proximal;
 mod reproduce;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,6 +88,10 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Sweeps: a grid of parameters × seeds over a study or an acceptance experiment, run whole
+    /// or as shards of a job array (Slurm), resumable, merged into one results file.
+    #[command(subcommand)]
+    Sweep(sweep::SweepCommand),
     /// Store MNIST digits, retrieve them from corrupted cues, draw cue → retrieved and a
     /// capacity curve.
     Demo {
@@ -325,6 +330,7 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             let pass = reproduce::run(env, id.as_deref().unwrap_or("all"), &out, quick, data.as_deref())?;
             return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
+        Command::Sweep(cmd) => return sweep::run(env, &cmd),
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,
         Command::Maxcut(args) => return interrupted_code(ising::solve_cmd(env, "maxcut", &args)?),
         Command::Ising(args) => return interrupted_code(ising::solve_cmd(env, "ising", &args)?),

@@ -33,6 +33,10 @@ pub enum Error {
         crate::size::format_bytes(*limit as u128)
     )]
     TooLarge { name: &'static str, what: String, needed: u128, limit: u64 },
+    /// A description of work (a sweep, its parameters) names something that does not fit; the
+    /// message says what and where.
+    #[error("{0}")]
+    Invalid(String),
     /// A file was read but its contents are malformed.
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },

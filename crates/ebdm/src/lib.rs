@@ -12,7 +12,9 @@
 //!   and oscillator Ising machines;
 //! - [`boltzmann`]: restricted and general Boltzmann machines, their training and
 //!   partition-function estimators;
-//! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files).
+//! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files);
+//! - [`experiment`]: the registry of acceptance experiments; [`sweep`]: grids of parameters ×
+//!   seeds over a study or an experiment, cut into deterministic tasks for any scheduler.
 //!
 //! The library never prints, never reads a terminal and never touches Python; the `ebdm`
 //! binary and the Python package are thin layers over it.
@@ -26,6 +28,7 @@ pub mod ising;
 pub mod memory;
 pub mod proximal;
 pub mod size;
+pub mod sweep;
 
 pub use error::{Error, Result};
 /// The linear-algebra crate whose matrix types appear in the public API.

@@ -50,6 +50,14 @@ pub const ISING_E4: u64 = 401;
 /// `stream_path(seed, [RETRIEVE, c])`.
 pub const RETRIEVE: u64 = 201;
 
+/// Sweeps: task `t` of a sweep with master seed `s` runs under the seed drawn first from
+/// `stream_path(s, [SWEEP, t])`.
+pub const SWEEP: u64 = 300;
+/// The study `memory/recall` draws from `stream_path(task seed, [SWEEP_RECALL])`.
+pub const SWEEP_RECALL: u64 = 301;
+/// The study `proximal/recovery` draws from `stream_path(task seed, [SWEEP_RECOVERY])`.
+pub const SWEEP_RECOVERY: u64 = 302;
+
 /// Every key with the half-open range of first path elements it owns.
 pub const TABLE: &[(&str, u64, u64)] = &[
     ("memory/E1", CAPACITY, CAPACITY + 1),
@@ -71,6 +79,9 @@ pub const TABLE: &[(&str, u64, u64)] = &[
     ("proximal/A15", CONTRACTION, CONTRACTION + 1),
     ("ising/E4", ISING_E4, ISING_E4 + 1),
     ("retrieval of cue batches", RETRIEVE, RETRIEVE + 1),
+    ("sweep task seeds", SWEEP, SWEEP + 1),
+    ("sweep study memory/recall", SWEEP_RECALL, SWEEP_RECALL + 1),
+    ("sweep study proximal/recovery", SWEEP_RECOVERY, SWEEP_RECOVERY + 1),
 ];
 
 #[cfg(test)]

@@ -1,0 +1,151 @@
+//! End-to-end tests of `ebdm sweep`: shards merge to the bytes of one run at any thread count, a
+//! killed or interrupted run resumes without redoing or losing tasks, bad input exits with 2.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn ebdm() -> Command {
+    let mut c = Command::cargo_bin("ebdm").unwrap();
+    c.arg("--quiet");
+    c
+}
+
+fn ok(args: &[&str], cwd: &Path) -> String {
+    let out = ebdm().args(args).current_dir(cwd).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(args: &[&str], cwd: &Path) -> String {
+    let out = ebdm().args(args).current_dir(cwd).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+const RECALL: &str = "study = \"memory/recall\"\nseed = 3\nreplicates = 2\n[fixed]\nneurons = 100\n\
+                      [grid]\nrule = [\"hebb\", \"pinv\"]\npatterns = [5, 10, 20]\n";
+
+/// Slow enough tasks (a few tenths of a second each) to be caught mid-way.
+const MAXCUT: &str = "study = \"ising/maxcut\"\nreplicates = 6\n[fixed]\ngraph = \"G1\"\nreplicas = 1\n\
+                      [grid]\nsteps = [20000]\n";
+
+#[test]
+fn shards_merge_to_the_bytes_of_one_run_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), RECALL).unwrap();
+    ok(&["--threads", "1", "sweep", "run", "s.toml", "--out", "one"], d);
+    ok(&["sweep", "merge", "s.toml", "--out", "one"], d);
+    for i in 1..=3 {
+        ok(&["--threads", "2", "sweep", "run", "s.toml", "--out", "split", "--shard", &format!("{i}/3")], d);
+    }
+    let status = ok(&["sweep", "status", "s.toml", "--out", "split", "--json"], d);
+    let st: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!((st["tasks"].as_u64(), st["done"].as_u64()), (Some(12), Some(12)));
+    assert_eq!(st["shards"].as_array().unwrap().len(), 3);
+    ok(&["sweep", "merge", "s.toml", "--out", "split"], d);
+    let a = std::fs::read(d.join("one/merged.jsonl")).unwrap();
+    let b = std::fs::read(d.join("split/merged.jsonl")).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(String::from_utf8(a).unwrap().lines().count(), 13);
+}
+
+/// Starts `ebdm sweep run` on one thread and waits until its shard file holds `records`
+/// records.
+fn start_and_wait(d: &Path, out: &str, records: usize) -> std::process::Child {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ebdm"))
+        .args(["--quiet", "--threads", "1", "sweep", "run", "s.toml", "--out", out])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let file = d.join(out).join("tasks-1-of-1.jsonl");
+    let start = Instant::now();
+    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count().saturating_sub(1)) < records {
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
+fn task_ids(file: &Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["task"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_killed_run_resumes_without_redoing_or_losing_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), MAXCUT).unwrap();
+    let mut child = start_and_wait(d, "killed", 2);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let file = d.join("killed/tasks-1-of-1.jsonl");
+    let before = task_ids(&file);
+    assert!(before.len() >= 2 && before.len() < 6, "{before:?}");
+    let out =
+        ebdm().args(["--threads", "2", "sweep", "run", "s.toml", "--out", "killed"]).current_dir(d).output().unwrap();
+    assert!(out.status.success());
+    let after = task_ids(&file);
+    // The finished tasks kept their lines; each task appears exactly once.
+    assert_eq!(&after[..before.len()], &before[..]);
+    let mut sorted = after.clone();
+    sorted.sort();
+    assert_eq!(sorted, (0..6).collect::<Vec<_>>());
+    ok(&["sweep", "merge", "s.toml", "--out", "killed"], d);
+    ok(&["--threads", "2", "sweep", "run", "s.toml", "--out", "clean"], d);
+    ok(&["sweep", "merge", "s.toml", "--out", "clean"], d);
+    assert_eq!(
+        std::fs::read(d.join("killed/merged.jsonl")).unwrap(),
+        std::fs::read(d.join("clean/merged.jsonl")).unwrap()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_finished_tasks_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), MAXCUT).unwrap();
+    let child = start_and_wait(d, "int", 1);
+    // SAFETY: sending a signal to a child process we own.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("interrupted") && err.contains("run the same command again to resume"), "{err}");
+    let kept = task_ids(&d.join("int/tasks-1-of-1.jsonl"));
+    assert!(!kept.is_empty() && kept.len() < 6, "{kept:?}");
+    let status = ok(&["sweep", "status", "s.toml", "--out", "int"], d);
+    assert!(status.contains(&format!("{} of 6 tasks have results", kept.len())), "{status}");
+}
+
+#[test]
+fn bad_sweep_files_and_shards_exit_with_2_and_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), RECALL).unwrap();
+    let e = fails(&["sweep", "run", "s.toml", "--shard", "3/2"], d);
+    assert!(e.contains("shard `3/2`") && e.contains("between 1 and N"), "{e}");
+    std::fs::write(d.join("bad.toml"), "study = \"memory/recall\"\n[grid]\npatterns = [1, 2").unwrap();
+    let e = fails(&["sweep", "run", "bad.toml"], d);
+    assert!(e.contains("bad.toml: not a valid sweep file: TOML parse error at line 3"), "{e}");
+    std::fs::write(d.join("bad.toml"), "experiment = \"memory/E42\"\n").unwrap();
+    assert!(fails(&["sweep", "run", "bad.toml"], d).contains("unknown experiment `memory/E42`"));
+    std::fs::write(d.join("bad.toml"), "study = \"memory/recall\"\n[grid]\nneuronz = [10]\n").unwrap();
+    let e = fails(&["sweep", "status", "bad.toml"], d);
+    assert!(e.contains("unknown parameter `neuronz` of study `memory/recall`"), "{e}");
+    let e = fails(&["sweep", "run", "missing.toml"], d);
+    assert!(e.contains("missing.toml"), "{e}");
+    let e = fails(&["sweep", "merge", "s.toml", "--out", "nothing"], d);
+    assert!(e.contains("12 of 12 tasks have no result"), "{e}");
+    let listing = ok(&["sweep", "list"], d);
+    assert!(listing.contains("ising/maxcut") && listing.contains("neurons"), "{listing}");
+}
