@@ -125,6 +125,44 @@ impl PyDenseRetrieval {
             other => return Err(PyKeyError::new_err(other.to_string())),
         })
     }
+    /// Rebuilds a result from `__reduce__`'s fields.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn _from_fields(
+        state: Bound<'_, PyArray1<i8>>,
+        converged: bool,
+        interrupted: bool,
+        sweeps: usize,
+        flips: usize,
+        energy: f64,
+        energy_trace: Option<Bound<'_, PyArray1<f64>>>,
+    ) -> Self {
+        Self {
+            state: state.unbind(),
+            converged,
+            interrupted,
+            sweeps,
+            flips,
+            energy,
+            energy_trace: energy_trace.map(Bound::unbind),
+        }
+    }
+
+    /// Pickle support: the fields, rebuilt by `DenseRetrieval._from_fields`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let args = (
+            this.state.clone_ref(py),
+            this.converged,
+            this.interrupted,
+            this.sweeps,
+            this.flips,
+            this.energy,
+            this.energy_trace.as_ref().map(|t| t.clone_ref(py)),
+        );
+        Ok((slf.get_type().getattr("_from_fields")?, args.into_pyobject(py)?.into_any()))
+    }
     /// The field names: state, converged, interrupted, sweeps, flips, energy, energy_trace.
     fn keys(&self) -> [&'static str; 7] {
         DENSE_RETRIEVAL_KEYS

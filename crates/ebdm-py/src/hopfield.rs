@@ -139,6 +139,39 @@ impl PyRetrieval {
         }
         Ok(d)
     }
+    /// Rebuilds a result from `__reduce__`'s fields.
+    #[staticmethod]
+    fn _from_fields(
+        state: Bound<'_, PyArray1<i8>>,
+        status: &str,
+        sweeps: usize,
+        flips: usize,
+        energy: f64,
+        energy_trace: Option<Bound<'_, PyArray1<f64>>>,
+    ) -> PyResult<Self> {
+        let status = [Status::FixedPoint, Status::TwoCycle, Status::MaxSweeps, Status::Interrupted]
+            .into_iter()
+            .map(status_name)
+            .find(|s| *s == status)
+            .ok_or_else(|| param("status", format!("unknown status `{status}`")))?;
+        Ok(Self { state: state.unbind(), status, sweeps, flips, energy, energy_trace: energy_trace.map(Bound::unbind) })
+    }
+
+    /// Pickle support: the fields, rebuilt by `Retrieval._from_fields`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let args = (
+            this.state.clone_ref(py),
+            this.status,
+            this.sweeps,
+            this.flips,
+            this.energy,
+            this.energy_trace.as_ref().map(|t| t.clone_ref(py)),
+        );
+        Ok((slf.get_type().getattr("_from_fields")?, args.into_pyobject(py)?.into_any()))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Retrieval(status='{}', sweeps={}, flips={}, energy={})",

@@ -136,7 +136,7 @@ pub fn maxcut<'py>(
             )));
         }
         let gw_opts = ebdm::ising::gw::GwOptions { seed, ..Default::default() };
-        let gwr = py.allow_threads(|| ebdm::ising::gw::gw(&g, &gw_opts)).or_raise()?;
+        let gwr = run_released(py, threads, None, || ebdm::ising::gw::gw(&g, &gw_opts))?.or_raise()?;
         out.set_item("upper_bound", gwr.upper_bound)?;
         out.set_item("sdp_value", gwr.sdp_value)?;
         out.set_item("gw_rounded_cut", gwr.cut)?;

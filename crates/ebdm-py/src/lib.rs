@@ -27,6 +27,7 @@ mod rbm;
 mod reproduce;
 mod runtime;
 mod sparse;
+mod sweep;
 
 /// ebdm: energy-based dynamical models (compiled core).
 ///
@@ -40,6 +41,7 @@ mod sparse;
 /// than this module.
 #[pymodule]
 fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    runtime::init();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("RNG_NAME", ebdm::engine::rng::RNG_NAME)?;
     m.add_class::<hopfield::PyHopfield>()?;
@@ -75,6 +77,12 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiments::modern_table, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce::reproduce, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce::list_experiments, m)?)?;
+    m.add_class::<sweep::PySweep>()?;
+    m.add_class::<sweep::PyShardFile>()?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_run_local, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_status, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::list_studies, m)?)?;
     m.add_function(wrap_pyfunction!(sparse::sparse_lasso, m)?)?;
     m.add_function(wrap_pyfunction!(sparse::sparse_encode, m)?)?;
     m.add_function(wrap_pyfunction!(sparse::sparse_prox, m)?)?;

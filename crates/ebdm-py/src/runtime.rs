@@ -15,19 +15,49 @@ use crate::errors::{internal, param};
 /// How often the calling thread looks for pending Python signals while work runs.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
+/// The process that imported the extension. A process forked from it (`multiprocessing`'s
+/// default start method on Linux, a process pool) inherits its pools without their threads.
+static ORIGIN: OnceLock<u32> = OnceLock::new();
+
+/// Records the importing process; called when the module is initialised.
+pub fn init() {
+    ORIGIN.get_or_init(std::process::id);
+}
+
+/// Pools by thread count, and the process they belong to.
+struct Pools {
+    pid: u32,
+    by_threads: HashMap<usize, Arc<rayon::ThreadPool>>,
+}
+
 /// A rayon pool of `threads` threads, or `None` for rayon's global pool.
 ///
 /// Pools are kept for the life of the process, one per thread count: starting and joining
-/// threads on every call would cost more than a small call's work (tens of microseconds).
+/// threads on every call would cost more than a small call's work (tens of microseconds). In a
+/// forked child the inherited pools (rayon's global pool included) have no threads and would
+/// wait forever, so the child forgets them and starts its own.
 fn pool(threads: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let pid = std::process::id();
+    let forked = ORIGIN.get().is_some_and(|&o| o != pid);
     let t = match threads {
-        None => return Ok(None),
+        None if !forked => return Ok(None),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         Some(0) => return Err(param("threads", "must be at least 1 (or None for the default thread count)")),
         Some(t) => t,
     };
-    let mut pools = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pools.get(&t) {
+    let mut pools = POOLS
+        .get_or_init(|| Mutex::new(Pools { pid, by_threads: HashMap::new() }))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if pools.pid != pid {
+        // Dropping a parent's pool would signal threads that do not exist here.
+        for (_, p) in pools.by_threads.drain() {
+            std::mem::forget(p);
+        }
+        pools.pid = pid;
+    }
+    if let Some(p) = pools.by_threads.get(&t) {
         return Ok(Some(Arc::clone(p)));
     }
     let p = rayon::ThreadPoolBuilder::new()
@@ -35,7 +65,7 @@ fn pool(threads: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
         .build()
         .map(Arc::new)
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start {t} threads: {e}")))?;
-    pools.insert(t, Arc::clone(&p));
+    pools.by_threads.insert(t, Arc::clone(&p));
     Ok(Some(p))
 }
 

@@ -35,6 +35,9 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :mod:`ebdm.proximal` (also importable as ``ebdm.sparse``): proximal-descent dynamics and sparse reconstruction (Lasso-type
   problems by coordinate descent, ISTA/FISTA and the PGD/LCA dynamics, batched sparse coding,
   proximal operators, PI-PGD, the ℓ1 phase curve);
+- :mod:`ebdm.sweep`: a study or an acceptance experiment over a grid of parameters × seeds, as
+  deterministic tasks run in this process, on Dask, on Ray or as ``ebdm sweep run --shard``
+  jobs, resumable, merged into the same bytes wherever they ran;
 - :mod:`ebdm.data`: IDX (MNIST) and pattern-file readers;
 - :func:`random_patterns`, :func:`corrupt`: seeded pattern generation and corruption.
 
@@ -73,7 +76,7 @@ from ._ebdm import (
     retrieve,
     solve_ising,
 )
-from . import data, experiments, metrics, proximal, sparse
+from . import data, experiments, metrics, proximal, sparse, sweep
 from .estimators import BernoulliRBM
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 

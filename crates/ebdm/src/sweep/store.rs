@@ -335,11 +335,13 @@ pub fn merge(dir: &Path, sweep: &Sweep, partial: bool) -> Result<MergeReport> {
             }
             let line = v.to_string();
             match records.get(&t) {
-                Some((other, first)) if *other != line => return Err(Error::Invalid(format!(
+                Some((other, first)) if *other != line => {
+                    return Err(Error::Invalid(format!(
                     "task {t} has different results in {} and {}: results of one sweep must not depend on where it ran",
                     first.display(),
                     path.display()
-                ))),
+                )))
+                }
                 Some(_) => {}
                 None => {
                     records.insert(t, (line, path.clone()));
