@@ -11,7 +11,7 @@ bash scripts/setup.sh
 case " $* " in *" --smoke "*) ;; *) cargo build --release --locked -q -p ebdm-cli ;; esac
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q "maturin>=1.5,<2" numpy scikit-learn dwave-samplers threadpoolctl
+.venv/bin/pip install -q "maturin>=1.5,<2" numpy scikit-learn dwave-samplers threadpoolctl "dask[distributed]"
 if [ -z "${EBDM_BENCH_NO_WHEEL:-}" ]; then
   rm -rf target/wheels
   .venv/bin/maturin build --release -q -m crates/ebdm-py/Cargo.toml -o target/wheels

@@ -89,7 +89,8 @@ pub fn run(env: &Env, cmd: &SweepCommand) -> Result<ExitCode> {
             let dir = out_dir(&sweep, out);
             let r = sweep::merge(&dir, &sweep, *partial)?;
             println!("{}", describe(&sweep));
-            println!("merged {} records from {} shard files into {}", r.records, r.files, r.path.display());
+            let files = if r.files == 1 { "file" } else { "files" };
+            println!("merged {} records from {} shard {files} into {}", r.records, r.files, r.path.display());
             if !r.missing.is_empty() {
                 println!("{} tasks have no result yet (run `ebdm sweep status` for the list)", r.missing.len());
             }

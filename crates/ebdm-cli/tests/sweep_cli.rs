@@ -149,3 +149,62 @@ fn bad_sweep_files_and_shards_exit_with_2_and_say_why() {
     let listing = ok(&["sweep", "list"], d);
     assert!(listing.contains("ising/maxcut") && listing.contains("neurons"), "{listing}");
 }
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sweeps")
+}
+
+/// Runs a script of examples/sweeps with bash, `ebdm` being the binary under test.
+fn script(name: &str, args: &[&str], env: &[(&str, String)], cwd: &Path) -> std::process::Output {
+    let mut c = std::process::Command::new("bash");
+    c.arg(examples().join(name)).args(args).current_dir(cwd).env("EBDM", assert_cmd::cargo::cargo_bin("ebdm"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn the_slurm_array_example_runs_every_shard_and_merges_to_the_bytes_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), RECALL).unwrap();
+    ok(&["sweep", "run", "s.toml", "--out", "one"], d);
+    ok(&["sweep", "merge", "s.toml", "--out", "one"], d);
+    let one = std::fs::read(d.join("one/merged.jsonl")).unwrap();
+    // Arrays numbered from 0 (--array=0-4) and from 1 (--array=1-5), five jobs each.
+    for (min, out) in [(0, "zero"), (1, "first")] {
+        for id in min..min + 5 {
+            let env = [
+                ("SLURM_ARRAY_TASK_ID", id.to_string()),
+                ("SLURM_ARRAY_TASK_MIN", min.to_string()),
+                ("SLURM_ARRAY_TASK_COUNT", "5".to_string()),
+                ("SLURM_CPUS_PER_TASK", "2".to_string()),
+            ];
+            let r = script("slurm-array.sh", &["s.toml", out], &env, d);
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            assert!(d.join(out).join(format!("tasks-{}-of-5.jsonl", id - min + 1)).is_file());
+        }
+        let r = script("slurm-merge.sh", &["s.toml", out], &[], d);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert!(String::from_utf8_lossy(&r.stdout).contains("12 of 12 tasks have results"));
+        assert_eq!(std::fs::read(d.join(out).join("merged.jsonl")).unwrap(), one);
+    }
+    // Outside an array job the script says so instead of running everything.
+    let r = script("slurm-array.sh", &["s.toml"], &[], d);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("not inside a Slurm array job"));
+    // A merge with jobs missing names them and fails.
+    let r = script("slurm-merge.sh", &["s.toml", "nothing"], &[], d);
+    assert!(!r.status.success());
+}
+
+#[test]
+fn the_example_sweep_files_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, tasks) in [("recall.toml", 160), ("gset-maxcut.toml", 180)] {
+        let out = ok(&["sweep", "status", examples().join(file).to_str().unwrap(), "--out", "x", "--json"], dir.path());
+        let st: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(st["tasks"], tasks, "{file}");
+    }
+}
