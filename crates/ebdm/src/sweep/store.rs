@@ -185,6 +185,17 @@ impl ShardFile {
             }
         }
         let file = OpenOptions::new().create(true).append(true).read(true).open(&path).map_err(io_error(&path))?;
+        // Two runs of one shard at once (an array resubmitted while its jobs still run) would
+        // both run the same tasks; the second is refused while the first holds the lock.
+        if let Err(e) = file.try_lock() {
+            return Err(match e {
+                std::fs::TryLockError::WouldBlock => Error::Invalid(format!(
+                    "{}: another run of shard {shard} is writing this file; wait for it or stop it",
+                    path.display()
+                )),
+                std::fs::TryLockError::Error(error) => Error::Io { path, error },
+            });
+        }
         file.set_len(keep as u64).map_err(io_error(&path))?;
         let mut this = Self { path, shard, file, done };
         if keep == 0 {

@@ -174,6 +174,20 @@ fn a_run_cut_short_resumes_without_redoing_or_losing_tasks() {
 }
 
 #[test]
+fn a_shard_file_has_one_writer_at_a_time() {
+    let sweep = parse(RECALL).unwrap();
+    let dir = tempdir("one-writer");
+    let first = ShardFile::open(&dir, &sweep, Shard::ALL).unwrap();
+    let e = ShardFile::open(&dir, &sweep, Shard::ALL).err().unwrap().to_string();
+    assert!(e.contains("another run of shard 1/1 is writing this file"), "{e}");
+    // Other shards and readers are not blocked.
+    ShardFile::open(&dir, &sweep, Shard::new(1, 2).unwrap()).unwrap();
+    assert_eq!(status(&dir, &sweep).unwrap().done, 0);
+    drop(first);
+    ShardFile::open(&dir, &sweep, Shard::ALL).unwrap();
+}
+
+#[test]
 fn a_stopped_run_keeps_finished_tasks_and_starts_no_more() {
     let sweep = parse(RECALL).unwrap();
     let dir = tempdir("stopped");
