@@ -182,3 +182,19 @@ def test_forked_children_start_their_own_threads():
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         child = pool.submit(_task_in_child, text).result(timeout=60)
     assert json.loads(child)["result"] == json.loads(parent)["result"]
+
+
+def test_command_sweeps_run_programs_on_workers(tmp_path):
+    import sys
+
+    text = (f'command = ["{sys.executable}", "-c", "import json; print(json.dumps({{{{\\"y\\": {{x}} * {{x}}, '
+            f'\\"seed\\": {{seed}} % 7}}}}))"]\n[grid]\nx = [1, 2, 3]\n')
+    s = sw.Sweep(text)
+    sw.run(s, tmp_path / "local", threads=2)
+    local = open(sw.merge(s, tmp_path / "local"), "rb").read()
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        sw.run(s, tmp_path / "pool", executor=pool)
+    assert open(sw.merge(s, tmp_path / "pool"), "rb").read() == local
+    recs = sw.records(tmp_path / "local" / "merged.jsonl")
+    assert [r["result"]["y"] for r in recs] == [1, 4, 9]
+    assert [r["result"]["seed"] for r in recs] == [r["seed"] % 7 for r in recs]

@@ -47,8 +47,10 @@ pub enum SweepCommand {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The sweep file (TOML): `study = "…"` or `experiment = "…"`, `seed`, `replicates` or
-    /// `seeds`, a `[fixed]` table and a `[grid]` table of parameter lists.
+    /// The sweep file (TOML): `study = "…"`, `experiment = "…"` or `command = ["program",
+    /// "--x", "{x}", "--seed", "{seed}"]` (with `result_keys` to keep only some keys of the JSON
+    /// it prints), `seed`, `replicates` or `seeds`, a `[fixed]` table and a `[grid]` table of
+    /// parameter lists.
     pub file: PathBuf,
     /// Run only shard I of N (tasks t with t mod N = I − 1), e.g. `--shard
     /// $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT` with `--array=1-N`.
@@ -67,9 +69,10 @@ fn out_dir(sweep: &Sweep, out: &Option<PathBuf>) -> PathBuf {
 }
 
 fn describe(sweep: &Sweep) -> String {
-    let what = match sweep.target {
+    let what = match &sweep.target {
         Target::Study(s) => format!("study {}", s.id),
         Target::Experiment(e) => format!("experiment {}", e.id),
+        Target::Command(c) => format!("command `{}`", c.template().join(" ")),
     };
     format!(
         "sweep `{}` ({what}): {} tasks ({} cells × {} replicates)",
@@ -198,4 +201,10 @@ fn list() {
         println!("  {:<12} {} (default {}): {}", p.name, p.kind(), p.default_value(), p.help);
     }
     println!("  results: passed, values (the experiment's named results), checks");
+    println!();
+    println!("command = [\"program\", \"--x\", \"{{x}}\", \"--seed\", \"{{seed}}\"]: any program, once per task");
+    println!("  parameters: the {{name}} placeholders of the command ({{seed}} and {{task}} are filled in)");
+    println!(
+        "  results: the JSON the program prints (its last line, or all of it); result_keys = [...] keeps some keys"
+    );
 }

@@ -208,3 +208,62 @@ fn the_example_sweep_files_are_valid() {
         assert_eq!(st["tasks"], tasks, "{file}");
     }
 }
+
+#[test]
+fn a_command_sweep_runs_a_program_per_task_and_keeps_the_chosen_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exe = assert_cmd::cargo::cargo_bin("ebdm");
+    let graph = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/gset/G1.txt");
+    let text = format!(
+        "command = [\"{{ebdm}}\", \"-q\", \"--seed\", \"{{seed}}\", \"--threads\", \"1\", \"maxcut\", \"{{graph}}\",\n\
+         \"--steps\", \"{{steps}}\", \"--replicas\", \"2\", \"--json\", \"-\", \"--no-spins\"]\n\
+         result_keys = [\"cut\", \"energy\"]\nreplicates = 2\n[fixed]\nebdm = {:?}\ngraph = {:?}\n[grid]\nsteps = [50, 400]\n",
+        exe.display().to_string(),
+        graph.display().to_string()
+    );
+    std::fs::write(d.join("c.toml"), text).unwrap();
+    ok(&["--threads", "1", "sweep", "run", "c.toml", "--out", "one"], d);
+    ok(&["sweep", "merge", "c.toml", "--out", "one"], d);
+    for i in 1..=2 {
+        ok(&["--threads", "2", "sweep", "run", "c.toml", "--out", "two", "--shard", &format!("{i}/2")], d);
+    }
+    ok(&["sweep", "merge", "c.toml", "--out", "two"], d);
+    let merged = std::fs::read_to_string(d.join("one/merged.jsonl")).unwrap();
+    assert_eq!(merged.as_bytes(), std::fs::read(d.join("two/merged.jsonl")).unwrap());
+    let recs: Vec<serde_json::Value> = merged.lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 4);
+    for r in &recs {
+        let keys: Vec<&String> = r["result"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["cut", "energy"]);
+    }
+    // A task's record is what the program prints for the task's seed.
+    let seed = recs[3]["seed"].as_u64().unwrap().to_string();
+    let out = ok(
+        &[
+            "--seed",
+            &seed,
+            "--threads",
+            "1",
+            "maxcut",
+            graph.to_str().unwrap(),
+            "--steps",
+            "400",
+            "--replicas",
+            "2",
+            "--json",
+            "-",
+            "--no-spins",
+        ],
+        d,
+    );
+    let direct: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(direct["cut"], recs[3]["result"]["cut"]);
+    // A failing program stops the sweep with its message; finished tasks stay.
+    std::fs::write(d.join("f.toml"), "command = [\"sh\", \"-c\", \"echo broken {n} >&2; exit 4\"]\n[grid]\nn = [1]\n")
+        .unwrap();
+    let e = fails(&["sweep", "run", "f.toml"], d);
+    assert!(e.contains("task 0 ({\"n\":1}) failed") && e.contains("broken 1"), "{e}");
+    std::fs::write(d.join("f.toml"), "command = [\"prog\", \"{n}\"]\n[grid]\nm = [1]\n").unwrap();
+    assert!(fails(&["sweep", "run", "f.toml"], d).contains("parameter `m` is not used by the command"));
+}

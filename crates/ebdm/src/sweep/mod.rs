@@ -5,7 +5,8 @@
 //!
 //! ```toml
 //! name = "hebb-recall"        # optional; default: the file's stem
-//! study = "memory/recall"     # or: experiment = "memory/E1" (any `ebdm reproduce` id)
+//! study = "memory/recall"     # or: experiment = "memory/E1" (any `ebdm reproduce` id),
+//!                             # or: command = ["prog", "--n", "{neurons}", "--seed", "{seed}"]
 //! seed = 0                    # master seed (default 0)
 //! replicates = 4              # tasks per grid cell (default 1), or: seeds = [0, 1, 2]
 //!
@@ -23,9 +24,13 @@
 //! seed (so `experiment` tasks give exactly the numbers of `ebdm reproduce ID --seed S`). A task
 //! therefore depends on (seed, task index) only, never on where or in which order it runs.
 //!
+//! A `command` runs a program per task, its `{name}` placeholders filled with the task's
+//! parameters, `{seed}` and `{task}`, and takes the JSON it prints as the result ([`command`]).
+//!
 //! Results go to JSON-lines shard files ([`store`]); a shard `i/n` runs the tasks
 //! `t ≡ i − 1 (mod n)`, and the merged file is the same bytes however the tasks were split.
 
+pub mod command;
 pub mod params;
 pub mod store;
 pub mod studies;
@@ -52,17 +57,21 @@ pub const EXPERIMENT_PARAMS: &[Param] =
 pub const MAX_TASKS: usize = 10_000_000;
 
 /// What every task of a sweep runs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Target {
     Study(&'static Study),
     Experiment(&'static experiment::Entry),
+    /// A program run with the task's parameters in its arguments.
+    Command(Box<command::Command>),
 }
 
 impl Target {
-    fn params(&self) -> &'static [Param] {
+    /// The declared parameters (`None` for a command: its placeholders are its parameters).
+    fn params(&self) -> Option<&'static [Param]> {
         match self {
-            Target::Study(s) => s.params,
-            Target::Experiment(_) => EXPERIMENT_PARAMS,
+            Target::Study(s) => Some(s.params),
+            Target::Experiment(_) => Some(EXPERIMENT_PARAMS),
+            Target::Command(_) => None,
         }
     }
 
@@ -70,6 +79,16 @@ impl Target {
         match self {
             Target::Study(s) => format!("study `{}`", s.id),
             Target::Experiment(e) => format!("experiment `{}`", e.id),
+            Target::Command(c) => format!("command `{}`", c.template().join(" ")),
+        }
+    }
+
+    /// The task parameters for `given` values: checked and completed with defaults for a study
+    /// or an experiment, as given for a command.
+    fn resolve(&self, given: &Map<String, Value>) -> std::result::Result<Map<String, Value>, String> {
+        match self.params() {
+            Some(declared) => params::resolve(declared, given, &self.describe()),
+            None => Ok(given.clone()),
         }
     }
 }
@@ -122,7 +141,8 @@ impl Sweep {
     pub fn parse(text: &str, source: &Path) -> Result<Self> {
         let doc: Value = toml::from_str(text).map_err(|e| invalid(source, format!("not a valid sweep file: {e}")))?;
         let doc = doc.as_object().ok_or_else(|| invalid(source, "a sweep file is a TOML table"))?;
-        const KEYS: &[&str] = &["name", "study", "experiment", "seed", "replicates", "seeds", "fixed", "grid"];
+        const KEYS: &[&str] =
+            &["name", "study", "experiment", "command", "result_keys", "seed", "replicates", "seeds", "fixed", "grid"];
         if let Some(k) = doc.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(invalid(source, format!("unknown key `{k}`; a sweep file has {}", KEYS.join(", "))));
         }
@@ -142,14 +162,37 @@ impl Sweep {
                     .ok_or_else(|| invalid(source, format!("`{key}` must be a non-negative integer, got {v}"))),
             }
         };
-        let target = match (string("study")?, string("experiment")?) {
-            (Some(s), None) => Target::Study(studies::find(s).map_err(|e| invalid(source, e.to_string()))?),
-            (None, Some(e)) => Target::Experiment(experiment::find(e).map_err(|e| invalid(source, e.to_string()))?),
-            (None, None) => {
-                return Err(invalid(source, "name what each task runs: `study = \"…\"` or `experiment = \"…\"`"))
+        let strings = |key: &str| -> Result<Option<Vec<String>>> {
+            match doc.get(key) {
+                None => Ok(None),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .map(Some)
+                    .ok_or_else(|| invalid(source, format!("`{key}` must be a list of strings"))),
+                Some(v) => Err(invalid(source, format!("`{key}` must be a list of strings, got {v}"))),
             }
-            (Some(_), Some(_)) => return Err(invalid(source, "give either `study` or `experiment`, not both")),
         };
+        let result_keys = strings("result_keys")?;
+        let target =
+            match (string("study")?, string("experiment")?, strings("command")?) {
+                (Some(s), None, None) => Target::Study(studies::find(s).map_err(|e| invalid(source, e.to_string()))?),
+                (None, Some(e), None) => {
+                    Target::Experiment(experiment::find(e).map_err(|e| invalid(source, e.to_string()))?)
+                }
+                (None, None, Some(args)) => Target::Command(Box::new(
+                    command::Command::parse(&args, result_keys.clone()).map_err(|e| invalid(source, e))?,
+                )),
+                (None, None, None) => return Err(invalid(
+                    source,
+                    "name what each task runs: `study = \"…\"`, `experiment = \"…\"` or `command = [\"program\", …]`",
+                )),
+                _ => return Err(invalid(source, "give one of `study`, `experiment` and `command`, not several")),
+            };
+        if result_keys.is_some() && !matches!(target, Target::Command(_)) {
+            return Err(invalid(source, "`result_keys` applies to a `command` only"));
+        }
         let name = match string("name")? {
             Some(n) => n.to_string(),
             None => source.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string(),
@@ -197,21 +240,34 @@ impl Sweep {
             return Err(invalid(source, format!("parameter `{k}` is both fixed and in the grid")));
         }
         // Every value of every parameter is checked now, before any task runs.
-        let owner = target.describe();
-        let declared = target.params();
-        params::resolve(declared, &fixed, &owner).map_err(|e| invalid(source, e))?;
-        for (k, values) in &grid {
-            for v in values {
-                let one: Map<String, Value> = [(k.clone(), v.clone())].into_iter().collect();
-                params::resolve(declared, &one, &owner).map_err(|e| invalid(source, format!("in the grid: {e}")))?;
+        match &target {
+            Target::Command(c) => check_command_params(c, &fixed, &grid).map_err(|e| invalid(source, e))?,
+            _ => {
+                target.resolve(&fixed).map_err(|e| invalid(source, e))?;
+                for (k, values) in &grid {
+                    for v in values {
+                        let one: Map<String, Value> = [(k.clone(), v.clone())].into_iter().collect();
+                        target.resolve(&one).map_err(|e| invalid(source, format!("in the grid: {e}")))?;
+                    }
+                }
             }
         }
         let mut spec = Map::new();
         spec.insert("name".into(), Value::from(name.clone()));
-        match target {
-            Target::Study(s) => spec.insert("study".into(), Value::from(s.id)),
-            Target::Experiment(e) => spec.insert("experiment".into(), Value::from(e.id)),
-        };
+        match &target {
+            Target::Study(s) => {
+                spec.insert("study".into(), Value::from(s.id));
+            }
+            Target::Experiment(e) => {
+                spec.insert("experiment".into(), Value::from(e.id));
+            }
+            Target::Command(c) => {
+                spec.insert("command".into(), Value::from(c.template()));
+                if let Some(keys) = &c.result_keys {
+                    spec.insert("result_keys".into(), Value::from(keys.clone()));
+                }
+            }
+        }
         match &seeds {
             Seeds::Derived { seed, replicates } => {
                 spec.insert("seed".into(), Value::from(*seed));
@@ -269,7 +325,7 @@ impl Sweep {
             given.insert(k.clone(), values[rest % values.len()].clone());
             rest /= values.len();
         }
-        let params = params::resolve(self.target.params(), &given, &self.target.describe()).map_err(Error::Invalid)?;
+        let params = self.target.resolve(&given).map_err(Error::Invalid)?;
         let seed = match &self.seeds {
             Seeds::Derived { seed, .. } => stream_path(*seed, &[streams::SWEEP, index as u64]).next_u64(),
             Seeds::Listed(l) => l[replicate],
@@ -282,7 +338,8 @@ impl Sweep {
     pub fn run_task(&self, index: usize, stop: &StopFlag, data: Option<&Path>) -> Result<Option<Record>> {
         let task = self.task(index)?;
         let start = Instant::now();
-        let result = match self.target {
+        let result = match &self.target {
+            Target::Command(c) => c.run(&c.fill(&task.params, task.seed, index)?, stop)?,
             Target::Study(s) => (s.run)(&Params(&task.params), &TaskContext { seed: task.seed, stop, data })?,
             Target::Experiment(e) => {
                 let harness = Harness { seed: task.seed, stop: stop.clone(), progress: None };
@@ -305,6 +362,36 @@ impl Sweep {
         line.insert("result".into(), Value::Object(result));
         Ok(Some(Record { task: index, line: Value::Object(line), wall_s: start.elapsed().as_secs_f64() }))
     }
+}
+
+/// A command's parameters: scalars, each used by the template, and every placeholder given.
+fn check_command_params(
+    c: &command::Command,
+    fixed: &Map<String, Value>,
+    grid: &[(String, Vec<Value>)],
+) -> std::result::Result<(), String> {
+    let used = c.placeholders();
+    let given: Vec<(&String, &Value)> =
+        fixed.iter().chain(grid.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k, v)))).collect();
+    for (k, v) in &given {
+        if command::BUILT_IN.contains(&k.as_str()) {
+            return Err(format!("`{{{k}}}` is filled in by the sweep; choose another parameter name"));
+        }
+        if !used.contains(k.as_str()) {
+            return Err(format!("parameter `{k}` is not used by the command (write `{{{k}}}` where it goes)"));
+        }
+        if matches!(v, Value::Array(_) | Value::Object(_)) {
+            return Err(format!("parameter `{k}`: {v} is not a string, number or boolean"));
+        }
+    }
+    for p in used {
+        if !command::BUILT_IN.contains(&p) && !given.iter().any(|(k, _)| k.as_str() == p) {
+            return Err(format!(
+                "the command uses `{{{p}}}`, which is neither fixed nor in the grid (built in: {{seed}}, {{task}})"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What an experiment task keeps of its outcome: whether it passed, its named values and its

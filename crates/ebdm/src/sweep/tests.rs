@@ -57,7 +57,7 @@ fn tasks_run_through_the_grid_with_the_last_key_fastest_and_replicates_innermost
 #[test]
 fn malformed_files_unknown_targets_and_parameters_are_named() {
     assert!(err("study = [").contains("test.toml: not a valid sweep file: TOML parse error at line 1"));
-    assert!(err("name = \"x\"").contains("`study = \"…\"` or `experiment = \"…\"`"));
+    assert!(err("name = \"x\"").contains("`study = \"…\"`, `experiment = \"…\"` or `command = [\"program\", …]`"));
     assert!(err("study = \"memory/nothing\"").contains("unknown study `memory/nothing`; known: memory/recall"));
     assert!(err("experiment = \"memory/E99\"").contains("unknown experiment `memory/E99`"));
     assert!(err("study = \"memory/recall\"\nsteps = 3").contains("unknown key `steps`"));
@@ -235,3 +235,26 @@ fn experiment_tasks_give_the_numbers_of_reproduce_with_the_listed_seed() {
 
 use std::fs::OpenOptions;
 use std::io::Write;
+
+#[test]
+fn command_sweeps_check_their_placeholders_against_the_parameters() {
+    let ok = parse("command = [\"prog\", \"--n={n}\", \"{seed}\"]\nresult_keys = [\"x\"]\n[grid]\nn = [1, 2]").unwrap();
+    assert_eq!(ok.tasks(), 2);
+    assert_eq!(ok.spec()["command"], json!(["prog", "--n={n}", "{seed}"]));
+    assert_eq!(Value::Object(ok.task(1).unwrap().params), json!({"n": 2}));
+    assert!(
+        err("command = [\"prog\", \"{n}\"]").contains("the command uses `{n}`, which is neither fixed nor in the grid")
+    );
+    assert!(err("command = [\"prog\"]\n[fixed]\nn = 1").contains("parameter `n` is not used by the command"));
+    assert!(err("command = [\"prog\", \"{seed}\"]\n[fixed]\nseed = 1").contains("`{seed}` is filled in by the sweep"));
+    assert!(err("command = [\"prog\", \"{n}\"]\n[grid]\nn = [[1]]").contains("is not a string, number or boolean"));
+    assert!(err("command = []").contains("must name a program"));
+    assert!(err("command = \"prog\"").contains("`command` must be a list of strings"));
+    assert!(err("command = [\"prog\", \"{n\"]\n[fixed]\nn = 1").contains("is not a placeholder"));
+    assert!(
+        err("study = \"memory/recall\"\ncommand = [\"prog\"]").contains("one of `study`, `experiment` and `command`")
+    );
+    assert!(
+        err("study = \"memory/recall\"\nresult_keys = [\"x\"]").contains("`result_keys` applies to a `command` only")
+    );
+}
