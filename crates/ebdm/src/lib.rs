@@ -10,6 +10,7 @@
 //!   coordinate descent and sparse recovery;
 //! - [`ising`]: Ising, QUBO and MaxCut models, G-set files, annealing, simulated bifurcation
 //!   and oscillator Ising machines;
+//! - [`chaos`]: random recurrent networks at the edge of chaos (mean-field theories);
 //! - [`boltzmann`]: restricted and general Boltzmann machines, their training and
 //!   partition-function estimators;
 //! - [`data`]: dataset and pattern-file readers (IDX/MNIST, text and `.npy` pattern files);
@@ -20,6 +21,7 @@
 //! binary and the Python package are thin layers over it.
 
 pub mod boltzmann;
+pub mod chaos;
 pub mod data;
 pub mod engine;
 pub mod error;

@@ -1,0 +1,17 @@
+//! Random recurrent networks at the edge of chaos: their mean-field theories, solved
+//! deterministically.
+//!
+//! - [`scs`]: the dynamical mean-field theory of dx/dt = −x + J tanh(x) + ξ with iid couplings
+//!   (Sompolinsky, Crisanti & Sommers 1988), with white noise: c0 = ⟨x²⟩, the autocorrelation
+//!   c(τ), the largest Lyapunov exponent, and the noise-shifted transition;
+//! - [`static_dmft`]: Qiu & Huang's static theory of the fixed points for elliptic couplings
+//!   (gain g, symmetry γ), with the elliptic-law resolvent and the edge g(1+γ) = 1;
+//! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of both.
+
+pub mod quadrature;
+pub mod scs;
+pub mod static_dmft;
+
+pub use quadrature::GaussHermite;
+pub use scs::{noise_transitions, solve_scs, ScsOptions, ScsSolution};
+pub use static_dmft::{critical_gain, resolvent, solve_static, Response, StaticOptions, StaticSolution};
