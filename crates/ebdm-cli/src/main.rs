@@ -4,6 +4,7 @@
 //! files, parameters); 130 interrupted by Ctrl-C (partial results are kept).
 
 mod boltzmann;
+mod chaos;
 mod classify;
 mod demo;
 mod experiments;
@@ -70,6 +71,11 @@ enum Command {
     /// (exact or AIS log-likelihood, pseudo-likelihood), sample.
     #[command(subcommand, alias = "rbm")]
     Boltzmann(Box<boltzmann::BoltzmannCommand>),
+    /// Random recurrent networks at the edge of chaos: the dynamical mean-field theory (c0,
+    /// λ_max, autocorrelation, noise-shifted transition) and the static theory of fixed points
+    /// for elliptic couplings.
+    #[command(subcommand)]
+    Chaos(chaos::ChaosCommand),
     /// Run an acceptance experiment of the specifications and print PASS/FAIL per criterion.
     Reproduce {
         /// Experiment id such as memory/E1, or `all`.
@@ -331,6 +337,7 @@ fn run(cli: Cli, env: &Env) -> Result<ExitCode> {
             return Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Sweep(cmd) => return sweep::run(env, &cmd),
+        Command::Chaos(cmd) => chaos::run(env, &cmd)?,
         Command::Demo { data, out, rho } => demo::run(env, &data, &out, rho)?,
         Command::Maxcut(args) => return interrupted_code(ising::solve_cmd(env, "maxcut", &args)?),
         Command::Ising(args) => return interrupted_code(ising::solve_cmd(env, "ising", &args)?),

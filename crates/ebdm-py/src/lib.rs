@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod chaos;
 mod classifier;
 mod convert;
 mod dense;
@@ -77,6 +78,10 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiments::modern_table, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce::reproduce, m)?)?;
     m.add_function(wrap_pyfunction!(reproduce::list_experiments, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_dmft, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_static, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_noise_transitions, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_resolvent, m)?)?;
     m.add_class::<sweep::PySweep>()?;
     m.add_class::<sweep::PyShardFile>()?;
     m.add_function(wrap_pyfunction!(sweep::sweep_run_local, m)?)?;

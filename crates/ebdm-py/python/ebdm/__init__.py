@@ -35,6 +35,8 @@ Networks whose state flows downhill on an energy landscape, with a Rust core:
 - :mod:`ebdm.proximal` (also importable as ``ebdm.sparse``): proximal-descent dynamics and sparse reconstruction (Lasso-type
   problems by coordinate descent, ISTA/FISTA and the PGD/LCA dynamics, batched sparse coding,
   proximal operators, PI-PGD, the ℓ1 phase curve);
+- :mod:`ebdm.chaos`: the mean-field theories of random recurrent networks at the edge of chaos
+  (dynamical mean-field theory with noise, the static theory of fixed points);
 - :mod:`ebdm.sweep`: a study or an acceptance experiment over a grid of parameters × seeds, as
   deterministic tasks run in this process, on Dask, on Ray or as ``ebdm sweep run --shard``
   jobs, resumable, merged into the same bytes wherever they ran;
@@ -76,7 +78,7 @@ from ._ebdm import (
     retrieve,
     solve_ising,
 )
-from . import data, experiments, metrics, proximal, sparse, sweep
+from . import chaos, data, experiments, metrics, proximal, sparse, sweep
 from .estimators import BernoulliRBM
 from .metrics import bit_error_rate, exact_recall, hebbian_stability, overlap
 

@@ -8,6 +8,7 @@
 //!   (gain g, symmetry γ), with the elliptic-law resolvent and the edge g(1+γ) = 1;
 //! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of both.
 
+pub mod experiments;
 pub mod quadrature;
 pub mod scs;
 pub mod static_dmft;

@@ -141,7 +141,11 @@ pub fn variance(q: &GaussHermite, g: f64, sigma: f64) -> Result<f64> {
 fn nested(q: &GaussHermite, c: f64, c0: f64) -> (f64, f64) {
     let (a, b) = ((c0 - c).max(0.0).sqrt(), c.max(0.0).sqrt());
     let (mut f_phi, mut f_dphi) = (0.0, 0.0);
-    for (&z, &wz) in q.nodes.iter().zip(&q.weights) {
+    // The rule is symmetric and tanh odd: the inner averages at −z are those at z with φ's sign
+    // flipped, so the outer sum runs over z ≥ 0 with the weights of ±z together.
+    let n = q.nodes.len();
+    for j in n / 2..n {
+        let (z, wz) = (q.nodes[j], if 2 * j + 1 == n { q.weights[j] } else { 2.0 * q.weights[j] });
         let (mut phi, mut dphi) = (0.0, 0.0);
         for (&x, &wx) in q.nodes.iter().zip(&q.weights) {
             let t = (a * x + b * z).tanh();
@@ -222,8 +226,11 @@ pub fn solve_scs(g: f64, sigma: f64, opts: &ScsOptions) -> Result<ScsSolution> {
             c: vec![0.0, 0.0],
         });
     }
-    let pairs: Vec<(f64, f64)> =
-        (0..opts.table).map(|k| nested(&q, c0 * k as f64 / (opts.table - 1) as f64, c0)).collect();
+    // Each entry is independent: parallel and in index order, the same numbers at any thread count.
+    let pairs: Vec<(f64, f64)> = {
+        use rayon::prelude::*;
+        (0..opts.table).into_par_iter().map(|k| nested(&q, c0 * k as f64 / (opts.table - 1) as f64, c0)).collect()
+    };
     let f_phi = Table::from_values(c0, pairs.iter().map(|p| p.0).collect());
     let f_dphi = Table::from_values(c0, pairs.iter().map(|p| p.1).collect());
     // c(τ) from c0 down the separatrix; rounding pushes the solution off it at large τ, so the

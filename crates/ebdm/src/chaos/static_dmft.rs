@@ -33,11 +33,13 @@ pub struct StaticOptions {
     pub tol: f64,
     pub max_iter: usize,
     pub response: Response,
+    /// Starting (C, R) (continuation from a neighbouring gain); default (1, 1).
+    pub start: Option<(f64, f64)>,
 }
 
 impl Default for StaticOptions {
     fn default() -> Self {
-        Self { nodes: 201, damping: 0.2, tol: 1e-12, max_iter: 200_000, response: Response::Authors }
+        Self { nodes: 201, damping: 0.2, tol: 1e-12, max_iter: 200_000, response: Response::Authors, start: None }
     }
 }
 
@@ -77,14 +79,15 @@ pub(crate) fn check_gain_symmetry(g: f64, gamma: f64) -> Result<()> {
     Ok(())
 }
 
-/// Solves the static equations at (g, γ) by damped fixed-point iteration from C = 1, R = 1.
+/// Solves the static equations at (g, γ) by damped fixed-point iteration from `opts.start`
+/// (default C = 1, R = 1).
 pub fn solve_static(g: f64, gamma: f64, opts: &StaticOptions) -> Result<StaticSolution> {
     check_gain_symmetry(g, gamma)?;
     if !(0.0..1.0).contains(&opts.damping) {
         return Err(Error::param("damping", format!("must lie in [0, 1), got {}", opts.damping)));
     }
     let quad = GaussHermite::new(opts.nodes)?;
-    let (mut c, mut r) = (1.0_f64, 1.0_f64);
+    let (mut c, mut r) = opts.start.unwrap_or((1.0, 1.0));
     for it in 1..=opts.max_iter {
         let w = g * g * gamma * r;
         if w.abs() >= 1.0 {

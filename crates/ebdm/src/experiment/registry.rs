@@ -45,7 +45,7 @@ impl Entry {
         (self.run)(ctx)
     }
 
-    /// The family part of the id (`memory`, `proximal`, `ising`, `boltzmann`).
+    /// The family part of the id (`memory`, `proximal`, `ising`, `boltzmann`, `chaos`).
     pub fn family(&self) -> &'static str {
         self.id.split('/').next().unwrap_or(self.id)
     }
@@ -58,6 +58,7 @@ pub fn registry() -> Vec<&'static Entry> {
         crate::proximal::experiments::registry::ENTRIES,
         crate::ising::experiments::registry::ENTRIES,
         crate::boltzmann::experiments::ENTRIES,
+        crate::chaos::experiments::ENTRIES,
     ]
     .into_iter()
     .flatten()
@@ -79,9 +80,13 @@ mod tests {
     #[test]
     fn ids_are_unique_and_namespaced() {
         let all = registry();
-        assert_eq!(all.len(), 28);
+        assert_eq!(all.len(), 30);
         for (i, a) in all.iter().enumerate() {
-            assert!(["memory", "proximal", "ising", "boltzmann"].contains(&a.family()), "{}: unknown family", a.id);
+            assert!(
+                ["memory", "proximal", "ising", "boltzmann", "chaos"].contains(&a.family()),
+                "{}: unknown family",
+                a.id
+            );
             assert!(all[i + 1..].iter().all(|b| !b.id.eq_ignore_ascii_case(a.id)), "{} twice", a.id);
         }
         assert_eq!(find("MEMORY/e1").unwrap().id, "memory/E1");

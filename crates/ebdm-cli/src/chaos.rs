@@ -1,0 +1,133 @@
+//! `ebdm chaos`: the mean-field theories of random recurrent networks at the edge of chaos.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use ebdm::chaos::{self, Response, ScsOptions, StaticOptions};
+use serde_json::json;
+
+use crate::output::{metadata, Env, JsonOut};
+
+#[derive(Subcommand, Debug)]
+pub enum ChaosCommand {
+    /// Dynamical mean-field theory of dx/dt = −x + J tanh(x) + ξ with iid couplings of variance
+    /// g²/N and white noise of strength σ (Sompolinsky–Crisanti–Sommers): c0 = ⟨x²⟩, ⟨φ²⟩, the
+    /// largest Lyapunov exponent, the decay rate κ and the half-time τ½ of the autocorrelation;
+    /// with σ > 0 also the noise-shifted transition and the local-expansiveness coupling.
+    Dmft(DmftArgs),
+    /// Static mean-field theory of the fixed points for elliptic couplings (gain g, symmetry γ;
+    /// Qiu & Huang): C = ⟨tanh²x*⟩ and the integrated response R_int, next to the
+    /// elliptic-law resolvent and the edge g_c = 1/(1+γ).
+    Static(StaticArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DmftArgs {
+    /// Gains g (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1.5", allow_hyphen_values = true)]
+    pub g: Vec<f64>,
+    /// Noise strength σ (⟨ξ(t)ξ(s)⟩ = σ²δ(t−s)).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub sigma: f64,
+    /// Gauss–Hermite nodes per Gaussian average.
+    #[arg(long, default_value_t = 101)]
+    pub nodes: usize,
+    #[command(flatten)]
+    pub json: JsonOut,
+}
+
+#[derive(Args, Debug)]
+pub struct StaticArgs {
+    /// Gains g (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1.2", allow_hyphen_values = true)]
+    pub g: Vec<f64>,
+    /// Coupling symmetry γ = corr(J_ij, J_ji) in [−1, 1].
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub gamma: f64,
+    /// Response update: `authors` (R = ⟨φ'(1 + wR)⟩, as in Qiu & Huang's code) or `cavity`
+    /// (R = ⟨φ'/(1 − wφ')⟩).
+    #[arg(long, default_value = "authors")]
+    pub response: String,
+    /// Gauss–Hermite nodes.
+    #[arg(long, default_value_t = 201)]
+    pub nodes: usize,
+    #[command(flatten)]
+    pub json: JsonOut,
+}
+
+pub fn run(env: &Env, cmd: &ChaosCommand) -> Result<()> {
+    match cmd {
+        ChaosCommand::Dmft(a) => dmft(env, a),
+        ChaosCommand::Static(a) => static_fixed_points(env, a),
+    }
+}
+
+fn dmft(env: &Env, a: &DmftArgs) -> Result<()> {
+    let opts = ScsOptions { nodes: a.nodes, ..ScsOptions::default() };
+    let mut rows = Vec::new();
+    for &g in &a.g {
+        let s = chaos::solve_scs(g, a.sigma, &opts)?;
+        rows.push(json!({"g": g, "sigma": a.sigma, "c0": s.c0, "phi2": s.phi2, "lambda_max": s.lambda_max,
+                         "kappa": s.kappa, "tau_half": s.tau_half}));
+    }
+    let transitions = if a.sigma > 0.0 { Some(chaos::noise_transitions(a.sigma, a.nodes)?) } else { None };
+    if a.json.prints_text(env) {
+        println!("SCS dynamical mean-field theory, φ = tanh, σ = {}", a.sigma);
+        println!("{:>8} {:>12} {:>10} {:>10} {:>8} {:>8}", "g", "c0 = ⟨x²⟩", "⟨φ²⟩", "λ_max", "κ", "τ½");
+        for r in &rows {
+            let half = r["tau_half"].as_f64().map_or("–".to_string(), |t| format!("{t:.3}"));
+            println!(
+                "{:>8} {:>12.6} {:>10.6} {:>10.6} {:>8.4} {:>8}",
+                r["g"].as_f64().unwrap_or(f64::NAN),
+                r["c0"].as_f64().unwrap_or(f64::NAN),
+                r["phi2"].as_f64().unwrap_or(f64::NAN),
+                r["lambda_max"].as_f64().unwrap_or(f64::NAN),
+                r["kappa"].as_f64().unwrap_or(f64::NAN),
+                half
+            );
+        }
+        if let Some((chaotic, expansive)) = transitions {
+            println!(
+                "transition to chaos (λ = 0): g = {chaotic:.3}; locally expansive (g²⟨φ'²⟩ = 1): g = {expansive:.3}"
+            );
+        }
+    }
+    let mut out = json!({"meta": metadata(env), "sigma": a.sigma, "results": rows});
+    if let Some((chaotic, expansive)) = transitions {
+        out["critical_gain"] = json!(chaotic);
+        out["expansive_gain"] = json!(expansive);
+    }
+    a.json.emit(&out, false)
+}
+
+fn static_fixed_points(env: &Env, a: &StaticArgs) -> Result<()> {
+    let response = match a.response.as_str() {
+        "authors" => Response::Authors,
+        "cavity" => Response::Cavity,
+        other => anyhow::bail!("unknown response `{other}` (expected authors or cavity)"),
+    };
+    let opts = StaticOptions { nodes: a.nodes, response, ..StaticOptions::default() };
+    let g_c = chaos::critical_gain(a.gamma);
+    let mut rows = Vec::new();
+    for &g in &a.g {
+        let s = chaos::solve_static(g, a.gamma, &opts)?;
+        let r_ell = (g < g_c).then(|| chaos::resolvent(g, a.gamma));
+        rows.push(json!({"g": g, "gamma": a.gamma, "c": s.c, "r_int": s.r, "r_ell": r_ell,
+                         "converged": s.converged, "iterations": s.iterations}));
+    }
+    if a.json.prints_text(env) {
+        println!("static DMFT of the fixed points, γ = {}, g_c = {g_c:.6}", a.gamma);
+        println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "g", "C", "R_int", "R_ell", "converged");
+        for r in &rows {
+            let ell = r["r_ell"].as_f64().map_or("–".to_string(), |v| format!("{v:.6}"));
+            println!(
+                "{:>8} {:>10.6} {:>10.6} {:>10} {:>10}",
+                r["g"].as_f64().unwrap_or(f64::NAN),
+                r["c"].as_f64().unwrap_or(f64::NAN),
+                r["r_int"].as_f64().unwrap_or(f64::NAN),
+                ell,
+                r["converged"].as_bool().unwrap_or(false)
+            );
+        }
+    }
+    a.json.emit(&json!({"meta": metadata(env), "gamma": a.gamma, "critical_gain": g_c, "results": rows}), false)
+}

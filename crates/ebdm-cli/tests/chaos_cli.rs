@@ -1,0 +1,45 @@
+//! End-to-end tests of `ebdm chaos`: the reference values through the command line, JSON out,
+//! bad input exits with 2.
+
+use assert_cmd::Command;
+
+fn ebdm() -> Command {
+    let mut c = Command::cargo_bin("ebdm").unwrap();
+    c.arg("--quiet");
+    c
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = ebdm().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn dmft_and_static_theories_print_the_reference_values() {
+    let v = json_of(&["chaos", "dmft", "--g", "2", "--json", "-"]);
+    let r = &v["results"][0];
+    assert!((r["c0"].as_f64().unwrap() - 1.92481).abs() < 1e-4);
+    assert!((r["lambda_max"].as_f64().unwrap() - 0.11246).abs() < 1e-3);
+    let v = json_of(&["chaos", "dmft", "--g", "1.5", "--sigma", "1", "--nodes", "61", "--json", "-"]);
+    assert!(v["expansive_gain"].as_f64().unwrap() < v["critical_gain"].as_f64().unwrap());
+    let v = json_of(&["chaos", "static", "--g", "0.5,0.9", "--gamma", "0.2", "--json", "-"]);
+    let rows = v["results"].as_array().unwrap();
+    assert!((rows[0]["r_int"].as_f64().unwrap() - 1.05573).abs() < 1e-5);
+    assert!((rows[1]["c"].as_f64().unwrap() - 0.0769).abs() < 1e-3);
+    assert!(rows[1]["r_ell"].is_null());
+}
+
+#[test]
+fn bad_parameters_exit_with_2() {
+    for (args, msg) in [
+        (&["chaos", "dmft", "--g", "0"][..], "`g`"),
+        (&["chaos", "dmft", "--sigma", "-1"], "`sigma`"),
+        (&["chaos", "static", "--gamma", "-1.5"], "`gamma`"),
+        (&["chaos", "static", "--response", "exact"], "unknown response"),
+    ] {
+        let out = ebdm().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(msg), "{args:?}");
+    }
+}

@@ -1,0 +1,30 @@
+"""Random recurrent networks at the edge of chaos: their mean-field theories, solved
+deterministically (Gauss–Hermite averages, no Monte Carlo).
+
+- :func:`dmft`: the Sompolinsky–Crisanti–Sommers theory of dx/dt = −x + J tanh(x) + ξ with iid
+  couplings of variance g²/N and white noise ⟨ξξ⟩ = σ²δ: c0 = ⟨x²⟩, ⟨φ²⟩, the largest Lyapunov
+  exponent, the autocorrelation c(τ), its decay rate κ and half-time τ½;
+- :func:`noise_transitions`: with noise, the coupling where the network turns chaotic
+  (g²⟨φ²⟩ = c0) and the smaller one where it turns locally expansive (g²⟨φ'²⟩ = 1);
+- :func:`static_fixed_points`: Qiu & Huang's static theory of the fixed points for elliptic
+  couplings (gain g, symmetry γ): C = ⟨tanh²x*⟩ and the integrated response R_int;
+- :func:`resolvent` and :func:`critical_gain`: the elliptic-law resolvent at z = 1 and the edge
+  g_c = 1/(1+γ).
+
+>>> import ebdm.chaos as ch
+>>> r = ch.dmft(2.0)
+>>> round(r["c0"], 5), round(r["lambda_max"], 4)
+(1.92481, 0.1125)
+"""
+
+from ._ebdm import chaos_dmft as dmft
+from ._ebdm import chaos_noise_transitions as noise_transitions
+from ._ebdm import chaos_resolvent as resolvent
+from ._ebdm import chaos_static as static_fixed_points
+
+__all__ = ["dmft", "noise_transitions", "static_fixed_points", "resolvent", "critical_gain"]
+
+
+def critical_gain(gamma: float) -> float:
+    """The edge of the ordered phase, g_c = 1/(1+γ)."""
+    return 1.0 / (1.0 + gamma)

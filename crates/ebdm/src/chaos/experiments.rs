@@ -1,0 +1,242 @@
+//! The edge-of-chaos experiments that need no simulation, as registry entries: the static
+//! theory of fixed points against its reference table (spec E5) and the SCS theory against its
+//! reference table (the solver check of spec E3).
+
+use serde::Serialize;
+
+use super::scs::{solve_scs, ScsOptions};
+use super::static_dmft::{critical_gain, resolvent, solve_static, StaticOptions};
+use crate::error::Result;
+use crate::experiment::{Chart, Check, Entry, Outcome, RunContext, Series};
+
+/// The reference table of spec §1.5 (201-node Gauss–Hermite, tolerance 1e-12): γ, g, C, R_int.
+pub const STATIC_TABLE: &[(f64, f64, f64, f64)] = &[
+    (0.0, 0.9, 0.0, 1.0),
+    (0.0, 1.05, 0.04830, 0.95170),
+    (0.0, 1.1, 0.09318, 0.90682),
+    (0.0, 1.19, 0.1658, 0.8342),
+    (0.0, 1.2, 0.1733, 0.8267),
+    (0.0, 1.5, 0.3526, 0.6474),
+    (0.0, 2.0, 0.5304, 0.4696),
+    (0.0, 3.0, 0.7006, 0.2994),
+    (0.2, 0.5, 0.0, 1.05573),
+    (0.2, 0.6, 0.0, 1.08472),
+    (0.2, 0.9, 0.0769, 1.1061),
+    (0.2, 0.95, 0.1297, 1.0403),
+    (0.2, 1.0, 0.1783, 0.9794),
+    (0.2, 1.09, 0.2557, 0.8818),
+    (0.5, 0.5, 0.0, 1.17157),
+    (0.5, 0.6, 0.0, 1.30792),
+    (0.5, 0.75, 0.1172, 1.3070),
+    (0.5, 0.84, 0.2231, 1.1219),
+    (0.5, 0.9, 0.2832, 1.0173),
+];
+
+/// The reference table of spec §1.7 (σ = 0): g, c0, ⟨φ²⟩, λ_max.
+pub const SCS_TABLE: &[(f64, f64, f64, f64)] = &[
+    (1.05, 0.05283, 0.04795, 0.00106),
+    (1.10, 0.11106, 0.09201, 0.00371),
+    (1.20, 0.24263, 0.16981, 0.01192),
+    (1.50, 0.74769, 0.34209, 0.04675),
+    (2.00, 1.92481, 0.51318, 0.11246),
+    (3.00, 5.44634, 0.68055, 0.23575),
+    (4.00, 10.46795, 0.76177, 0.34744),
+    (5.00, 16.96786, 0.80788, 0.46398),
+];
+
+#[derive(Serialize)]
+struct StaticRow {
+    gamma: f64,
+    g: f64,
+    c: f64,
+    r_int: f64,
+    c_reference: f64,
+    r_reference: f64,
+    r_ell: Option<f64>,
+    iterations: usize,
+}
+
+#[derive(Serialize)]
+struct CurvePoint {
+    gamma: f64,
+    g: f64,
+    c: f64,
+    r_int: f64,
+    converged: bool,
+}
+
+/// Spec E5: the static equations solved deterministically match the reference table to 1e-3
+/// (C and R_int) at every point, and R_int equals the elliptic resolvent to 1e-6 below g_c.
+pub fn e5(ctx: &RunContext) -> Result<Outcome> {
+    let opts = StaticOptions::default();
+    let mut checks = Vec::new();
+    let mut rows = Vec::new();
+    for &(gamma, g, c_ref, r_ref) in STATIC_TABLE {
+        let s = solve_static(g, gamma, &opts)?;
+        let ordered = g < critical_gain(gamma);
+        let worst = (s.c - c_ref).abs().max((s.r - r_ref).abs());
+        checks.push(Check::new(
+            format!("γ = {gamma}, g = {g}: C and R_int"),
+            format!("C = {c_ref}, R_int = {r_ref} (± 1e-3)"),
+            format!("C = {:.5}, R_int = {:.5} (largest error {worst:.1e})", s.c, s.r),
+            s.converged && worst <= 1e-3,
+        ));
+        if ordered {
+            let r_ell = resolvent(g, gamma);
+            checks.push(Check::new(
+                format!("γ = {gamma}, g = {g}: R_int = R_ell below g_c"),
+                format!("{r_ell:.8} (± 1e-6)"),
+                format!("{:.8}", s.r),
+                (s.r - r_ell).abs() <= 1e-6,
+            ));
+        }
+        rows.push(StaticRow {
+            gamma,
+            g,
+            c: s.c,
+            r_int: s.r,
+            c_reference: c_ref,
+            r_reference: r_ref,
+            r_ell: ordered.then(|| resolvent(g, gamma)),
+            iterations: s.iterations,
+        });
+    }
+    // Curves over g, by continuation from the previous gain; the iteration slows to a crawl at
+    // g_c itself, where points may stop unconverged (marked in the table).
+    let step = if ctx.quick { 0.05 } else { 0.01 };
+    let mut curve = Vec::new();
+    let (mut c_series, mut r_series) = (Vec::new(), Vec::new());
+    for (i, gamma) in [0.0, 0.2, 0.5].into_iter().enumerate() {
+        let mut start = None;
+        let (mut cs, mut rs) = (Vec::new(), Vec::new());
+        let mut k = 0;
+        loop {
+            let g = 1.3 - step * k as f64;
+            if g < 0.4 - 1e-9 {
+                break;
+            }
+            if ctx.harness.interrupted() {
+                break;
+            }
+            let s = solve_static(g, gamma, &StaticOptions { max_iter: 20_000, start, ..opts.clone() })?;
+            start = Some((s.c.max(1e-3), s.r));
+            cs.push((g, s.c));
+            rs.push((g, s.r));
+            curve.push(CurvePoint { gamma, g, c: s.c, r_int: s.r, converged: s.converged });
+            k += 1;
+        }
+        cs.reverse();
+        rs.reverse();
+        c_series.push(Series::line(format!("γ = {gamma}"), cs).colored(i));
+        r_series.push(Series::line(format!("γ = {gamma}"), rs).colored(i));
+    }
+    let mut out = Outcome::from_checks(checks, ctx.harness.interrupted());
+    out.report.push(
+        "Static mean-field theory of the fixed points (Qiu & Huang): h ~ N(0, g²C), x = h + g²γR tanh(x), \
+         C = ⟨tanh²x⟩, R = ⟨φ'(x)(1 + g²γR)⟩; 201-node Gauss–Hermite, damping 0.2, tolerance 1e-12."
+            .into(),
+    );
+    out.table("reference_points", &rows)?;
+    out.table("curves", &curve)?;
+    let mut c_chart = Chart::new("static_dmft_c", "Static DMFT: C = ⟨tanh²x*⟩", "g", "C").series(c_series);
+    let mut r_chart =
+        Chart::new("static_dmft_r", "Static DMFT: integrated response R_int", "g", "R_int").series(r_series);
+    for gamma in [0.0, 0.2, 0.5] {
+        let label = format!("g_c(γ = {gamma})");
+        c_chart = c_chart.vline(critical_gain(gamma), &label);
+        r_chart = r_chart.vline(critical_gain(gamma), &label);
+    }
+    out.figure(c_chart).figure(r_chart);
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct ScsRow {
+    g: f64,
+    c0: f64,
+    phi2: f64,
+    lambda_max: f64,
+    kappa: f64,
+    tau_half: Option<f64>,
+    c0_reference: f64,
+    phi2_reference: f64,
+    lambda_reference: f64,
+}
+
+/// The SCS theory (σ = 0) against spec §1.7's table: c0 and ⟨φ²⟩ to 1e-4, λ_max to 1e-3, plus
+/// the λ(g) curve and the autocorrelations the simulations of E1 and E3 are compared with.
+pub fn theory(ctx: &RunContext) -> Result<Outcome> {
+    let opts = ScsOptions::default();
+    let mut checks = Vec::new();
+    let mut rows = Vec::new();
+    for &(g, c0, phi2, lambda) in SCS_TABLE {
+        if ctx.harness.interrupted() {
+            break;
+        }
+        let s = solve_scs(g, 0.0, &opts)?;
+        checks.push(Check::new(
+            format!("g = {g}: c0, ⟨φ²⟩ (± 1e-4), λ_max (± 1e-3)"),
+            format!("{c0}, {phi2}, {lambda}"),
+            format!("{:.5}, {:.5}, {:.5}", s.c0, s.phi2, s.lambda_max),
+            (s.c0 - c0).abs() <= 1e-4 && (s.phi2 - phi2).abs() <= 1e-4 && (s.lambda_max - lambda).abs() <= 1e-3,
+        ));
+        rows.push(ScsRow {
+            g,
+            c0: s.c0,
+            phi2: s.phi2,
+            lambda_max: s.lambda_max,
+            kappa: s.kappa,
+            tau_half: s.tau_half,
+            c0_reference: c0,
+            phi2_reference: phi2,
+            lambda_reference: lambda,
+        });
+    }
+    let gains: Vec<f64> =
+        if ctx.quick { vec![0.5, 0.9, 1.1, 1.5, 2.0, 3.0] } else { (1..=30).map(|k| 0.2 * k as f64).collect() };
+    let mut lambda = Vec::new();
+    for g in gains {
+        if ctx.harness.interrupted() {
+            break;
+        }
+        lambda.push((g, solve_scs(g, 0.0, &opts)?.lambda_max));
+    }
+    let mut autocorrelations = Vec::new();
+    for (i, g) in [1.5, 2.0, 3.0].into_iter().enumerate() {
+        let s = solve_scs(g, 0.0, &opts)?;
+        let pts = (0..=300).map(|k| 0.1 * k as f64).map(|t| (t, s.autocorrelation(t) / s.c0)).collect();
+        autocorrelations.push(Series::line(format!("g = {g}"), pts).colored(i));
+    }
+    let mut out = Outcome::from_checks(checks, ctx.harness.interrupted());
+    out.report.push(
+        "SCS dynamical mean-field theory, φ = tanh, σ = 0: c0 from the energy condition, c(τ) by RK4, \
+         λ_max = −1 + √(1 − E0) from the Schrödinger problem; 101-node Gauss–Hermite."
+            .into(),
+    );
+    out.table("reference_points", &rows)?;
+    out.figure(
+        Chart::new("lambda_dmft", "Largest Lyapunov exponent (DMFT)", "g", "λ_max")
+            .series([Series::line("DMFT", lambda)])
+            .vline(1.0, "g = 1"),
+    );
+    out.figure(
+        Chart::new("autocorrelation_dmft", "Autocorrelation c(τ)/c0 (DMFT)", "τ", "c/c0").series(autocorrelations),
+    );
+    Ok(out)
+}
+
+/// The family's experiments.
+pub const ENTRIES: &[Entry] = &[
+    Entry {
+        id: "chaos/E5",
+        title: "Qiu–Huang static DMFT: C and R_int against the reference table, R_int = R_ell below g_c",
+        cost: "about 12 s (--quick: 3 s)",
+        run: e5,
+    },
+    Entry {
+        id: "chaos/T1",
+        title: "SCS DMFT: c0, ⟨φ²⟩ and λ_max against the reference table; λ(g) and c(τ) curves",
+        cost: "about 15 s (--quick: 5 s)",
+        run: theory,
+    },
+];
