@@ -57,3 +57,18 @@ def test_bad_parameters_raise_value_errors():
         ch.static_fixed_points(1.0, response="exact")
     with pytest.raises(ValueError, match="`g`"):
         ch.dmft(float("nan"))
+
+
+def test_lyapunov_exponents_per_network_match_the_command_line():
+    r = ch.lyapunov(100, 2.0, networks=2, seed=3, transient=20.0, time=300.0, twin=True, threads=1)
+    assert r["lambda"].shape == (2,) and r["twin"].shape == (2,) and r["mean_square"].shape == (2,)
+    assert abs(r["lambda"].mean() - r["twin"].mean()) < 0.03
+    again = ch.lyapunov(100, 2.0, networks=2, seed=3, transient=20.0, time=300.0, threads=2)
+    assert np.array_equal(again["lambda"], r["lambda"]) and again["twin"] is None
+    out = subprocess.run([str(cli_binary()), "-q", "--seed", "3", "chaos", "lyapunov", "--n", "100", "--g", "2",
+                          "--networks", "2", "--transient", "20", "--time", "300", "--json", "-"],
+                         check=True, capture_output=True, text=True).stdout
+    cli = [net["lambda"] for net in json.loads(out)["results"][0]["networks"]]
+    assert cli == list(r["lambda"])
+    with pytest.raises(ValueError, match="`gamma`"):
+        ch.lyapunov(10, 1.0, gamma=-2.0)

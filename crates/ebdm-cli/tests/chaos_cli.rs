@@ -43,3 +43,41 @@ fn bad_parameters_exit_with_2() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(msg), "{args:?}");
     }
 }
+
+#[test]
+fn lyapunov_exponents_are_seeded_and_the_same_at_any_thread_count() {
+    let args = [
+        "chaos",
+        "lyapunov",
+        "--n",
+        "100",
+        "--g",
+        "0.5,2",
+        "--networks",
+        "3",
+        "--transient",
+        "20",
+        "--time",
+        "300",
+        "--twin",
+        "--json",
+        "-",
+    ];
+    let one = json_of(&[&["--threads", "1"][..], &args[..]].concat());
+    let two = json_of(&[&["--threads", "2"][..], &args[..]].concat());
+    assert_eq!(one["results"], two["results"]);
+    let ordered = &one["results"][0];
+    assert_eq!(ordered["theory"], -0.5);
+    assert!(ordered["lambda_mean"].as_f64().unwrap() < -0.2, "{ordered}");
+    let chaotic = &one["results"][1];
+    assert_eq!(chaotic["networks"].as_array().unwrap().len(), 3);
+    assert!(
+        (chaotic["lambda_mean"].as_f64().unwrap() - chaotic["twin_mean"].as_f64().unwrap()).abs() < 0.02,
+        "{chaotic}"
+    );
+    let out = ebdm().args(["chaos", "lyapunov", "--n", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`n`"));
+    let out = ebdm().args(["chaos", "lyapunov", "--dt", "-0.1"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`dt`"));
+}

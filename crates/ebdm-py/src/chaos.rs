@@ -1,6 +1,7 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
-use ebdm::chaos::{self, Response, ScsOptions, StaticOptions};
+use ebdm::chaos::{self, LyapunovOptions, Response, ScsOptions, StaticOptions};
+use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -64,4 +65,36 @@ pub fn chaos_noise_transitions(py: Python<'_>, sigma: f64, nodes: usize) -> PyRe
 #[pyfunction]
 pub fn chaos_resolvent(g: f64, gamma: f64) -> f64 {
     chaos::resolvent(g, gamma)
+}
+
+/// Largest Lyapunov exponents of random networks; see `ebdm.chaos.lyapunov`.
+#[pyfunction]
+#[pyo3(signature = (n, g, gamma = 0.0, networks = 4, seed = 0, dt = 0.05, transient = 200.0, time = 1000.0,
+                    twin = false, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaos_lyapunov(
+    py: Python<'_>,
+    n: usize,
+    g: f64,
+    gamma: f64,
+    networks: usize,
+    seed: u64,
+    dt: f64,
+    transient: f64,
+    time: f64,
+    twin: bool,
+    threads: Option<usize>,
+) -> PyResult<Bound<'_, PyDict>> {
+    let opts = LyapunovOptions { dt, transient, time };
+    let stop = StopFlag::new();
+    let runs =
+        run_released(py, threads, Some(&stop), || chaos::exponents(n, g, gamma, networks, seed, &opts, twin, &stop))?
+            .or_raise()?;
+    let done: Vec<_> = runs.into_iter().flatten().collect();
+    let d = PyDict::new(py);
+    d.set_item("lambda", vector(py, done.iter().map(|r| r.lambda).collect()))?;
+    d.set_item("twin", twin.then(|| vector(py, done.iter().filter_map(|r| r.twin).collect())))?;
+    d.set_item("mean_square", vector(py, done.iter().map(|r| r.mean_square).collect()))?;
+    d.set_item("convention", "ODE (RK4), tangent vector renormalised every step")?;
+    Ok(d)
 }

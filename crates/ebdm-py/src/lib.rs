@@ -82,6 +82,7 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chaos::chaos_static, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_noise_transitions, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_resolvent, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_lyapunov, m)?)?;
     m.add_class::<sweep::PySweep>()?;
     m.add_class::<sweep::PyShardFile>()?;
     m.add_function(wrap_pyfunction!(sweep::sweep_run_local, m)?)?;

@@ -8,6 +8,9 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
   (g²⟨φ²⟩ = c0) and the smaller one where it turns locally expansive (g²⟨φ'²⟩ = 1);
 - :func:`static_fixed_points`: Qiu & Huang's static theory of the fixed points for elliptic
   couplings (gain g, symmetry γ): C = ⟨tanh²x*⟩ and the integrated response R_int;
+- :func:`lyapunov`: the largest Lyapunov exponent of random networks with elliptic couplings
+  (gain g, symmetry γ, zero diagonal), one value per network (tangent vector renormalised after
+  every RK4 step; optionally a twin trajectory as a check);
 - :func:`resolvent` and :func:`critical_gain`: the elliptic-law resolvent at z = 1 and the edge
   g_c = 1/(1+γ).
 
@@ -18,11 +21,12 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 """
 
 from ._ebdm import chaos_dmft as dmft
+from ._ebdm import chaos_lyapunov as lyapunov
 from ._ebdm import chaos_noise_transitions as noise_transitions
 from ._ebdm import chaos_resolvent as resolvent
 from ._ebdm import chaos_static as static_fixed_points
 
-__all__ = ["dmft", "noise_transitions", "static_fixed_points", "resolvent", "critical_gain"]
+__all__ = ["dmft", "lyapunov", "noise_transitions", "static_fixed_points", "resolvent", "critical_gain"]
 
 
 def critical_gain(gamma: float) -> float:

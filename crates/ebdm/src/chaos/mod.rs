@@ -6,13 +6,17 @@
 //!   c(τ), the largest Lyapunov exponent, and the noise-shifted transition;
 //! - [`static_dmft`]: Qiu & Huang's static theory of the fixed points for elliptic couplings
 //!   (gain g, symmetry γ), with the elliptic-law resolvent and the edge g(1+γ) = 1;
-//! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of both.
+//! - [`network`]: random networks with elliptic couplings and their largest Lyapunov exponent
+//!   (tangent vector with fused passes over J, and a twin trajectory);
+//! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of the theories.
 
 pub mod experiments;
+pub mod network;
 pub mod quadrature;
 pub mod scs;
 pub mod static_dmft;
 
+pub use network::{exponents, largest_exponent, twin_exponent, Lyapunov, LyapunovOptions, RandomNetwork, SeedExponent};
 pub use quadrature::GaussHermite;
 pub use scs::{noise_transitions, solve_scs, ScsOptions, ScsSolution};
 pub use static_dmft::{critical_gain, resolvent, solve_static, Response, StaticOptions, StaticSolution};

@@ -1,0 +1,409 @@
+//! Random recurrent networks dx/dt = −x + J tanh(x) with elliptic couplings, and their largest
+//! Lyapunov exponent by tangent propagation (and by a twin trajectory, as a check).
+//!
+//! J has E J_ij = 0, Var J_ij = g²/N, corr(J_ij, J_ji) = γ and a zero diagonal, drawn pair by
+//! pair: for i < j, J_ij = s·a and J_ji = s·(γa + √(1−γ²)·b) with a, b independent standard
+//! normals and s = g/√N (the spec's construction B). The edge of the ordered phase is
+//! g(1+γ) = 1.
+//!
+//! Each RK4 stage needs J·φ(x) for the state and J·(φ'(x)∘v) for the tangent vector; both go
+//! through one pass over J as an N × 2 product. The Jacobian is never formed. The exponent is
+//! that of the ODE (not of its Euler map): the tangent vector is renormalised after every step
+//! and λ = (1/T) Σ ln ‖v‖.
+
+use faer::{Mat, MatRef};
+use rand::Rng;
+use rand_distr::StandardNormal;
+
+use super::static_dmft::check_gain_symmetry;
+use crate::boltzmann::kernel::gemm;
+use crate::engine::integrators::{Integrator, OdeSystem, Rk4};
+use crate::engine::rng::Rng64;
+use crate::engine::run::StopFlag;
+use crate::error::{Error, Result};
+use crate::size::{bytes, check_memory};
+
+/// A network's couplings.
+#[derive(Clone, Debug)]
+pub struct RandomNetwork {
+    pub g: f64,
+    pub gamma: f64,
+    j: Mat<f64>,
+}
+
+impl RandomNetwork {
+    /// Draws elliptic couplings of `n` units from `rng`.
+    pub fn elliptic(n: usize, g: f64, gamma: f64, rng: &mut Rng64) -> Result<Self> {
+        check_gain_symmetry(g, gamma)?;
+        if n == 0 {
+            return Err(Error::param("n", "must be at least 1"));
+        }
+        check_memory("n", format!("the {n} × {n} couplings"), bytes(&[n, n], 8))?;
+        let s = g / (n as f64).sqrt();
+        let c = (1.0 - gamma * gamma).max(0.0).sqrt();
+        let mut j = Mat::<f64>::zeros(n, n);
+        for i in 0..n {
+            for k in i + 1..n {
+                let a: f64 = rng.sample(StandardNormal);
+                let b: f64 = rng.sample(StandardNormal);
+                j[(i, k)] = s * a;
+                j[(k, i)] = s * (gamma * a + c * b);
+            }
+        }
+        Ok(Self { g, gamma, j })
+    }
+
+    /// Number of units.
+    pub fn n(&self) -> usize {
+        self.j.nrows()
+    }
+
+    /// The couplings.
+    pub fn couplings(&self) -> MatRef<'_, f64> {
+        self.j.as_ref()
+    }
+
+    /// The flow F(x) = −x + J tanh(x).
+    pub fn flow(&self, x: &[f64], out: &mut [f64]) {
+        let n = self.n();
+        let phi: Vec<f64> = x.iter().map(|v| v.tanh()).collect();
+        gemm(out, 1, self.j.as_ref(), MatRef::from_column_major_slice(&phi, n, 1));
+        for (o, &xi) in out.iter_mut().zip(x) {
+            *o -= xi;
+        }
+    }
+}
+
+/// State and tangent vector together, `[x; v]`.
+struct WithTangent<'a> {
+    net: &'a RandomNetwork,
+}
+
+impl OdeSystem for WithTangent<'_> {
+    fn dim(&self) -> usize {
+        2 * self.net.n()
+    }
+
+    fn rhs(&self, _t: f64, y: &[f64], dydt: &mut [f64]) {
+        let n = self.net.n();
+        let (x, v) = y.split_at(n);
+        // Row i of the N × 2 right-hand side: (φ(x_i), φ'(x_i) v_i).
+        let mut rhs = vec![0.0; 2 * n];
+        for i in 0..n {
+            let t = x[i].tanh();
+            rhs[2 * i] = t;
+            rhs[2 * i + 1] = (1.0 - t * t) * v[i];
+        }
+        let mut prod = vec![0.0; 2 * n];
+        gemm(&mut prod, 2, self.net.j.as_ref(), MatRef::from_row_major_slice(&rhs, n, 2));
+        let (dx, dv) = dydt.split_at_mut(n);
+        for i in 0..n {
+            dx[i] = prod[2 * i] - x[i];
+            dv[i] = prod[2 * i + 1] - v[i];
+        }
+    }
+}
+
+/// The state alone.
+struct StateOnly<'a> {
+    net: &'a RandomNetwork,
+}
+
+impl OdeSystem for StateOnly<'_> {
+    fn dim(&self) -> usize {
+        self.net.n()
+    }
+    fn rhs(&self, _t: f64, x: &[f64], dxdt: &mut [f64]) {
+        self.net.flow(x, dxdt);
+    }
+}
+
+/// Settings of a Lyapunov run (RK4 on the ODE).
+#[derive(Clone, Debug)]
+pub struct LyapunovOptions {
+    pub dt: f64,
+    /// Time discarded before measuring (state and tangent vector settle).
+    pub transient: f64,
+    /// Time over which the exponent is averaged.
+    pub time: f64,
+}
+
+impl Default for LyapunovOptions {
+    fn default() -> Self {
+        Self { dt: 0.05, transient: 200.0, time: 1000.0 }
+    }
+}
+
+impl LyapunovOptions {
+    fn check(&self) -> Result<(usize, usize)> {
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return Err(Error::param("dt", format!("must be finite and > 0, got {}", self.dt)));
+        }
+        if !(self.transient.is_finite() && self.transient >= 0.0 && self.time.is_finite() && self.time > 0.0) {
+            return Err(Error::param("time", "the transient must be ≥ 0 and the measuring time > 0"));
+        }
+        let steps = |t: f64| (t / self.dt).round() as usize;
+        if steps(self.time) == 0 {
+            return Err(Error::param("time", "must be at least one step"));
+        }
+        Ok((steps(self.transient), steps(self.time)))
+    }
+}
+
+/// A measured exponent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lyapunov {
+    /// λ_max of the ODE, per unit time.
+    pub lambda: f64,
+    /// ⟨x²⟩ averaged over units and the measuring time.
+    pub mean_square: f64,
+    /// Time actually measured (shorter when stopped).
+    pub time: f64,
+    pub interrupted: bool,
+}
+
+/// λ_max by one tangent vector renormalised after every RK4 step, from the state `x0` (the
+/// initial tangent vector is drawn from `rng`).
+pub fn largest_exponent(
+    net: &RandomNetwork,
+    x0: &[f64],
+    opts: &LyapunovOptions,
+    rng: &mut Rng64,
+    stop: &StopFlag,
+) -> Result<Lyapunov> {
+    let n = net.n();
+    if x0.len() != n {
+        return Err(Error::Shape(format!("initial state has {} entries, the network {n} units", x0.len())));
+    }
+    let (transient, steps) = opts.check()?;
+    let mut y = x0.to_vec();
+    y.extend((0..n).map(|_| rng.sample::<f64, _>(StandardNormal)));
+    normalise(&mut y[n..]);
+    let sys = WithTangent { net };
+    let mut rk = Rk4::default();
+    let mut t = 0.0;
+    for _ in 0..transient {
+        if stop.is_raised() {
+            return Ok(Lyapunov { lambda: f64::NAN, mean_square: f64::NAN, time: 0.0, interrupted: true });
+        }
+        rk.step(&sys, t, &mut y, opts.dt)?;
+        t += opts.dt;
+        normalise(&mut y[n..]);
+    }
+    let (mut log_growth, mut square, mut done) = (0.0, 0.0, 0usize);
+    for _ in 0..steps {
+        if stop.is_raised() {
+            break;
+        }
+        rk.step(&sys, t, &mut y, opts.dt)?;
+        t += opts.dt;
+        log_growth += normalise(&mut y[n..]).ln();
+        square += y[..n].iter().map(|v| v * v).sum::<f64>() / n as f64;
+        done += 1;
+    }
+    if !y.iter().all(|v| v.is_finite()) {
+        return Err(Error::Numerical(format!("the trajectory left the finite numbers (dt = {} too large?)", opts.dt)));
+    }
+    let time = done as f64 * opts.dt;
+    Ok(Lyapunov {
+        lambda: log_growth / time,
+        mean_square: square / done.max(1) as f64,
+        time,
+        interrupted: done < steps,
+    })
+}
+
+/// λ_max from a twin trajectory started `d0` away and pulled back to distance `d0` every
+/// `renormalise` time units (the brute-force check of the tangent estimate).
+pub fn twin_exponent(
+    net: &RandomNetwork,
+    x0: &[f64],
+    opts: &LyapunovOptions,
+    d0: f64,
+    renormalise: f64,
+    rng: &mut Rng64,
+    stop: &StopFlag,
+) -> Result<Lyapunov> {
+    let n = net.n();
+    if x0.len() != n {
+        return Err(Error::Shape(format!("initial state has {} entries, the network {n} units", x0.len())));
+    }
+    if !(d0 > 0.0 && d0.is_finite() && renormalise > 0.0 && renormalise.is_finite()) {
+        return Err(Error::param("d0", "the distance and the renormalisation interval must be > 0"));
+    }
+    let (transient, steps) = opts.check()?;
+    let every = ((renormalise / opts.dt).round() as usize).max(1);
+    let sys = StateOnly { net };
+    let (mut rk, mut rk_twin) = (Rk4::default(), Rk4::default());
+    let mut x = x0.to_vec();
+    let mut t = 0.0;
+    for _ in 0..transient {
+        rk.step(&sys, t, &mut x, opts.dt)?;
+        t += opts.dt;
+    }
+    let mut dir: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+    normalise(&mut dir);
+    let mut twin: Vec<f64> = x.iter().zip(&dir).map(|(a, d)| a + d0 * d).collect();
+    let (mut log_growth, mut square, mut done) = (0.0, 0.0, 0usize);
+    for k in 1..=steps {
+        if stop.is_raised() {
+            break;
+        }
+        rk.step(&sys, t, &mut x, opts.dt)?;
+        rk_twin.step(&sys, t, &mut twin, opts.dt)?;
+        t += opts.dt;
+        square += x.iter().map(|v| v * v).sum::<f64>() / n as f64;
+        done += 1;
+        if k % every == 0 || k == steps {
+            let d: f64 = x.iter().zip(&twin).map(|(a, b)| (b - a).powi(2)).sum::<f64>().sqrt();
+            log_growth += (d / d0).ln();
+            for (tw, a) in twin.iter_mut().zip(&x) {
+                *tw = a + (*tw - a) * d0 / d;
+            }
+        }
+    }
+    let time = done as f64 * opts.dt;
+    Ok(Lyapunov {
+        lambda: log_growth / time,
+        mean_square: square / done.max(1) as f64,
+        time,
+        interrupted: done < steps,
+    })
+}
+
+/// λ_max of one network per seed index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedExponent {
+    pub network: usize,
+    /// Tangent-vector estimate.
+    pub lambda: f64,
+    /// Twin-trajectory estimate (δ0 = 1e-8, pulled back every time unit), when asked for.
+    pub twin: Option<f64>,
+    pub mean_square: f64,
+}
+
+/// λ_max of `networks` independent networks of `n` units, in parallel: network `s` draws its
+/// couplings, initial state (standard normal) and tangent vector from the streams
+/// `(seed, [CHAOS_NETWORK | CHAOS_STATE | CHAOS_TANGENT, s])`, so the results do not depend on
+/// the thread count. Networks not started when `stop` is raised are `None`.
+#[allow(clippy::too_many_arguments)]
+pub fn exponents(
+    n: usize,
+    g: f64,
+    gamma: f64,
+    networks: usize,
+    seed: u64,
+    opts: &LyapunovOptions,
+    twin: bool,
+    stop: &StopFlag,
+) -> Result<Vec<Option<SeedExponent>>> {
+    use crate::engine::rng::stream_path;
+    use crate::experiment::streams::{CHAOS_NETWORK, CHAOS_STATE, CHAOS_TANGENT};
+    check_gain_symmetry(g, gamma)?;
+    opts.check()?;
+    if networks == 0 {
+        return Err(Error::param("networks", "must be at least 1"));
+    }
+    check_memory("n", format!("{networks} networks of {n} units"), bytes(&[n, n, networks.min(2)], 8))?;
+    crate::engine::replicas::run_indexed(networks, stop, |s| {
+        let net = RandomNetwork::elliptic(n, g, gamma, &mut stream_path(seed, &[CHAOS_NETWORK, s as u64]))?;
+        let mut state = stream_path(seed, &[CHAOS_STATE, s as u64]);
+        let x0: Vec<f64> = (0..n).map(|_| state.sample::<f64, _>(StandardNormal)).collect();
+        let mut tangent = stream_path(seed, &[CHAOS_TANGENT, s as u64]);
+        let r = largest_exponent(&net, &x0, opts, &mut tangent, stop)?;
+        let twin =
+            if twin { Some(twin_exponent(&net, &x0, opts, 1e-8, 1.0, &mut tangent, stop)?.lambda) } else { None };
+        Ok(SeedExponent { network: s, lambda: r.lambda, twin, mean_square: r.mean_square })
+    })
+}
+
+/// Scales `v` to unit length and returns its former length.
+fn normalise(v: &mut [f64]) -> f64 {
+    let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|a| *a /= norm);
+    }
+    norm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::stream;
+
+    fn start(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = stream(seed, 99);
+        (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect()
+    }
+
+    #[test]
+    fn couplings_have_the_elliptic_statistics() {
+        let (n, g, gamma) = (400, 1.5, 0.5);
+        let net = RandomNetwork::elliptic(n, g, gamma, &mut stream(1, 0)).unwrap();
+        let j = net.couplings();
+        let (mut sxx, mut sxy, mut pairs) = (0.0, 0.0, 0.0);
+        for i in 0..n {
+            assert_eq!(j[(i, i)], 0.0);
+            for k in i + 1..n {
+                sxx += j[(i, k)] * j[(i, k)] + j[(k, i)] * j[(k, i)];
+                sxy += j[(i, k)] * j[(k, i)];
+                pairs += 1.0;
+            }
+        }
+        let var = sxx / (2.0 * pairs);
+        // 79,800 pairs: the variance to about 0.5 %, the correlation to about ±0.01.
+        assert!((var * n as f64 / (g * g) - 1.0).abs() < 0.02, "{}", var * n as f64);
+        assert!((sxy / pairs / var - gamma).abs() < 0.02, "{}", sxy / pairs / var);
+        assert!(RandomNetwork::elliptic(10, 1.0, 1.2, &mut stream(1, 0)).is_err());
+        assert!(RandomNetwork::elliptic(0, 1.0, 0.0, &mut stream(1, 0)).is_err());
+        assert!(RandomNetwork::elliptic(10, -1.0, 0.0, &mut stream(1, 0)).is_err());
+    }
+
+    #[test]
+    fn in_the_ordered_phase_the_exponent_is_the_top_eigenvalue_of_minus_one_plus_j() {
+        let net = RandomNetwork::elliptic(150, 0.6, 0.0, &mut stream(2, 0)).unwrap();
+        let eig = net.couplings().eigenvalues().unwrap();
+        let top = eig.iter().map(|z| z.re).fold(f64::NEG_INFINITY, f64::max) - 1.0;
+        let opts = LyapunovOptions { dt: 0.05, transient: 50.0, time: 400.0 };
+        let r = largest_exponent(&net, &start(150, 3), &opts, &mut stream(4, 0), &StopFlag::new()).unwrap();
+        // The state decays to x = 0, where the tangent dynamics is v' = (J − I)v.
+        assert!(r.mean_square < 1e-12, "{r:?}");
+        assert!((r.lambda - top).abs() < 0.01, "λ = {} vs −1 + max Re eig(J) = {top}", r.lambda);
+    }
+
+    #[test]
+    fn tangent_and_twin_estimates_agree_in_the_chaotic_phase_and_runs_repeat_bit_for_bit() {
+        let net = RandomNetwork::elliptic(200, 2.0, 0.0, &mut stream(5, 0)).unwrap();
+        let opts = LyapunovOptions { dt: 0.05, transient: 50.0, time: 300.0 };
+        let x0 = start(200, 6);
+        let tangent = largest_exponent(&net, &x0, &opts, &mut stream(7, 0), &StopFlag::new()).unwrap();
+        let twin = twin_exponent(&net, &x0, &opts, 1e-8, 1.0, &mut stream(7, 1), &StopFlag::new()).unwrap();
+        assert!(tangent.lambda > 0.03 && tangent.lambda < 0.2, "{tangent:?}");
+        assert!((tangent.lambda - twin.lambda).abs() < 0.01, "{tangent:?} vs {twin:?}");
+        // ⟨x²⟩ of a chaotic network near the DMFT value c0(g = 2) = 1.92.
+        assert!((tangent.mean_square - 1.92).abs() < 0.3, "{tangent:?}");
+        let again = largest_exponent(&net, &x0, &opts, &mut stream(7, 0), &StopFlag::new()).unwrap();
+        assert_eq!(again, tangent);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = pool.install(|| largest_exponent(&net, &x0, &opts, &mut stream(7, 0), &StopFlag::new()).unwrap());
+        assert_eq!(one, tangent, "the same bits on one thread");
+    }
+
+    #[test]
+    fn bad_options_are_named_and_a_raised_stop_flag_stops() {
+        let net = RandomNetwork::elliptic(10, 1.0, 0.0, &mut stream(1, 0)).unwrap();
+        let x0 = vec![0.1; 10];
+        let bad = LyapunovOptions { dt: 0.0, ..LyapunovOptions::default() };
+        assert!(largest_exponent(&net, &x0, &bad, &mut stream(1, 1), &StopFlag::new())
+            .unwrap_err()
+            .to_string()
+            .contains("`dt`"));
+        assert!(largest_exponent(&net, &[0.0; 3], &LyapunovOptions::default(), &mut stream(1, 1), &StopFlag::new())
+            .is_err());
+        let stop = StopFlag::new();
+        stop.raise();
+        assert!(
+            largest_exponent(&net, &x0, &LyapunovOptions::default(), &mut stream(1, 1), &stop).unwrap().interrupted
+        );
+    }
+}
