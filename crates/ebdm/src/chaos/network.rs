@@ -172,9 +172,7 @@ pub fn largest_exponent(
     stop: &StopFlag,
 ) -> Result<Lyapunov> {
     let n = net.n();
-    if x0.len() != n {
-        return Err(Error::Shape(format!("initial state has {} entries, the network {n} units", x0.len())));
-    }
+    check_start(net, x0)?;
     let (transient, steps) = opts.check()?;
     let mut y = x0.to_vec();
     y.extend((0..n).map(|_| rng.sample::<f64, _>(StandardNormal)));
@@ -225,9 +223,7 @@ pub fn twin_exponent(
     stop: &StopFlag,
 ) -> Result<Lyapunov> {
     let n = net.n();
-    if x0.len() != n {
-        return Err(Error::Shape(format!("initial state has {} entries, the network {n} units", x0.len())));
-    }
+    check_start(net, x0)?;
     if !(d0 > 0.0 && d0.is_finite() && renormalise > 0.0 && renormalise.is_finite()) {
         return Err(Error::param("d0", "the distance and the renormalisation interval must be > 0"));
     }
@@ -317,6 +313,16 @@ pub fn exponents(
     })
 }
 
+fn check_start(net: &RandomNetwork, x0: &[f64]) -> Result<()> {
+    if x0.len() != net.n() {
+        return Err(Error::Shape(format!("initial state has {} entries, the network {} units", x0.len(), net.n())));
+    }
+    if let Some(i) = x0.iter().position(|v| !v.is_finite()) {
+        return Err(Error::param("x0", format!("entry {i} is not finite")));
+    }
+    Ok(())
+}
+
 /// Scales `v` to unit length and returns its former length.
 fn normalise(v: &mut [f64]) -> f64 {
     let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
@@ -400,6 +406,9 @@ mod tests {
             .contains("`dt`"));
         assert!(largest_exponent(&net, &[0.0; 3], &LyapunovOptions::default(), &mut stream(1, 1), &StopFlag::new())
             .is_err());
+        let nan = [f64::NAN; 10];
+        let e = twin_exponent(&net, &nan, &LyapunovOptions::default(), 1e-8, 1.0, &mut stream(1, 1), &StopFlag::new());
+        assert!(e.unwrap_err().to_string().contains("`x0`"));
         let stop = StopFlag::new();
         stop.raise();
         assert!(

@@ -346,21 +346,9 @@ fn root_in_gain(f: impl Fn(f64) -> Result<f64>) -> Result<f64> {
 mod tests {
     use super::*;
 
-    /// The reference table of the edge-of-chaos spec (§1.7, σ = 0): g, c0, ⟨φ²⟩, λ_max.
-    const TABLE: &[(f64, f64, f64, f64)] = &[
-        (1.05, 0.05283, 0.04795, 0.00106),
-        (1.10, 0.11106, 0.09201, 0.00371),
-        (1.20, 0.24263, 0.16981, 0.01192),
-        (1.50, 0.74769, 0.34209, 0.04675),
-        (2.00, 1.92481, 0.51318, 0.11246),
-        (3.00, 5.44634, 0.68055, 0.23575),
-        (4.00, 10.46795, 0.76177, 0.34744),
-        (5.00, 16.96786, 0.80788, 0.46398),
-    ];
-
     #[test]
     fn variances_and_exponents_match_the_reference_table() {
-        for &(g, c0, phi2, lambda) in TABLE {
+        for &(g, c0, phi2, lambda) in crate::chaos::experiments::SCS_TABLE {
             let s = solve_scs(g, 0.0, &ScsOptions::default()).unwrap();
             assert!((s.c0 - c0).abs() < 1e-4, "g = {g}: c0 = {} vs {c0}", s.c0);
             assert!((s.phi2 - phi2).abs() < 1e-4, "g = {g}: ⟨φ²⟩ = {} vs {phi2}", s.phi2);

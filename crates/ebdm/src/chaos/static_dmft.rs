@@ -138,33 +138,9 @@ fn fixed_point(h: f64, w: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// The reference table of the edge-of-chaos spec (§1.5; 201-node Gauss–Hermite, tolerance
-    /// 1e-12): (γ, g, C, R_int).
-    const TABLE: &[(f64, f64, f64, f64)] = &[
-        (0.0, 0.9, 0.0, 1.0),
-        (0.0, 1.05, 0.04830, 0.95170),
-        (0.0, 1.1, 0.09318, 0.90682),
-        (0.0, 1.19, 0.1658, 0.8342),
-        (0.0, 1.2, 0.1733, 0.8267),
-        (0.0, 1.5, 0.3526, 0.6474),
-        (0.0, 2.0, 0.5304, 0.4696),
-        (0.0, 3.0, 0.7006, 0.2994),
-        (0.2, 0.5, 0.0, 1.05573),
-        (0.2, 0.6, 0.0, 1.08472),
-        (0.2, 0.9, 0.0769, 1.1061),
-        (0.2, 0.95, 0.1297, 1.0403),
-        (0.2, 1.0, 0.1783, 0.9794),
-        (0.2, 1.09, 0.2557, 0.8818),
-        (0.5, 0.5, 0.0, 1.17157),
-        (0.5, 0.6, 0.0, 1.30792),
-        (0.5, 0.75, 0.1172, 1.3070),
-        (0.5, 0.84, 0.2231, 1.1219),
-        (0.5, 0.9, 0.2832, 1.0173),
-    ];
-
     #[test]
     fn the_reference_table_is_reproduced() {
-        for &(gamma, g, c, r) in TABLE {
+        for &(gamma, g, c, r) in crate::chaos::experiments::STATIC_TABLE {
             let s = solve_static(g, gamma, &StaticOptions::default()).unwrap();
             assert!(s.converged, "γ = {gamma}, g = {g}: {s:?}");
             assert!((s.c - c).abs() < 1e-3 && (s.r - r).abs() < 1e-3, "γ = {gamma}, g = {g}: {s:?} vs C {c}, R {r}");
