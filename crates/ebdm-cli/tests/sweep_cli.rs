@@ -202,7 +202,7 @@ fn the_slurm_array_example_runs_every_shard_and_merges_to_the_bytes_of_one_run()
 #[test]
 fn the_example_sweep_files_are_valid() {
     let dir = tempfile::tempdir().unwrap();
-    for (file, tasks) in [("recall.toml", 160), ("gset-maxcut.toml", 180)] {
+    for (file, tasks) in [("recall.toml", 160), ("gset-maxcut.toml", 180), ("edge-of-chaos.toml", 84)] {
         let out = ok(&["sweep", "status", examples().join(file).to_str().unwrap(), "--out", "x", "--json"], dir.path());
         let st: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(st["tasks"], tasks, "{file}");

@@ -46,7 +46,7 @@ pub struct Study {
 }
 
 /// Every study.
-pub const STUDIES: &[Study] = &[RECALL, MAXCUT, RECOVERY];
+pub const STUDIES: &[Study] = &[RECALL, MAXCUT, RECOVERY, LYAPUNOV];
 
 /// The study `id` (case-insensitive).
 pub fn find(id: &str) -> Result<&'static Study> {
@@ -228,6 +228,41 @@ fn run_recovery(p: &Params, ctx: &TaskContext) -> StudyResult {
     ])))
 }
 
+const LYAPUNOV: Study = Study {
+    id: "chaos/lyapunov",
+    title: "Largest Lyapunov exponent of one random network dx/dt = −x + J tanh(x) with elliptic \
+            couplings (one cell of the (g, γ) phase diagram)",
+    params: &[
+        Param::int("n", 500, 1, 100_000, "units N"),
+        Param::float("g", 2.0, 0.0, 100.0, "gain g (Var J_ij = g²/N)"),
+        Param::float("gamma", 0.0, -1.0, 1.0, "coupling symmetry γ = corr(J_ij, J_ji)"),
+        Param::float("dt", 0.05, 1e-6, 1.0, "RK4 step"),
+        Param::float("transient", 200.0, 0.0, 1e7, "time discarded before measuring"),
+        Param::float("time", 1000.0, 1e-6, 1e7, "measuring time"),
+    ],
+    results: "lambda (tangent vector renormalised every RK4 step; the ODE's exponent), mean_square \
+              (⟨x²⟩ over units and time), theory (g(1+γ) − 1 in the ordered phase, else null)",
+    run: run_lyapunov,
+};
+
+fn run_lyapunov(p: &Params, ctx: &TaskContext) -> StudyResult {
+    use crate::chaos::{exponents, LyapunovOptions};
+    let (g, gamma) = (p.f64("g")?, p.f64("gamma")?);
+    let opts = LyapunovOptions { dt: p.f64("dt")?, transient: p.f64("transient")?, time: p.f64("time")? };
+    // One network per task, seeded by the task's seed.
+    let runs = exponents(p.usize("n")?, g, gamma, 1, ctx.seed, &opts, false, ctx.stop)?;
+    let Some(Some(r)) = runs.into_iter().next() else { return Ok(None) };
+    if ctx.stop.is_raised() {
+        return Ok(None);
+    }
+    let ordered = g < crate::chaos::critical_gain(gamma);
+    Ok(Some(record(vec![
+        ("lambda", Value::from(r.lambda)),
+        ("mean_square", Value::from(r.mean_square)),
+        ("theory", if ordered { Value::from(g * (1.0 + gamma) - 1.0) } else { Value::Null }),
+    ])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +309,14 @@ mod tests {
         let ctx = TaskContext { seed: 0, stop: &stop, data: None };
         let e = graph_path("G999", ctx.data).unwrap_err().to_string();
         assert!(e.contains("no bundled G-set graph `G999`"), "{e}");
+    }
+
+    #[test]
+    fn lyapunov_cells_are_negative_in_the_ordered_phase_and_positive_deep_in_the_chaotic_one() {
+        let quiet = run(&LYAPUNOV, serde_json::json!({"n": 100, "g": 0.5, "transient": 20, "time": 100}), 1);
+        assert!(quiet["lambda"].as_f64().unwrap() < -0.3 && quiet["theory"] == -0.5, "{quiet:?}");
+        let chaotic = run(&LYAPUNOV, serde_json::json!({"n": 150, "g": 3.0, "transient": 20, "time": 200}), 1);
+        assert!(chaotic["lambda"].as_f64().unwrap() > 0.05 && chaotic["theory"].is_null(), "{chaotic:?}");
     }
 
     #[test]
