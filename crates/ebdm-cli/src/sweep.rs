@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use ebdm::sweep::{self, Shard, ShardFile, Sweep, Target};
+use ebdm::sweep::{self, Shard, ShardFile, Sweep};
 
 use crate::output::{progress, Env};
 
@@ -69,14 +69,10 @@ fn out_dir(sweep: &Sweep, out: &Option<PathBuf>) -> PathBuf {
 }
 
 fn describe(sweep: &Sweep) -> String {
-    let what = match &sweep.target {
-        Target::Study(s) => format!("study {}", s.id),
-        Target::Experiment(e) => format!("experiment {}", e.id),
-        Target::Command(c) => format!("command `{}`", c.template().join(" ")),
-    };
     format!(
-        "sweep `{}` ({what}): {} tasks ({} cells × {} replicates)",
+        "sweep `{}` ({}): {} tasks ({} cells × {} replicates)",
         sweep.name,
+        sweep.target.describe(),
         sweep.tasks(),
         sweep.cells(),
         sweep.replicates()
@@ -115,7 +111,7 @@ fn run_tasks(env: &Env, a: &RunArgs) -> Result<ExitCode> {
     let sweep = Sweep::read(&a.file)?;
     let dir = out_dir(&sweep, &a.out);
     let mut file = ShardFile::open(&dir, &sweep, a.shard)?;
-    let pending = file.pending(&sweep).len();
+    let pending = file.pending().len();
     let held = a.shard.tasks(sweep.tasks()).count();
     if !env.quiet {
         println!("{}", describe(&sweep));
@@ -130,7 +126,7 @@ fn run_tasks(env: &Env, a: &RunArgs) -> Result<ExitCode> {
     let ran = sweep::run_shard(&sweep, &mut file, &env.stop, a.data.as_deref(), &|_| bar.inc(1));
     bar.finish_and_clear();
     let ran = ran?;
-    let left = file.pending(&sweep).len();
+    let left = file.pending().len();
     if env.stop.is_raised() && left > 0 {
         eprintln!(
             "interrupted: {ran} tasks finished now and kept in {}; {left} left (run the same command again to resume)",
@@ -147,16 +143,11 @@ fn run_tasks(env: &Env, a: &RunArgs) -> Result<ExitCode> {
 fn status(sweep: &Sweep, dir: &Path, json: bool) -> Result<()> {
     let st = sweep::status(dir, sweep)?;
     if json {
-        let shards: Vec<serde_json::Value> = st
-            .shards
-            .iter()
-            .map(|s| {
-                serde_json::json!({"shard": s.shard.to_string(), "path": s.path, "records": s.records,
-                                   "tasks": s.tasks, "partial_tail": s.partial_tail})
-            })
-            .collect();
-        let v = serde_json::json!({"name": sweep.name, "tasks": st.tasks, "done": st.done, "missing": st.missing,
-                                   "shards": shards, "merged": st.merged});
+        let mut v = serde_json::Map::new();
+        v.insert("name".into(), sweep.name.clone().into());
+        if let serde_json::Value::Object(fields) = serde_json::to_value(&st)? {
+            v.extend(fields);
+        }
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }

@@ -1,7 +1,7 @@
 //! Sweeps from Python: the parsed sweep (picklable, so it travels to Dask or Ray workers), one
 //! task run with the GIL released, the shard file a driver appends to, merge and status.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use ebdm::engine::StopFlag;
@@ -22,8 +22,6 @@ use crate::runtime::run_released;
 /// the key, parameter or value. Sweeps pickle (as their text), so they can be sent to workers.
 #[pyclass(module = "ebdm._ebdm", name = "Sweep", frozen)]
 pub struct PySweep {
-    text: String,
-    source: PathBuf,
     inner: Sweep,
 }
 
@@ -37,17 +35,14 @@ impl PySweep {
 impl PySweep {
     #[new]
     #[pyo3(signature = (text, source = PathBuf::from("sweep.toml")))]
-    fn new(text: String, source: PathBuf) -> PyResult<Self> {
-        let inner = Sweep::parse(&text, &source).or_raise()?;
-        Ok(Self { text, source, inner })
+    fn new(text: &str, source: PathBuf) -> PyResult<Self> {
+        Ok(Self { inner: Sweep::parse(text, &source).or_raise()? })
     }
 
     /// Reads the sweep file at `path`.
     #[staticmethod]
     fn read(path: PathBuf) -> PyResult<Self> {
-        let text =
-            std::fs::read_to_string(&path).map_err(|error| ebdm::Error::Io { path: path.clone(), error }).or_raise()?;
-        Self::new(text, path)
+        Ok(Self { inner: Sweep::read(&path).or_raise()? })
     }
 
     /// The sweep's name (its results go to `results/sweeps/NAME` by default).
@@ -120,8 +115,8 @@ impl PySweep {
     /// Pickle support: rebuilt from the sweep's text.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let py = slf.py();
-        let this = slf.get();
-        let args = (this.text.clone(), this.source.clone()).into_pyobject(py)?;
+        let sweep = &slf.get().inner;
+        let args = (sweep.text(), sweep.source()).into_pyobject(py)?;
         Ok((slf.get_type().into_any(), args.into_any()))
     }
 
@@ -136,7 +131,6 @@ impl PySweep {
 #[pyclass(module = "ebdm._ebdm", name = "ShardFile")]
 pub struct PyShardFile {
     inner: Mutex<ShardFile>,
-    sweep: Sweep,
 }
 
 impl PyShardFile {
@@ -152,7 +146,7 @@ impl PyShardFile {
     fn new(sweep: &PySweep, out: PathBuf, shard: &str) -> PyResult<Self> {
         let shard: Shard = shard.parse().or_raise()?;
         let file = ShardFile::open(&out, sweep.inner(), shard).or_raise()?;
-        Ok(Self { inner: Mutex::new(file), sweep: sweep.inner().clone() })
+        Ok(Self { inner: Mutex::new(file) })
     }
 
     /// The file's path.
@@ -163,7 +157,7 @@ impl PyShardFile {
 
     /// Tasks of the shard without a result in the file, in order.
     fn pending(&self) -> Vec<usize> {
-        self.file().pending(&self.sweep)
+        self.file().pending()
     }
 
     /// Tasks with a result in the file.
@@ -173,8 +167,7 @@ impl PyShardFile {
 
     /// Appends a record line returned by `Sweep.run_task`; returns its task index.
     fn append(&self, line: &str) -> PyResult<usize> {
-        let sweep = &self.sweep;
-        self.file().append_line(sweep, line).or_raise()
+        self.file().append_line(line).or_raise()
     }
 }
 
@@ -211,28 +204,8 @@ pub fn sweep_merge(sweep: &PySweep, out: PathBuf, partial: bool) -> PyResult<Pat
 /// How far the sweep got in `out`: a dict with `tasks`, `done`, `missing`, `shards` (one dict
 /// per shard file) and `merged` (its path or None).
 #[pyfunction]
-pub fn sweep_status<'py>(py: Python<'py>, sweep: &PySweep, out: PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let st = sweep::status(&out, sweep.inner()).or_raise()?;
-    let d = PyDict::new(py);
-    d.set_item("tasks", st.tasks)?;
-    d.set_item("done", st.done)?;
-    d.set_item("missing", st.missing)?;
-    let shards = st
-        .shards
-        .iter()
-        .map(|s| {
-            let e = PyDict::new(py);
-            e.set_item("shard", s.shard.to_string())?;
-            e.set_item("path", &s.path)?;
-            e.set_item("records", s.records)?;
-            e.set_item("tasks", s.tasks)?;
-            e.set_item("partial_tail", s.partial_tail)?;
-            Ok(e)
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    d.set_item("shards", PyList::new(py, shards)?)?;
-    d.set_item("merged", st.merged.as_deref().map(Path::to_path_buf))?;
-    Ok(d)
+pub fn sweep_status<'py>(py: Python<'py>, sweep: &PySweep, out: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &sweep::status(&out, sweep.inner()).or_raise()?)
 }
 
 /// The studies a sweep can run: a list of dicts with `id`, `title`, `results` and `params`

@@ -75,7 +75,8 @@ impl Target {
         }
     }
 
-    fn describe(&self) -> String {
+    /// "study `id`", "experiment `id`" or "command `…`".
+    pub fn describe(&self) -> String {
         match self {
             Target::Study(s) => format!("study `{}`", s.id),
             Target::Experiment(e) => format!("experiment `{}`", e.id),
@@ -112,6 +113,9 @@ pub struct Sweep {
     pub grid: Vec<(String, Vec<Value>)>,
     /// The sweep as data, written into every results file's header.
     spec: Value,
+    /// The TOML text and where it came from (a sweep sent to a worker is rebuilt from them).
+    text: String,
+    source: PathBuf,
 }
 
 /// One task: its index, parameters (every parameter of the target, defaults filled in), cell,
@@ -282,7 +286,16 @@ impl Sweep {
             "grid".into(),
             Value::Object(grid.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect()),
         );
-        let sweep = Self { name, target, seeds, fixed, grid, spec: Value::Object(spec) };
+        let sweep = Self {
+            name,
+            target,
+            seeds,
+            fixed,
+            grid,
+            spec: Value::Object(spec),
+            text: text.to_string(),
+            source: source.to_path_buf(),
+        };
         let cells = sweep.grid.iter().try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()));
         match cells.and_then(|c| c.checked_mul(sweep.replicates())) {
             Some(t) if t <= MAX_TASKS => Ok(sweep),
@@ -311,6 +324,16 @@ impl Sweep {
     /// The sweep as data (the header of its results files).
     pub fn spec(&self) -> &Value {
         &self.spec
+    }
+
+    /// The TOML text the sweep was parsed from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The path that names the sweep in messages.
+    pub fn source(&self) -> &Path {
+        &self.source
     }
 
     /// Task `index`, or an error naming the range.
@@ -397,15 +420,11 @@ fn check_command_params(
 /// What an experiment task keeps of its outcome: whether it passed, its named values and its
 /// checks (tables and figures stay with `ebdm reproduce`).
 fn experiment_result(outcome: &experiment::Outcome) -> Map<String, Value> {
-    let checks: Vec<Value> = outcome
-        .checks
-        .iter()
-        .map(|c| serde_json::json!({"name": c.name, "expected": c.expected, "measured": c.measured, "pass": c.pass}))
-        .collect();
     let mut m = Map::new();
     m.insert("passed".into(), Value::from(outcome.passed()));
     m.insert("values".into(), Value::Object(outcome.values.clone()));
-    m.insert("checks".into(), Value::from(checks));
+    // A check serialises as {name, expected, measured, pass}.
+    m.insert("checks".into(), serde_json::to_value(&outcome.checks).unwrap_or(Value::Null));
     m
 }
 
@@ -443,7 +462,7 @@ pub fn run_shard(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<usize> {
     use rayon::prelude::*;
-    let pending = file.pending(sweep);
+    let pending = file.pending();
     let writer = std::sync::Mutex::new(file);
     let done = std::sync::atomic::AtomicUsize::new(0);
     pending.par_iter().try_for_each(|&t| -> Result<()> {

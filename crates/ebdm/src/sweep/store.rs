@@ -72,6 +72,13 @@ impl FromStr for Shard {
     }
 }
 
+/// A shard serialises as `"I/N"`.
+impl serde::Serialize for Shard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl std::fmt::Display for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
@@ -90,6 +97,11 @@ pub fn header(sweep: &Sweep, shard: Option<Shard>) -> Value {
         h.insert("shard".into(), Value::from(s.to_string()));
     }
     Value::Object(h)
+}
+
+/// The task index of a record, when it is one below `tasks`.
+fn record_task(v: &Value, tasks: usize) -> Option<usize> {
+    v.get("task").and_then(Value::as_u64).map(|t| t as usize).filter(|&t| t < tasks)
 }
 
 /// A shard file read back: its header, its records, and where the complete lines end.
@@ -133,9 +145,9 @@ fn read_contents(path: &Path, sweep: &Sweep) -> Result<Option<Contents>> {
     for (i, line) in lines {
         let v: Value = serde_json::from_str(line)
             .map_err(|e| format_error(path, format!("line {} is not a task record: {e}", i + 1)))?;
-        match v.get("task").and_then(Value::as_u64) {
-            Some(t) if (t as usize) < tasks => records.push((t as usize, v)),
-            _ => return Err(format_error(path, format!("line {} is not a record of a task below {tasks}", i + 1))),
+        match record_task(&v, tasks) {
+            Some(t) => records.push((t, v)),
+            None => return Err(format_error(path, format!("line {} is not a record of a task below {tasks}", i + 1))),
         }
     }
     Ok(Some(Contents { header, records, complete_len, partial_tail }))
@@ -153,6 +165,8 @@ fn header_without_shard(h: &Value) -> Value {
 pub struct ShardFile {
     path: PathBuf,
     shard: Shard,
+    /// Tasks of the whole sweep.
+    tasks: usize,
     file: File,
     done: BTreeSet<usize>,
 }
@@ -197,7 +211,7 @@ impl ShardFile {
             });
         }
         file.set_len(keep as u64).map_err(io_error(&path))?;
-        let mut this = Self { path, shard, file, done };
+        let mut this = Self { path, shard, tasks: sweep.tasks(), file, done };
         if keep == 0 {
             this.write_line(&header(sweep, Some(shard)).to_string())?;
         }
@@ -214,33 +228,31 @@ impl ShardFile {
     }
 
     /// Tasks of the shard not yet in the file, in order.
-    pub fn pending(&self, sweep: &Sweep) -> Vec<usize> {
-        self.shard.tasks(sweep.tasks()).filter(|t| !self.done.contains(t)).collect()
+    pub fn pending(&self) -> Vec<usize> {
+        self.shard.tasks(self.tasks).filter(|t| !self.done.contains(t)).collect()
     }
 
     /// Appends a finished task's record.
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        if !self.shard.contains(record.task) {
-            return Err(Error::Invalid(format!("task {} is not in shard {}", record.task, self.shard)));
-        }
-        self.write_line(&record.shard_line())?;
-        self.done.insert(record.task);
-        Ok(())
+        self.write_record(record.task, &record.shard_line())
     }
 
     /// Appends a record line made elsewhere (by a worker of a distributed run), checked first.
-    pub fn append_line(&mut self, sweep: &Sweep, line: &str) -> Result<usize> {
+    pub fn append_line(&mut self, line: &str) -> Result<usize> {
         let v: Value = serde_json::from_str(line).map_err(|e| Error::Invalid(format!("not a task record: {e}")))?;
-        let task = match v.get("task").and_then(Value::as_u64) {
-            Some(t) if (t as usize) < sweep.tasks() => t as usize,
-            _ => return Err(Error::Invalid(format!("not a record of a task below {}", sweep.tasks()))),
-        };
+        let task = record_task(&v, self.tasks)
+            .ok_or_else(|| Error::Invalid(format!("not a record of a task below {}", self.tasks)))?;
+        self.write_record(task, &v.to_string())?;
+        Ok(task)
+    }
+
+    fn write_record(&mut self, task: usize, line: &str) -> Result<()> {
         if !self.shard.contains(task) {
             return Err(Error::Invalid(format!("task {task} is not in shard {}", self.shard)));
         }
-        self.write_line(&v.to_string())?;
+        self.write_line(line)?;
         self.done.insert(task);
-        Ok(task)
+        Ok(())
     }
 
     /// Writes `line` and its newline in one call, so an interruption leaves a whole line or a
@@ -278,10 +290,10 @@ fn shard_files(dir: &Path) -> Result<Vec<(PathBuf, Shard)>> {
 }
 
 /// One shard file as `status` sees it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct ShardStatus {
-    pub path: PathBuf,
     pub shard: Shard,
+    pub path: PathBuf,
     /// Distinct tasks it holds.
     pub records: usize,
     /// Tasks the shard has.
@@ -291,14 +303,14 @@ pub struct ShardStatus {
 }
 
 /// How far a sweep has got in an output directory.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Status {
     pub tasks: usize,
     /// Distinct tasks with a result in any shard file.
     pub done: usize,
-    pub shards: Vec<ShardStatus>,
     /// Tasks without a result, in order.
     pub missing: Vec<usize>,
+    pub shards: Vec<ShardStatus>,
     /// The merged file, when it exists.
     pub merged: Option<PathBuf>,
 }

@@ -160,7 +160,7 @@ fn a_run_cut_short_resumes_without_redoing_or_losing_tasks() {
     assert!(e.contains("10 of 12 tasks have no result") && e.contains("tasks 1, 3, 4, 5"), "{e}");
     // Reopening drops the cut line; task 4 is pending again, tasks 0 and 2 are not.
     let file = ShardFile::open(&dir, &sweep, shard).unwrap();
-    assert_eq!(file.pending(&sweep), vec![4, 6, 8, 10]);
+    assert_eq!(file.pending(), vec![4, 6, 8, 10]);
     drop(file);
     assert_eq!(run_all(&sweep, &dir, shard, 2), 4);
     assert_eq!(run_all(&sweep, &dir, Shard::new(2, 2).unwrap(), 2), 6);
@@ -195,7 +195,7 @@ fn a_stopped_run_keeps_finished_tasks_and_starts_no_more() {
     stop.raise();
     let mut file = ShardFile::open(&dir, &sweep, Shard::ALL).unwrap();
     assert_eq!(run_shard(&sweep, &mut file, &stop, None, &|_| {}).unwrap(), 0);
-    assert_eq!(file.pending(&sweep).len(), 12);
+    assert_eq!(file.pending().len(), 12);
 }
 
 #[test]
@@ -215,10 +215,10 @@ fn files_of_another_sweep_or_shard_are_refused() {
     let t = v["task"].as_u64().unwrap() as usize;
     let shard = Shard::new(t % 2 + 1, 2).unwrap();
     let mut f = ShardFile::open(&dir, &sweep, shard).unwrap();
-    f.append_line(&sweep, &v.to_string()).unwrap();
+    f.append_line(&v.to_string()).unwrap();
     let e = merge(&dir, &sweep, false).unwrap_err().to_string();
     assert!(e.contains(&format!("task {t} has different results")), "{e}");
-    assert!(f.append_line(&sweep, "{\"task\": 99}").unwrap_err().to_string().contains("below 12"));
+    assert!(f.append_line("{\"task\": 99}").unwrap_err().to_string().contains("below 12"));
 }
 
 #[test]
