@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use ebdm::chaos::{self, LyapunovOptions, Response, ScsOptions, StaticOptions};
+use ebdm::chaos::{self, LyapunovOptions, ScsOptions, StaticOptions};
 use ebdm::experiment::mean_se;
 use serde_json::json;
 
@@ -101,36 +101,29 @@ pub fn run(env: &Env, cmd: &ChaosCommand) -> Result<()> {
 
 fn dmft(env: &Env, a: &DmftArgs) -> Result<()> {
     let opts = ScsOptions { nodes: a.nodes, ..ScsOptions::default() };
+    let text = a.json.prints_text(env);
+    if text {
+        println!("SCS dynamical mean-field theory, φ = tanh, σ = {}", a.sigma);
+        println!("{:>8} {:>12} {:>10} {:>10} {:>8} {:>8}", "g", "c0 = ⟨x²⟩", "⟨φ²⟩", "λ_max", "κ", "τ½");
+    }
     let mut rows = Vec::new();
     for &g in &a.g {
         let s = chaos::solve_scs(g, a.sigma, &opts)?;
+        if text {
+            let half = s.tau_half.map_or("–".to_string(), |t| format!("{t:.3}"));
+            println!("{g:>8} {:>12.6} {:>10.6} {:>10.6} {:>8.4} {half:>8}", s.c0, s.phi2, s.lambda_max, s.kappa);
+        }
         rows.push(json!({"g": g, "sigma": a.sigma, "c0": s.c0, "phi2": s.phi2, "lambda_max": s.lambda_max,
                          "kappa": s.kappa, "tau_half": s.tau_half}));
     }
-    let transitions = if a.sigma > 0.0 { Some(chaos::noise_transitions(a.sigma, a.nodes)?) } else { None };
-    if a.json.prints_text(env) {
-        println!("SCS dynamical mean-field theory, φ = tanh, σ = {}", a.sigma);
-        println!("{:>8} {:>12} {:>10} {:>10} {:>8} {:>8}", "g", "c0 = ⟨x²⟩", "⟨φ²⟩", "λ_max", "κ", "τ½");
-        for r in &rows {
-            let half = r["tau_half"].as_f64().map_or("–".to_string(), |t| format!("{t:.3}"));
-            println!(
-                "{:>8} {:>12.6} {:>10.6} {:>10.6} {:>8.4} {:>8}",
-                r["g"].as_f64().unwrap_or(f64::NAN),
-                r["c0"].as_f64().unwrap_or(f64::NAN),
-                r["phi2"].as_f64().unwrap_or(f64::NAN),
-                r["lambda_max"].as_f64().unwrap_or(f64::NAN),
-                r["kappa"].as_f64().unwrap_or(f64::NAN),
-                half
-            );
-        }
-        if let Some((chaotic, expansive)) = transitions {
+    let mut out = json!({"meta": metadata(env), "sigma": a.sigma, "results": rows});
+    if a.sigma > 0.0 {
+        let (chaotic, expansive) = chaos::noise_transitions(a.sigma, a.nodes)?;
+        if text {
             println!(
                 "transition to chaos (λ = 0): g = {chaotic:.3}; locally expansive (g²⟨φ'²⟩ = 1): g = {expansive:.3}"
             );
         }
-    }
-    let mut out = json!({"meta": metadata(env), "sigma": a.sigma, "results": rows});
-    if let Some((chaotic, expansive)) = transitions {
         out["critical_gain"] = json!(chaotic);
         out["expansive_gain"] = json!(expansive);
     }
@@ -138,42 +131,31 @@ fn dmft(env: &Env, a: &DmftArgs) -> Result<()> {
 }
 
 fn static_fixed_points(env: &Env, a: &StaticArgs) -> Result<()> {
-    let response = match a.response.as_str() {
-        "authors" => Response::Authors,
-        "cavity" => Response::Cavity,
-        other => anyhow::bail!("unknown response `{other}` (expected authors or cavity)"),
-    };
-    let opts = StaticOptions { nodes: a.nodes, response, ..StaticOptions::default() };
+    let opts = StaticOptions { nodes: a.nodes, response: a.response.parse()?, ..StaticOptions::default() };
     let g_c = chaos::critical_gain(a.gamma);
+    let text = a.json.prints_text(env);
+    if text {
+        println!("static DMFT of the fixed points, γ = {}, g_c = {g_c:.6}", a.gamma);
+        println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "g", "C", "R_int", "R_ell", "converged");
+    }
     let mut rows = Vec::new();
     for &g in &a.g {
         let s = chaos::solve_static(g, a.gamma, &opts)?;
         let r_ell = (g < g_c).then(|| chaos::resolvent(g, a.gamma));
+        if text {
+            let ell = r_ell.map_or("–".to_string(), |v| format!("{v:.6}"));
+            println!("{g:>8} {:>10.6} {:>10.6} {ell:>10} {:>10}", s.c, s.r, s.converged);
+        }
         rows.push(json!({"g": g, "gamma": a.gamma, "c": s.c, "r_int": s.r, "r_ell": r_ell,
                          "converged": s.converged, "iterations": s.iterations}));
-    }
-    if a.json.prints_text(env) {
-        println!("static DMFT of the fixed points, γ = {}, g_c = {g_c:.6}", a.gamma);
-        println!("{:>8} {:>10} {:>10} {:>10} {:>10}", "g", "C", "R_int", "R_ell", "converged");
-        for r in &rows {
-            let ell = r["r_ell"].as_f64().map_or("–".to_string(), |v| format!("{v:.6}"));
-            println!(
-                "{:>8} {:>10.6} {:>10.6} {:>10} {:>10}",
-                r["g"].as_f64().unwrap_or(f64::NAN),
-                r["c"].as_f64().unwrap_or(f64::NAN),
-                r["r_int"].as_f64().unwrap_or(f64::NAN),
-                ell,
-                r["converged"].as_bool().unwrap_or(false)
-            );
-        }
     }
     a.json.emit(&json!({"meta": metadata(env), "gamma": a.gamma, "critical_gain": g_c, "results": rows}), false)
 }
 
 /// The theory's λ_max: g(1+γ) − 1 in the ordered phase, the SCS value for γ = 0.
 fn theory_exponent(g: f64, gamma: f64) -> Result<Option<f64>> {
-    if g < chaos::critical_gain(gamma) {
-        return Ok(Some(g * (1.0 + gamma) - 1.0));
+    if let Some(lambda) = chaos::ordered_exponent(g, gamma) {
+        return Ok(Some(lambda));
     }
     if gamma == 0.0 {
         return Ok(Some(chaos::solve_scs(g, 0.0, &ScsOptions::default())?.lambda_max));

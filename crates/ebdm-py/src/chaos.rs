@@ -1,12 +1,12 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
-use ebdm::chaos::{self, LyapunovOptions, Response, ScsOptions, StaticOptions};
+use ebdm::chaos::{self, LyapunovOptions, ScsOptions, StaticOptions};
 use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert::vector;
-use crate::errors::{param, OrRaise};
+use crate::errors::OrRaise;
 use crate::runtime::run_released;
 
 /// SCS dynamical mean-field theory at gain `g` and noise `sigma`; see `ebdm.chaos.dmft`.
@@ -38,12 +38,7 @@ pub fn chaos_static<'py>(
     response: &str,
     nodes: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let response = match response {
-        "authors" => Response::Authors,
-        "cavity" => Response::Cavity,
-        other => return Err(param("response", format!("unknown response `{other}` (expected authors or cavity)"))),
-    };
-    let opts = StaticOptions { nodes, response, ..StaticOptions::default() };
+    let opts = StaticOptions { nodes, response: response.parse().or_raise()?, ..StaticOptions::default() };
     let s = run_released(py, Some(1), None, || chaos::solve_static(g, gamma, &opts))?.or_raise()?;
     let d = PyDict::new(py);
     d.set_item("c", s.c)?;

@@ -19,4 +19,6 @@ pub mod static_dmft;
 pub use network::{exponents, largest_exponent, twin_exponent, Lyapunov, LyapunovOptions, RandomNetwork, SeedExponent};
 pub use quadrature::GaussHermite;
 pub use scs::{noise_transitions, solve_scs, ScsOptions, ScsSolution};
-pub use static_dmft::{critical_gain, resolvent, solve_static, Response, StaticOptions, StaticSolution};
+pub use static_dmft::{
+    critical_gain, ordered_exponent, resolvent, solve_static, Response, StaticOptions, StaticSolution,
+};

@@ -11,6 +11,8 @@
 //! that of the ODE (not of its Euler map): the tangent vector is renormalised after every step
 //! and λ = (1/T) Σ ln ‖v‖.
 
+use std::cell::RefCell;
+
 use faer::{Mat, MatRef};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -65,18 +67,32 @@ impl RandomNetwork {
 
     /// The flow F(x) = −x + J tanh(x).
     pub fn flow(&self, x: &[f64], out: &mut [f64]) {
-        let n = self.n();
-        let phi: Vec<f64> = x.iter().map(|v| v.tanh()).collect();
-        gemm(out, 1, self.j.as_ref(), MatRef::from_column_major_slice(&phi, n, 1));
+        self.flow_with(x, &mut vec![0.0; x.len()], out);
+    }
+
+    /// The flow with `phi` (length N) as scratch for tanh(x).
+    fn flow_with(&self, x: &[f64], phi: &mut [f64], out: &mut [f64]) {
+        for (p, v) in phi.iter_mut().zip(x) {
+            *p = v.tanh();
+        }
+        gemm(out, 1, self.j.as_ref(), MatRef::from_column_major_slice(phi, self.n(), 1));
         for (o, &xi) in out.iter_mut().zip(x) {
             *o -= xi;
         }
     }
 }
 
-/// State and tangent vector together, `[x; v]`.
+/// State and tangent vector together, `[x; v]`, with scratch for the N × 2 product (the RK4
+/// stages call `rhs` four times a step; nothing is allocated there).
 struct WithTangent<'a> {
     net: &'a RandomNetwork,
+    scratch: RefCell<Vec<f64>>,
+}
+
+impl<'a> WithTangent<'a> {
+    fn new(net: &'a RandomNetwork) -> Self {
+        Self { net, scratch: RefCell::new(vec![0.0; 4 * net.n()]) }
+    }
 }
 
 impl OdeSystem for WithTangent<'_> {
@@ -87,15 +103,15 @@ impl OdeSystem for WithTangent<'_> {
     fn rhs(&self, _t: f64, y: &[f64], dydt: &mut [f64]) {
         let n = self.net.n();
         let (x, v) = y.split_at(n);
+        let mut scratch = self.scratch.borrow_mut();
+        let (rhs, prod) = scratch.split_at_mut(2 * n);
         // Row i of the N × 2 right-hand side: (φ(x_i), φ'(x_i) v_i).
-        let mut rhs = vec![0.0; 2 * n];
         for i in 0..n {
             let t = x[i].tanh();
             rhs[2 * i] = t;
             rhs[2 * i + 1] = (1.0 - t * t) * v[i];
         }
-        let mut prod = vec![0.0; 2 * n];
-        gemm(&mut prod, 2, self.net.j.as_ref(), MatRef::from_row_major_slice(&rhs, n, 2));
+        gemm(prod, 2, self.net.j.as_ref(), MatRef::from_row_major_slice(rhs, n, 2));
         let (dx, dv) = dydt.split_at_mut(n);
         for i in 0..n {
             dx[i] = prod[2 * i] - x[i];
@@ -104,9 +120,10 @@ impl OdeSystem for WithTangent<'_> {
     }
 }
 
-/// The state alone.
+/// The state alone, with scratch for tanh(x).
 struct StateOnly<'a> {
     net: &'a RandomNetwork,
+    phi: RefCell<Vec<f64>>,
 }
 
 impl OdeSystem for StateOnly<'_> {
@@ -114,7 +131,7 @@ impl OdeSystem for StateOnly<'_> {
         self.net.n()
     }
     fn rhs(&self, _t: f64, x: &[f64], dxdt: &mut [f64]) {
-        self.net.flow(x, dxdt);
+        self.net.flow_with(x, &mut self.phi.borrow_mut(), dxdt);
     }
 }
 
@@ -162,6 +179,15 @@ pub struct Lyapunov {
     pub interrupted: bool,
 }
 
+impl Lyapunov {
+    /// The result of `done` of `steps` measured steps of length `dt` with the summed log growth
+    /// and the summed per-step ⟨x²⟩.
+    fn from_sums(log_growth: f64, square: f64, done: usize, steps: usize, dt: f64) -> Self {
+        let time = done as f64 * dt;
+        Self { lambda: log_growth / time, mean_square: square / done.max(1) as f64, time, interrupted: done < steps }
+    }
+}
+
 /// λ_max by one tangent vector renormalised after every RK4 step, from the state `x0` (the
 /// initial tangent vector is drawn from `rng`).
 pub fn largest_exponent(
@@ -177,7 +203,7 @@ pub fn largest_exponent(
     let mut y = x0.to_vec();
     y.extend((0..n).map(|_| rng.sample::<f64, _>(StandardNormal)));
     normalise(&mut y[n..]);
-    let sys = WithTangent { net };
+    let sys = WithTangent::new(net);
     let mut rk = Rk4::default();
     let mut t = 0.0;
     for _ in 0..transient {
@@ -202,13 +228,7 @@ pub fn largest_exponent(
     if !y.iter().all(|v| v.is_finite()) {
         return Err(Error::Numerical(format!("the trajectory left the finite numbers (dt = {} too large?)", opts.dt)));
     }
-    let time = done as f64 * opts.dt;
-    Ok(Lyapunov {
-        lambda: log_growth / time,
-        mean_square: square / done.max(1) as f64,
-        time,
-        interrupted: done < steps,
-    })
+    Ok(Lyapunov::from_sums(log_growth, square, done, steps, opts.dt))
 }
 
 /// λ_max from a twin trajectory started `d0` away and pulled back to distance `d0` every
@@ -229,7 +249,7 @@ pub fn twin_exponent(
     }
     let (transient, steps) = opts.check()?;
     let every = ((renormalise / opts.dt).round() as usize).max(1);
-    let sys = StateOnly { net };
+    let sys = StateOnly { net, phi: RefCell::new(vec![0.0; n]) };
     let (mut rk, mut rk_twin) = (Rk4::default(), Rk4::default());
     let mut x = x0.to_vec();
     let mut t = 0.0;
@@ -258,13 +278,7 @@ pub fn twin_exponent(
             }
         }
     }
-    let time = done as f64 * opts.dt;
-    Ok(Lyapunov {
-        lambda: log_growth / time,
-        mean_square: square / done.max(1) as f64,
-        time,
-        interrupted: done < steps,
-    })
+    Ok(Lyapunov::from_sums(log_growth, square, done, steps, opts.dt))
 }
 
 /// λ_max of one network per seed index.

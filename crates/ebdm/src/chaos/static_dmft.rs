@@ -23,6 +23,17 @@ pub enum Response {
     Cavity,
 }
 
+impl std::str::FromStr for Response {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "authors" => Ok(Self::Authors),
+            "cavity" => Ok(Self::Cavity),
+            other => Err(Error::param("response", format!("unknown response `{other}` (expected authors or cavity)"))),
+        }
+    }
+}
+
 /// Settings of the solver.
 #[derive(Clone, Debug)]
 pub struct StaticOptions {
@@ -57,6 +68,12 @@ pub struct StaticSolution {
 /// The edge of the ordered phase, `g_c = 1/(1+γ)` (the real edge of the elliptic law).
 pub fn critical_gain(gamma: f64) -> f64 {
     1.0 / (1.0 + gamma)
+}
+
+/// λ_max of the infinite network in the ordered phase, `g(1+γ) − 1` (the real edge of the
+/// elliptic law shifted by the leak); `None` at and above g_c.
+pub fn ordered_exponent(g: f64, gamma: f64) -> Option<f64> {
+    (g < critical_gain(gamma)).then_some(g * (1.0 + gamma) - 1.0)
 }
 
 /// The elliptic-law resolvent at z = 1, `[1 − √(1 − 4g²γ)]/(2g²γ)` (1 at γ = 0).

@@ -255,11 +255,10 @@ fn run_lyapunov(p: &Params, ctx: &TaskContext) -> StudyResult {
     if ctx.stop.is_raised() {
         return Ok(None);
     }
-    let ordered = g < crate::chaos::critical_gain(gamma);
     Ok(Some(record(vec![
         ("lambda", Value::from(r.lambda)),
         ("mean_square", Value::from(r.mean_square)),
-        ("theory", if ordered { Value::from(g * (1.0 + gamma) - 1.0) } else { Value::Null }),
+        ("theory", crate::chaos::ordered_exponent(g, gamma).map_or(Value::Null, Value::from)),
     ])))
 }
 
