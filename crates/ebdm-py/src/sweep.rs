@@ -171,27 +171,24 @@ impl PyShardFile {
     }
 }
 
-/// Runs the pending tasks of `shard` in this process, in parallel on `threads` threads (default:
-/// all cores), appending each record to the shard file in `out` as it finishes, with the GIL
+/// Runs the pending tasks of `file` (a `ShardFile` of `sweep`) in this process, in parallel on
+/// `threads` threads (default: all cores), appending each record as it finishes, with the GIL
 /// released; Ctrl-C stops after the running tasks and keeps every finished one. Returns the
 /// number of tasks run.
 #[pyfunction]
-#[pyo3(signature = (sweep, out, shard = "1/1", threads = None, data = None))]
+#[pyo3(signature = (sweep, file, threads = None, data = None))]
 pub fn sweep_run_local(
     py: Python<'_>,
     sweep: &PySweep,
-    out: PathBuf,
-    shard: &str,
+    file: &PyShardFile,
     threads: Option<usize>,
     data: Option<PathBuf>,
 ) -> PyResult<usize> {
-    let shard: Shard = shard.parse().or_raise()?;
-    let mut file = ShardFile::open(&out, sweep.inner(), shard).or_raise()?;
+    let mut guard = file.file();
+    let file: &mut ShardFile = &mut guard;
     let stop = StopFlag::new();
-    run_released(py, threads, Some(&stop), || {
-        sweep::run_shard(sweep.inner(), &mut file, &stop, data.as_deref(), &|_| {})
-    })?
-    .or_raise()
+    run_released(py, threads, Some(&stop), || sweep::run_shard(sweep.inner(), file, &stop, data.as_deref(), &|_| {}))?
+        .or_raise()
 }
 
 /// Merges every shard file in `out` into `out/merged.jsonl` and returns its path.

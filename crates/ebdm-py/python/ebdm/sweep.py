@@ -93,11 +93,10 @@ def run(
     engines = [client is not None, bool(ray), executor is not None]
     if sum(engines) > 1:
         raise ValueError("give at most one of client (Dask), ray=True and executor")
-    if not any(engines):
-        ran = _run_local(sweep, out, shard=shard, threads=threads, data=data)
-        file = ShardFile(sweep, out, shard)
-        return {"path": os.fspath(file.path), "ran": ran, "left": len(file.pending())}
     file = ShardFile(sweep, out, shard)
+    if not any(engines):
+        ran = _run_local(sweep, file, threads=threads, data=data)
+        return {"path": os.fspath(file.path), "ran": ran, "left": len(file.pending())}
     pending = file.pending()
     if client is not None:
         lines = _dask(client, sweep, pending, task_threads, data)
