@@ -67,6 +67,8 @@ class Target:
     reps: int = 5
     needs: tuple[str, ...] = ()
     study: Callable[..., dict] | None = None
+    # Returns why the target cannot run here (a peer that is not installed), or None.
+    unavailable: Callable[[], str | None] = lambda: None
 
     @property
     def ebdm(self) -> str:
@@ -292,6 +294,10 @@ def run_target(target: Target, opts: Options, sink) -> dict:
     missing = missing_modules(target)
     if missing:
         row["status"] = f"skipped: {', '.join(missing)} not importable"
+        return row
+    why = target.unavailable()
+    if why:
+        row["status"] = f"skipped: {why}"
         return row
     names = list(target.impls)
     kept: dict[str, list[dict]] = {n: [] for n in names}

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
 
-FAMILIES = ("memory", "boltzmann", "proximal", "ising", "sweep")
+FAMILIES = ("memory", "boltzmann", "proximal", "ising", "chaos", "sweep")
 
 
 def load_targets() -> list[harness.Target]:

@@ -72,3 +72,52 @@ def test_lyapunov_exponents_per_network_match_the_command_line():
     assert cli == list(r["lambda"])
     with pytest.raises(ValueError, match="`gamma`"):
         ch.lyapunov(10, 1.0, gamma=-2.0)
+
+
+def test_spectrum_of_a_stable_network_is_the_spectrum_of_its_linearisation():
+    # A symmetric J with gain 0.5 from x = 0: the tangent dynamics is Q' = (J − I)Q, whose
+    # exponents are the eigenvalues of J − I (numpy's), sorted.
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((8, 8))
+    j = 0.5 * (a + a.T) / np.sqrt(2 * 8)
+    np.fill_diagonal(j, 0.0)
+    r = ch.spectrum_of(j, np.zeros(8), ons_warmup=200.0, time=400.0)
+    expected = np.sort(np.linalg.eigvalsh(j) - 1.0)[::-1]
+    assert r["mode"] == "ode" and r["exponents"].shape == (8,)
+    assert np.max(np.abs(r["exponents"] - expected)) < 2e-3
+    assert r["kaplan_yorke"] == 0.0 and r["entropy"] == 0.0
+    euler = ch.spectrum_of(j, np.zeros(8), mode="euler-map", ons_warmup=200.0, time=400.0)
+    assert np.max(np.abs(euler["exponents"] - np.log1p(0.1 * expected) / 0.1)) < 2e-3
+
+
+def test_spectrum_of_random_networks_matches_the_command_line():
+    args = dict(n=48, g=4.0, time=60.0, transient=20.0, ons_warmup=10.0, networks=2, seed=7)
+    py = ch.spectrum(**args)
+    out = subprocess.run([str(cli_binary()), "-q", "--seed", "7", "chaos", "spectrum", "--n", "48", "--g", "4",
+                          "--time", "60", "--transient", "20", "--ons-warmup", "10", "--networks", "2",
+                          "--json", "-"], check=True, capture_output=True, text=True).stdout
+    cli = json.loads(out)["networks"]
+    assert len(py) == len(cli) == 2
+    for p, c in zip(py, cli):
+        assert p["exponents"].tolist() == c["spectrum"]["exponents"]
+        assert p["kaplan_yorke"] == c["spectrum"]["kaplan_yorke"]
+        # Liouville: the exponents of the flow sum to tr(−I + J diag φ') = −N (RK4 to O(dt⁴)).
+        assert abs(p["exponents"].mean() + 1.0) < 1e-5
+    assert ch.kaplan_yorke([0.2, 0.3, -1.0]) == 2.5 and ch.entropy_rate([0.2, -1.0, 0.3]) == 0.5
+
+
+def test_spectrum_refuses_bad_input():
+    with pytest.raises(ValueError, match="`k`"):
+        ch.spectrum(10, 2.0, k=0)
+    with pytest.raises(ValueError, match="`k`"):
+        ch.spectrum(10, 2.0, k=11)
+    with pytest.raises(ValueError, match="euler-map"):
+        ch.spectrum(10, 2.0, mode="euler")
+    with pytest.raises(ValueError, match="`g`"):
+        ch.spectrum(10, -2.0)
+    with pytest.raises(ValueError, match="square"):
+        ch.spectrum_of(np.zeros((3, 4)), np.zeros(3))
+    with pytest.raises(ValueError, match="not finite"):
+        ch.spectrum_of(np.full((3, 3), np.nan), np.zeros(3))
+    with pytest.raises(ValueError):
+        ch.spectrum_of(np.zeros((3, 3)), np.zeros(4))

@@ -81,3 +81,59 @@ fn lyapunov_exponents_are_seeded_and_the_same_at_any_thread_count() {
     let out = ebdm().args(["chaos", "lyapunov", "--dt", "-0.1"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("`dt`"));
 }
+
+#[test]
+fn spectra_are_seeded_the_same_at_any_thread_count_and_keep_their_invariants() {
+    let args = [
+        "chaos",
+        "spectrum",
+        "--n",
+        "64",
+        "--g",
+        "4",
+        "--networks",
+        "2",
+        "--transient",
+        "20",
+        "--ons-warmup",
+        "10",
+        "--time",
+        "50",
+        "--json",
+        "-",
+    ];
+    let one = json_of(&[&["--threads", "1"][..], &args[..]].concat());
+    let two = json_of(&[&["--threads", "2"][..], &args[..]].concat());
+    assert_eq!(one["networks"], two["networks"]);
+    assert_eq!(one["mode"], "ode");
+    let nets = one["networks"].as_array().unwrap();
+    assert_eq!(nets.len(), 2);
+    for net in nets {
+        let l: Vec<f64> =
+            net["spectrum"]["exponents"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(l.len(), 64);
+        // Liouville: the flow's exponents sum to −N (zero diagonal), RK4 to O(dt⁴).
+        assert!((l.iter().sum::<f64>() / 64.0 + 1.0).abs() < 1e-5);
+    }
+    let map =
+        json_of(&["chaos", "spectrum", "--n", "32", "--k", "4", "--mode", "euler-map", "--time", "20", "--json", "-"]);
+    assert_eq!(map["mode"], "euler-map");
+    assert_eq!(map["networks"][0]["spectrum"]["exponents"].as_array().unwrap().len(), 4);
+    for (args, msg) in [
+        (&["chaos", "spectrum", "--k", "0"][..], "`k`"),
+        (&["chaos", "spectrum", "--n", "8", "--k", "9"], "`k`"),
+        (&["chaos", "spectrum", "--mode", "map"], "euler-map"),
+        (&["chaos", "spectrum", "--t-ons", "0.01"], "`t_ons`"),
+        (&["chaos", "spectrum", "--n", "0"], "`n`"),
+        (&["chaos", "spectrum", "--g", "-1"], "`g`"),
+        (&["chaos", "spectrum", "--gamma", "2"], "`gamma`"),
+    ] {
+        let out = ebdm().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

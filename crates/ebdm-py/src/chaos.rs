@@ -1,11 +1,11 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
-use ebdm::chaos::{self, LyapunovOptions, ScsOptions, StaticOptions};
+use ebdm::chaos::{self, LyapunovOptions, RandomNetwork, ScsOptions, Spectrum, SpectrumOptions, StaticOptions};
 use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::vector;
+use crate::convert::{real, real_vector, vector};
 use crate::errors::OrRaise;
 use crate::runtime::run_released;
 
@@ -92,4 +92,137 @@ pub fn chaos_lyapunov(
     d.set_item("mean_square", vector(py, done.iter().map(|r| r.mean_square).collect()))?;
     d.set_item("convention", "ODE (RK4), tangent vector renormalised every step")?;
     Ok(d)
+}
+
+/// Spectrum settings from the Python keywords (`k = None` asks for all exponents).
+#[allow(clippy::too_many_arguments)]
+fn spectrum_options(
+    k: Option<usize>,
+    mode: &str,
+    dt: f64,
+    transient: f64,
+    ons_warmup: f64,
+    time: f64,
+    t_ons: f64,
+    pca: bool,
+    bootstrap: usize,
+) -> PyResult<SpectrumOptions> {
+    if k == Some(0) {
+        return Err(pyo3::exceptions::PyValueError::new_err("`k` must be at least 1 (None asks for all N)"));
+    }
+    Ok(SpectrumOptions {
+        k: k.unwrap_or(0),
+        convention: mode.parse().or_raise()?,
+        dt,
+        transient,
+        ons_warmup,
+        time,
+        ons_interval: t_ons,
+        pca,
+        bootstrap,
+    })
+}
+
+fn spectrum_dict<'py>(py: Python<'py>, s: Spectrum) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("mode", s.convention.to_string())?;
+    d.set_item("exponents", vector(py, s.exponents))?;
+    d.set_item("ci95_first", s.ci95_first.map(|[a, b]| (a, b)))?;
+    d.set_item("ci95_last", s.ci95_last.map(|[a, b]| (a, b)))?;
+    d.set_item("local_first", vector(py, s.local_first))?;
+    d.set_item("kaplan_yorke", s.kaplan_yorke)?;
+    d.set_item("entropy", s.entropy)?;
+    d.set_item("pca_dimension", s.pca_dimension)?;
+    d.set_item("mean_square", s.mean_square)?;
+    d.set_item("time", s.time)?;
+    d.set_item("interrupted", s.interrupted)?;
+    Ok(d)
+}
+
+/// Lyapunov spectra of random networks, one per network; see `ebdm.chaos.spectrum`.
+#[pyfunction]
+#[pyo3(signature = (n, g, gamma = 0.0, k = None, mode = "ode", dt = 0.1, transient = 100.0, ons_warmup = 100.0,
+                    time = 1000.0, t_ons = 1.0, networks = 1, seed = 0, pca = true, bootstrap = 1000, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaos_spectrum<'py>(
+    py: Python<'py>,
+    n: usize,
+    g: f64,
+    gamma: f64,
+    k: Option<usize>,
+    mode: &str,
+    dt: f64,
+    transient: f64,
+    ons_warmup: f64,
+    time: f64,
+    t_ons: f64,
+    networks: usize,
+    seed: u64,
+    pca: bool,
+    bootstrap: usize,
+    threads: Option<usize>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let opts = spectrum_options(k, mode, dt, transient, ons_warmup, time, t_ons, pca, bootstrap)?;
+    let stop = StopFlag::new();
+    let runs = run_released(py, threads, Some(&stop), || chaos::spectra(n, g, gamma, networks, seed, &opts, &stop))?
+        .or_raise()?;
+    runs.into_iter().flatten().filter(|s| !s.exponents.is_empty()).map(|s| spectrum_dict(py, s)).collect()
+}
+
+/// The Lyapunov spectrum of given couplings from a given state; see `ebdm.chaos.spectrum_of`.
+#[pyfunction]
+#[pyo3(signature = (couplings, x0, k = None, mode = "ode", dt = 0.1, transient = 100.0, ons_warmup = 100.0,
+                    time = 1000.0, t_ons = 1.0, seed = 0, pca = true, bootstrap = 1000, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaos_spectrum_of<'py>(
+    py: Python<'py>,
+    couplings: &Bound<'py, PyAny>,
+    x0: &Bound<'py, PyAny>,
+    k: Option<usize>,
+    mode: &str,
+    dt: f64,
+    transient: f64,
+    ons_warmup: f64,
+    time: f64,
+    t_ons: f64,
+    seed: u64,
+    pca: bool,
+    bootstrap: usize,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use ebdm::engine::rng::stream_path;
+    use ebdm::experiment::streams::{CHAOS_BOOTSTRAP, CHAOS_TANGENT};
+    let opts = spectrum_options(k, mode, dt, transient, ons_warmup, time, t_ons, pca, bootstrap)?;
+    let j = real(couplings, "couplings", &[2])?;
+    let (rows, cols) = j.rows_cols();
+    if rows != cols {
+        return Err(crate::errors::shape(format!("couplings must be square, got {rows} × {cols}")));
+    }
+    let net = RandomNetwork::from_couplings(rows, &j.data).or_raise()?;
+    let x0 = real_vector(x0, "x0")?;
+    let stop = StopFlag::new();
+    let s = run_released(py, threads, Some(&stop), || {
+        chaos::lyapunov_spectrum(
+            &net,
+            &x0,
+            &opts,
+            &mut stream_path(seed, &[CHAOS_TANGENT, 0]),
+            &mut stream_path(seed, &[CHAOS_BOOTSTRAP, 0]),
+            &stop,
+        )
+    })?
+    .or_raise()?;
+    spectrum_dict(py, s)
+}
+
+/// Kaplan–Yorke dimension of a spectrum (None when more exponents are needed).
+#[pyfunction]
+pub fn chaos_kaplan_yorke(exponents: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    Ok(chaos::kaplan_yorke(&real_vector(exponents, "exponents")?))
+}
+
+/// Entropy rate: the sum of the positive exponents.
+#[pyfunction]
+pub fn chaos_entropy_rate(exponents: &Bound<'_, PyAny>) -> PyResult<f64> {
+    Ok(chaos::entropy_rate(&real_vector(exponents, "exponents")?))
 }

@@ -83,6 +83,10 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chaos::chaos_noise_transitions, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_resolvent, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_lyapunov, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_spectrum, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_spectrum_of, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_kaplan_yorke, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_entropy_rate, m)?)?;
     m.add_class::<sweep::PySweep>()?;
     m.add_class::<sweep::PyShardFile>()?;
     m.add_function(wrap_pyfunction!(sweep::sweep_run_local, m)?)?;

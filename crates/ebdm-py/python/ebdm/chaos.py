@@ -11,6 +11,12 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 - :func:`lyapunov`: the largest Lyapunov exponent of random networks with elliptic couplings
   (gain g, symmetry γ, zero diagonal), one value per network (tangent vector renormalised after
   every RK4 step; optionally a twin trajectory as a check);
+- :func:`spectrum`: the Lyapunov spectrum (all N exponents or the leading k) of random networks
+  by QR re-orthonormalisation, for the ODE (``mode="ode"``, RK4) or its Euler map
+  (``mode="euler-map"``, Engelken's convention), with bootstrap intervals, the Kaplan–Yorke
+  dimension, the entropy rate and the participation-ratio dimension; :func:`spectrum_of` does
+  the same for given couplings and initial state (numpy in);
+- :func:`kaplan_yorke` and :func:`entropy_rate` of any spectrum;
 - :func:`resolvent` and :func:`critical_gain`: the elliptic-law resolvent at z = 1 and the edge
   g_c = 1/(1+γ).
 
@@ -21,12 +27,17 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 """
 
 from ._ebdm import chaos_dmft as dmft
+from ._ebdm import chaos_entropy_rate as entropy_rate
+from ._ebdm import chaos_kaplan_yorke as kaplan_yorke
 from ._ebdm import chaos_lyapunov as lyapunov
 from ._ebdm import chaos_noise_transitions as noise_transitions
 from ._ebdm import chaos_resolvent as resolvent
+from ._ebdm import chaos_spectrum as spectrum
+from ._ebdm import chaos_spectrum_of as spectrum_of
 from ._ebdm import chaos_static as static_fixed_points
 
-__all__ = ["dmft", "lyapunov", "noise_transitions", "static_fixed_points", "resolvent", "critical_gain"]
+__all__ = ["dmft", "lyapunov", "spectrum", "spectrum_of", "kaplan_yorke", "entropy_rate", "noise_transitions",
+           "static_fixed_points", "resolvent", "critical_gain"]
 
 
 def critical_gain(gamma: float) -> float:

@@ -1,13 +1,15 @@
-//! The edge-of-chaos experiments that need no simulation, as registry entries: the static
-//! theory of fixed points against its reference table (spec E5) and the SCS theory against its
-//! reference table (the solver check of spec E3).
+//! The edge-of-chaos experiments as registry entries: the static theory of fixed points against
+//! its reference table (spec E5), the SCS theory against its reference table (the solver check
+//! of spec E3), and the invariants of Lyapunov spectra of simulated networks (spec E9).
 
 use serde::Serialize;
 
+use super::network::{largest_exponent, LyapunovOptions, RandomNetwork};
 use super::scs::{solve_scs, ScsOptions};
+use super::spectrum::{lyapunov_spectrum, Convention, Spectrum, SpectrumOptions};
 use super::static_dmft::{critical_gain, resolvent, solve_static, StaticOptions};
 use crate::error::Result;
-use crate::experiment::{Chart, Check, Entry, Outcome, RunContext, Series};
+use crate::experiment::{mean_se, Chart, Check, Entry, Outcome, RunContext, Series};
 
 /// The reference table of spec §1.5 (201-node Gauss–Hermite, tolerance 1e-12): γ, g, C, R_int.
 pub const STATIC_TABLE: &[(f64, f64, f64, f64)] = &[
@@ -225,6 +227,209 @@ pub fn theory(ctx: &RunContext) -> Result<Outcome> {
     Ok(out)
 }
 
+#[derive(Serialize)]
+struct SpectrumRow {
+    n: usize,
+    mode: Convention,
+    network: usize,
+    lambda_1: f64,
+    lambda_1_ci95: Option<[f64; 2]>,
+    /// The single tangent vector renormalised every RK4 step, same network and initial state
+    /// (ODE mode only).
+    lambda_max_single: Option<f64>,
+    lambda_n: f64,
+    mean_exponent: f64,
+    /// λ_i + λ_{N+1−i}, i = 1…5.
+    pair_sums: Vec<f64>,
+    /// λ_⌈fN⌉ for f = 0.02, 0.1, 0.5.
+    lambda_at_fraction: [f64; 3],
+    positive: usize,
+    kaplan_yorke_per_n: Option<f64>,
+    entropy_per_n: f64,
+    pca_dimension_per_n: Option<f64>,
+    mean_square: f64,
+}
+
+#[derive(Serialize)]
+struct SpectrumSummary {
+    n: usize,
+    mode: Convention,
+    networks: usize,
+    lambda_1: [f64; 2],
+    lambda_max_single: [f64; 2],
+    mean_exponent: [f64; 2],
+    pair_sums: Vec<[f64; 2]>,
+    lambda_at_fraction: [[f64; 2]; 3],
+    kaplan_yorke_per_n: [f64; 2],
+    entropy_per_n: [f64; 2],
+    pca_dimension_per_n: [f64; 2],
+}
+
+const FRACTIONS: [f64; 3] = [0.02, 0.1, 0.5];
+
+fn spectrum_row(n: usize, network: usize, single: Option<f64>, s: &Spectrum) -> SpectrumRow {
+    let l = &s.exponents;
+    let nf = n as f64;
+    SpectrumRow {
+        n,
+        mode: s.convention,
+        network,
+        lambda_1: l[0],
+        lambda_1_ci95: s.ci95_first,
+        lambda_max_single: single,
+        lambda_n: l[n - 1],
+        mean_exponent: l.iter().sum::<f64>() / nf,
+        pair_sums: (0..5.min(n)).map(|i| l[i] + l[n - 1 - i]).collect(),
+        lambda_at_fraction: FRACTIONS.map(|f| l[((f * nf).ceil() as usize).clamp(1, n) - 1]),
+        positive: l.iter().filter(|&&v| v > 0.0).count(),
+        kaplan_yorke_per_n: s.kaplan_yorke.map(|d| d / nf),
+        entropy_per_n: s.entropy / nf,
+        pca_dimension_per_n: s.pca_dimension.map(|d| d / nf),
+        mean_square: s.mean_square,
+    }
+}
+
+fn summarise(n: usize, mode: Convention, rows: &[&SpectrumRow]) -> SpectrumSummary {
+    let ms = |f: &dyn Fn(&SpectrumRow) -> Option<f64>| {
+        let (m, se) = mean_se(&rows.iter().filter_map(|r| f(r)).collect::<Vec<_>>());
+        [m, se]
+    };
+    SpectrumSummary {
+        n,
+        mode,
+        networks: rows.len(),
+        lambda_1: ms(&|r| Some(r.lambda_1)),
+        lambda_max_single: ms(&|r| r.lambda_max_single),
+        mean_exponent: ms(&|r| Some(r.mean_exponent)),
+        pair_sums: (0..5.min(n)).map(|i| ms(&|r| r.pair_sums.get(i).copied())).collect(),
+        lambda_at_fraction: [0, 1, 2].map(|i| ms(&|r| Some(r.lambda_at_fraction[i]))),
+        kaplan_yorke_per_n: ms(&|r| r.kaplan_yorke_per_n),
+        entropy_per_n: ms(&|r| Some(r.entropy_per_n)),
+        pca_dimension_per_n: ms(&|r| r.pca_dimension_per_n),
+    }
+}
+
+/// Spec E9: full Lyapunov spectra at g = 4, γ = 0 for N ∈ {128, 256, 512}, three networks
+/// each, RK4 on the ODE (dt = 0.1, t_ONS = 1, T = 1000) and separately the Euler map of the
+/// same step. Reported per network and as mean ± s.e.: the mean exponent, the pair sums
+/// λ_i + λ_{N+1−i}, λ_1 next to the single-vector λ_max of the same network and start,
+/// λ_⌈fN⌉ for f ∈ {0.02, 0.1, 0.5}, D_KY/N and h_KS/N. The spec sets no targets; the one check
+/// is Liouville's: the ODE's exponents sum to tr(−I + J diag φ') = −N (zero diagonal).
+pub fn e9(ctx: &RunContext) -> Result<Outcome> {
+    use crate::engine::rng::stream_path;
+    use crate::experiment::streams::{CHAOS_BOOTSTRAP, CHAOS_NETWORK, CHAOS_STATE, CHAOS_TANGENT};
+    use rand::Rng;
+    use rand_distr::StandardNormal;
+    let (sizes, networks, time): (&[usize], usize, f64) =
+        if ctx.quick { (&[128, 256], 2, 100.0) } else { (&[128, 256, 512], 3, 1000.0) };
+    let (g, dt) = (4.0, 0.1);
+    let modes = [Convention::Ode, Convention::EulerMap];
+    ctx.harness.begin("spectra", (sizes.len() * networks * modes.len()) as u64);
+    let mut rows = Vec::new();
+    let mut spectra_for_chart = Vec::new();
+    for &n in sizes {
+        for mode in modes {
+            let opts = SpectrumOptions {
+                k: 0,
+                convention: mode,
+                dt,
+                transient: 100.0,
+                ons_warmup: 100.0,
+                time,
+                ons_interval: 1.0,
+                pca: true,
+                bootstrap: 1000,
+            };
+            let done = ctx.harness.trials(networks, |s| {
+                let key = |k: u64| stream_path(ctx.seed(), &[k, s as u64]);
+                let net = RandomNetwork::elliptic(n, g, 0.0, &mut key(CHAOS_NETWORK))?;
+                let mut state = key(CHAOS_STATE);
+                let x0: Vec<f64> = (0..n).map(|_| state.sample::<f64, _>(StandardNormal)).collect();
+                let spectrum = lyapunov_spectrum(
+                    &net,
+                    &x0,
+                    &opts,
+                    &mut key(CHAOS_TANGENT),
+                    &mut key(CHAOS_BOOTSTRAP),
+                    &ctx.harness.stop,
+                )?;
+                let single = if mode == Convention::Ode {
+                    let o = LyapunovOptions { dt, transient: 200.0, time };
+                    Some(largest_exponent(&net, &x0, &o, &mut key(CHAOS_TANGENT), &ctx.harness.stop)?.lambda)
+                } else {
+                    None
+                };
+                Ok((spectrum, single))
+            })?;
+            for (s, (spectrum, single)) in done.into_iter().enumerate().filter_map(|(s, r)| Some((s, r?))) {
+                if spectrum.interrupted {
+                    continue;
+                }
+                if s == 0 && mode == Convention::Ode {
+                    let pts = spectrum.exponents.iter().enumerate().map(|(i, &l)| ((i + 1) as f64 / n as f64, l));
+                    spectra_for_chart.push((n, pts.collect::<Vec<_>>()));
+                }
+                rows.push(spectrum_row(n, s, single, &spectrum));
+            }
+        }
+    }
+    let mut checks = Vec::new();
+    let mut summaries = Vec::new();
+    for &n in sizes {
+        for mode in modes {
+            let these: Vec<&SpectrumRow> = rows.iter().filter(|r| r.n == n && r.mode == mode).collect();
+            if these.is_empty() {
+                continue;
+            }
+            if mode == Convention::Ode {
+                let worst = these.iter().map(|r| (r.mean_exponent + 1.0).abs()).fold(0.0, f64::max);
+                checks.push(Check::new(
+                    format!("N = {n}, ODE: mean exponent (Liouville)"),
+                    "−1 (± 1e-4)".to_string(),
+                    format!("largest deviation {worst:.1e} over {} networks", these.len()),
+                    worst <= 1e-4,
+                ));
+            }
+            summaries.push(summarise(n, mode, &these));
+        }
+    }
+    let mut out = Outcome::from_checks(checks, ctx.harness.interrupted());
+    out.report.push(format!(
+        "Full Lyapunov spectra, g = {g}, γ = 0, zero diagonal, dt = {dt}, t_ONS = 1, state warm-up 100, ONS warm-up \
+         100, T = {time}; `ode`: RK4 on the flow, `euler-map`: the map x ← (1 − dt)x + dt J tanh x (exponents / dt). \
+         Mean ± s.e. over networks in `summary`; λ_max_single is one tangent vector renormalised every RK4 step \
+         (warm-up 200) on the same network and initial state."
+    ));
+    for s in &summaries {
+        out.report.push(format!(
+            "N = {}, {}: λ_1 = {:.4} ± {:.4}{}, D_KY/N = {:.4} ± {:.4}, h_KS/N = {:.5} ± {:.5}, \
+             λ at i/N = 0.02/0.1/0.5: {:.3}/{:.3}/{:.3}",
+            s.n,
+            s.mode,
+            s.lambda_1[0],
+            s.lambda_1[1],
+            if s.mode == Convention::Ode {
+                format!(" (single vector {:.4})", s.lambda_max_single[0])
+            } else {
+                String::new()
+            },
+            s.kaplan_yorke_per_n[0],
+            s.kaplan_yorke_per_n[1],
+            s.entropy_per_n[0],
+            s.entropy_per_n[1],
+            s.lambda_at_fraction[0][0],
+            s.lambda_at_fraction[1][0],
+            s.lambda_at_fraction[2][0],
+        ));
+    }
+    out.table("networks", &rows)?;
+    out.table("summary", &summaries)?;
+    let series =
+        spectra_for_chart.into_iter().enumerate().map(|(i, (n, pts))| Series::line(format!("N = {n}"), pts).colored(i));
+    out.figure(Chart::new("spectrum", "Lyapunov spectra, g = 4 (ODE, network 0)", "i/N", "λ_i").series(series));
+    Ok(out)
+}
+
 /// The family's experiments.
 pub const ENTRIES: &[Entry] = &[
     Entry {
@@ -239,4 +444,28 @@ pub const ENTRIES: &[Entry] = &[
         cost: "about 15 s (--quick: 5 s)",
         run: theory,
     },
+    Entry {
+        id: "chaos/E9",
+        title: "Lyapunov-spectrum invariants at g = 4: mean exponent, pair sums, λ_1 vs λ_max, size invariance, D_KY/N, h_KS/N",
+        cost: "about 12 min on 2 cores (--quick: 15 s)",
+        run: e9,
+    },
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::experiment::{self, Harness, RunContext};
+
+    #[test]
+    fn the_quick_spectrum_experiment_passes_and_reports_both_conventions() {
+        let harness = Harness::new(0);
+        let out = experiment::find("chaos/E9")
+            .unwrap()
+            .run(&RunContext { harness: &harness, quick: true, data: None })
+            .unwrap();
+        assert!(out.passed(), "{:?}", out.report);
+        let summary = out.tables.iter().find(|t| t.name == "summary").unwrap().records();
+        let modes: Vec<_> = summary.iter().map(|r| r["mode"].as_str().unwrap().to_string()).collect();
+        assert_eq!(modes, ["ode", "euler-map", "ode", "euler-map"]);
+    }
+}

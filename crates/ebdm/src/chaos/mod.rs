@@ -8,17 +8,23 @@
 //!   (gain g, symmetry γ), with the elliptic-law resolvent and the edge g(1+γ) = 1;
 //! - [`network`]: random networks with elliptic couplings and their largest Lyapunov exponent
 //!   (tangent vector with fused passes over J, and a twin trajectory);
+//! - [`spectrum`]: the Lyapunov spectrum by QR re-orthonormalisation, for the ODE or its Euler
+//!   map, with the Kaplan–Yorke dimension, the entropy rate and bootstrap intervals;
 //! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of the theories.
 
 pub mod experiments;
 pub mod network;
 pub mod quadrature;
 pub mod scs;
+pub mod spectrum;
 pub mod static_dmft;
 
 pub use network::{exponents, largest_exponent, twin_exponent, Lyapunov, LyapunovOptions, RandomNetwork, SeedExponent};
 pub use quadrature::GaussHermite;
 pub use scs::{noise_transitions, solve_scs, ScsOptions, ScsSolution};
+pub use spectrum::{
+    entropy_rate, kaplan_yorke, lyapunov_spectrum, network_spectrum, spectra, Convention, Spectrum, SpectrumOptions,
+};
 pub use static_dmft::{
     critical_gain, ordered_exponent, resolvent, solve_static, Response, StaticOptions, StaticSolution,
 };

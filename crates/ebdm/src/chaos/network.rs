@@ -18,7 +18,7 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use super::static_dmft::check_gain_symmetry;
-use crate::boltzmann::kernel::gemm;
+use crate::boltzmann::kernel::gemm_col_major;
 use crate::engine::integrators::{Integrator, OdeSystem, Rk4};
 use crate::engine::rng::Rng64;
 use crate::engine::run::StopFlag;
@@ -55,6 +55,36 @@ impl RandomNetwork {
         Ok(Self { g, gamma, j })
     }
 
+    /// A network with given couplings (`n × n`, row-major), e.g. to compare with another code
+    /// on the same J. `g` and `gamma` are then the measured gain √(Σ_ij J_ij² / N) and
+    /// symmetry Σ_{i≠j} J_ij J_ji / Σ_{i≠j} J_ij².
+    pub fn from_couplings(n: usize, row_major: &[f64]) -> Result<Self> {
+        if n == 0 || row_major.len() != n * n {
+            return Err(Error::Shape(format!(
+                "couplings must be a non-empty square matrix, got {} entries for {n} units",
+                row_major.len()
+            )));
+        }
+        if let Some(k) = row_major.iter().position(|v| !v.is_finite()) {
+            return Err(Error::param("couplings", format!("entry ({}, {}) is not finite", k / n, k % n)));
+        }
+        let j = Mat::from_fn(n, n, |r, c| row_major[r * n + c]);
+        let (mut sq, mut off, mut cross) = (0.0, 0.0, 0.0);
+        for r in 0..n {
+            for c in 0..n {
+                let v = j[(r, c)];
+                sq += v * v;
+                if r != c {
+                    off += v * v;
+                    cross += v * j[(c, r)];
+                }
+            }
+        }
+        let g = (sq / n as f64).sqrt();
+        let gamma = if off > 0.0 { cross / off } else { 0.0 };
+        Ok(Self { g, gamma, j })
+    }
+
     /// Number of units.
     pub fn n(&self) -> usize {
         self.j.nrows()
@@ -75,14 +105,15 @@ impl RandomNetwork {
         for (p, v) in phi.iter_mut().zip(x) {
             *p = v.tanh();
         }
-        gemm(out, 1, self.j.as_ref(), MatRef::from_column_major_slice(phi, self.n(), 1));
+        gemm_col_major(out, self.j.as_ref(), MatRef::from_column_major_slice(phi, self.n(), 1));
         for (o, &xi) in out.iter_mut().zip(x) {
             *o -= xi;
         }
     }
 }
 
-/// State and tangent vector together, `[x; v]`, with scratch for the N × 2 product (the RK4
+/// State and tangent vector together, `[x; v]` (an N × 2 column-major matrix), with scratch for
+/// the N × 2 product (the RK4
 /// stages call `rhs` four times a step; nothing is allocated there).
 struct WithTangent<'a> {
     net: &'a RandomNetwork,
@@ -106,16 +137,16 @@ impl OdeSystem for WithTangent<'_> {
         let mut scratch = self.scratch.borrow_mut();
         let (rhs, prod) = scratch.split_at_mut(2 * n);
         // Row i of the N × 2 right-hand side: (φ(x_i), φ'(x_i) v_i).
+        // Column-major N × 2 right-hand side: (φ(x), φ'(x) ∘ v).
+        let (phi, slope) = rhs.split_at_mut(n);
         for i in 0..n {
             let t = x[i].tanh();
-            rhs[2 * i] = t;
-            rhs[2 * i + 1] = (1.0 - t * t) * v[i];
+            phi[i] = t;
+            slope[i] = (1.0 - t * t) * v[i];
         }
-        gemm(prod, 2, self.net.j.as_ref(), MatRef::from_row_major_slice(rhs, n, 2));
-        let (dx, dv) = dydt.split_at_mut(n);
-        for i in 0..n {
-            dx[i] = prod[2 * i] - x[i];
-            dv[i] = prod[2 * i + 1] - v[i];
+        gemm_col_major(prod, self.net.j.as_ref(), MatRef::from_column_major_slice(rhs, n, 2));
+        for ((d, p), y) in dydt.iter_mut().zip(prod.iter()).zip(y) {
+            *d = p - y;
         }
     }
 }
@@ -327,7 +358,7 @@ pub fn exponents(
     })
 }
 
-fn check_start(net: &RandomNetwork, x0: &[f64]) -> Result<()> {
+pub(super) fn check_start(net: &RandomNetwork, x0: &[f64]) -> Result<()> {
     if x0.len() != net.n() {
         return Err(Error::Shape(format!("initial state has {} entries, the network {} units", x0.len(), net.n())));
     }
@@ -338,7 +369,7 @@ fn check_start(net: &RandomNetwork, x0: &[f64]) -> Result<()> {
 }
 
 /// Scales `v` to unit length and returns its former length.
-fn normalise(v: &mut [f64]) -> f64 {
+pub(super) fn normalise(v: &mut [f64]) -> f64 {
     let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|a| *a /= norm);
@@ -377,6 +408,20 @@ mod tests {
         assert!(RandomNetwork::elliptic(10, 1.0, 1.2, &mut stream(1, 0)).is_err());
         assert!(RandomNetwork::elliptic(0, 1.0, 0.0, &mut stream(1, 0)).is_err());
         assert!(RandomNetwork::elliptic(10, -1.0, 0.0, &mut stream(1, 0)).is_err());
+    }
+
+    #[test]
+    fn given_couplings_are_taken_as_they_are_and_checked() {
+        let drawn = RandomNetwork::elliptic(50, 1.5, 0.5, &mut stream(3, 0)).unwrap();
+        let j = drawn.couplings();
+        let rows: Vec<f64> = (0..50 * 50).map(|k| j[(k / 50, k % 50)]).collect();
+        let given = RandomNetwork::from_couplings(50, &rows).unwrap();
+        assert_eq!(given.couplings(), drawn.couplings());
+        assert!((given.g - 1.5).abs() < 0.1 && (given.gamma - 0.5).abs() < 0.15, "{} {}", given.g, given.gamma);
+        assert!(RandomNetwork::from_couplings(3, &[0.0; 8]).is_err());
+        let mut bad = vec![0.0; 9];
+        bad[5] = f64::INFINITY;
+        assert!(RandomNetwork::from_couplings(3, &bad).unwrap_err().to_string().contains("(1, 2)"));
     }
 
     #[test]

@@ -60,10 +60,12 @@ pub const SWEEP_RECOVERY: u64 = 302;
 
 /// Random networks at the edge of chaos: network `s` of a run with seed `seed` draws its
 /// couplings from `stream_path(seed, [CHAOS_NETWORK, s])`, its initial state from
-/// `[CHAOS_STATE, s]` and its tangent vector (or twin direction) from `[CHAOS_TANGENT, s]`.
+/// `[CHAOS_STATE, s]`, its tangent vectors (or twin direction) from `[CHAOS_TANGENT, s]` and
+/// the resampling of its confidence intervals from `[CHAOS_BOOTSTRAP, s]`.
 pub const CHAOS_NETWORK: u64 = 501;
 pub const CHAOS_STATE: u64 = 502;
 pub const CHAOS_TANGENT: u64 = 503;
+pub const CHAOS_BOOTSTRAP: u64 = 504;
 
 /// Every key with the half-open range of first path elements it owns.
 pub const TABLE: &[(&str, u64, u64)] = &[
@@ -87,7 +89,7 @@ pub const TABLE: &[(&str, u64, u64)] = &[
     ("ising/E4", ISING_E4, ISING_E4 + 1),
     ("retrieval of cue batches", RETRIEVE, RETRIEVE + 1),
     ("sweep task seeds", SWEEP, SWEEP + 1),
-    ("chaos networks, states and tangents", CHAOS_NETWORK, CHAOS_TANGENT + 1),
+    ("chaos networks, states, tangents and bootstraps", CHAOS_NETWORK, CHAOS_BOOTSTRAP + 1),
     ("sweep study memory/recall", SWEEP_RECALL, SWEEP_RECALL + 1),
     ("sweep study proximal/recovery", SWEEP_RECOVERY, SWEEP_RECOVERY + 1),
 ];
