@@ -121,3 +121,14 @@ def test_spectrum_refuses_bad_input():
         ch.spectrum_of(np.full((3, 3), np.nan), np.zeros(3))
     with pytest.raises(ValueError):
         ch.spectrum_of(np.zeros((3, 3)), np.zeros(4))
+
+
+def test_with_noise_the_exponent_is_conditional_and_the_variance_follows_the_noisy_theory():
+    r = ch.lyapunov(300, 1.5, networks=2, seed=3, dt=0.01, transient=30.0, time=100.0, twin=True, sigma=1.0)
+    assert "conditional on the noise" in r["convention"]
+    c0 = ch.dmft(1.5, sigma=1.0)["c0"]
+    assert np.all(np.abs(r["mean_square"] / c0 - 1.0) < 0.05)
+    # Tangent vector and twin see the same noise: the same exponent up to the twin's finite δ0.
+    assert np.all(np.abs(r["lambda"] - r["twin"]) < 0.01) and np.all(r["lambda"] < 0.0)
+    with pytest.raises(ValueError, match="`sigma`"):
+        ch.lyapunov(10, 1.5, sigma=-1.0)

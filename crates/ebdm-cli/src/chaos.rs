@@ -101,9 +101,14 @@ pub struct LyapunovArgs {
     /// Measuring time.
     #[arg(long, default_value_t = 1000.0, allow_hyphen_values = true)]
     pub time: f64,
-    /// Also estimate λ from a twin trajectory (δ0 = 1e-8, pulled back every time unit).
+    /// Also estimate λ from a twin trajectory (δ0 = 1e-8, pulled back every time unit; with
+    /// noise it receives the same noise increments).
     #[arg(long)]
     pub twin: bool,
+    /// White-noise strength σ (⟨ξξ⟩ = σ²δ): Euler–Maruyama with step dt instead of RK4, and the
+    /// exponent conditional on the noise.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub sigma: f64,
     #[command(flatten)]
     pub json: JsonOut,
 }
@@ -205,23 +210,40 @@ fn static_fixed_points(env: &Env, a: &StaticArgs) -> Result<()> {
 }
 
 /// The theory's λ_max: g(1+γ) − 1 in the ordered phase, the SCS value for γ = 0.
-fn theory_exponent(g: f64, gamma: f64) -> Result<Option<f64>> {
-    if let Some(lambda) = chaos::ordered_exponent(g, gamma) {
-        return Ok(Some(lambda));
+/// The theory's λ_max: g(1+γ) − 1 in the noiseless ordered phase, the SCS DMFT for γ = 0 (with
+/// noise σ), none otherwise.
+fn theory_exponent(g: f64, gamma: f64, sigma: f64) -> Result<Option<f64>> {
+    if sigma == 0.0 {
+        if let Some(lambda) = chaos::ordered_exponent(g, gamma) {
+            return Ok(Some(lambda));
+        }
     }
     if gamma == 0.0 {
-        return Ok(Some(chaos::solve_scs(g, 0.0, &ScsOptions::default())?.lambda_max));
+        return Ok(Some(chaos::solve_scs(g, sigma, &ScsOptions::default())?.lambda_max));
     }
     Ok(None)
 }
 
+fn convention(a: &LyapunovArgs) -> String {
+    if a.sigma > 0.0 {
+        format!("SDE (Euler–Maruyama dt = {}, σ = {}), exponent conditional on the noise", a.dt, a.sigma)
+    } else {
+        format!("ODE (RK4 dt = {}), tangent vector renormalised every step", a.dt)
+    }
+}
+
 fn lyapunov(env: &Env, a: &LyapunovArgs) -> Result<()> {
-    let opts = LyapunovOptions { dt: a.dt, transient: a.transient, time: a.time };
+    let opts = LyapunovOptions { dt: a.dt, transient: a.transient, time: a.time, sigma: a.sigma };
     let mut rows = Vec::new();
     if a.json.prints_text(env) {
         println!(
-            "largest Lyapunov exponent (ODE, RK4 dt = {}), N = {}, γ = {}, {} networks, transient {}, time {}",
-            a.dt, a.n, a.gamma, a.networks, a.transient, a.time
+            "largest Lyapunov exponent ({}), N = {}, γ = {}, {} networks, transient {}, time {}",
+            convention(a),
+            a.n,
+            a.gamma,
+            a.networks,
+            a.transient,
+            a.time
         );
         println!("{:>8} {:>18} {:>18} {:>10} {:>10}", "g", "λ (mean ± s.e.)", "twin", "⟨x²⟩", "theory");
     }
@@ -235,7 +257,7 @@ fn lyapunov(env: &Env, a: &LyapunovArgs) -> Result<()> {
         let twins: Vec<f64> = done.iter().filter_map(|r| r.twin).collect();
         let (tm, tse) = mean_se(&twins);
         let (x2, _) = mean_se(&done.iter().map(|r| r.mean_square).collect::<Vec<_>>());
-        let theory = theory_exponent(g, a.gamma)?;
+        let theory = theory_exponent(g, a.gamma, a.sigma)?;
         if a.json.prints_text(env) {
             let twin = if a.twin { format!("{tm:.4} ± {tse:.4}") } else { "–".into() };
             let th = theory.map_or("–".to_string(), |t| format!("{t:.4}"));
@@ -248,8 +270,8 @@ fn lyapunov(env: &Env, a: &LyapunovArgs) -> Result<()> {
         rows.push(json!({"g": g, "lambda_mean": m, "lambda_se": se, "twin_mean": a.twin.then_some(tm),
                          "mean_square": x2, "theory": theory, "networks": per}));
     }
-    let out = json!({"meta": metadata(env), "convention": "ODE (RK4), tangent vector renormalised every step",
-                     "n": a.n, "gamma": a.gamma, "dt": a.dt, "transient": a.transient, "time": a.time,
+    let out = json!({"meta": metadata(env), "convention": convention(a),
+                     "n": a.n, "gamma": a.gamma, "sigma": a.sigma, "dt": a.dt, "transient": a.transient, "time": a.time,
                      "results": rows});
     a.json.emit(&out, false)
 }

@@ -80,6 +80,9 @@ fn lyapunov_exponents_are_seeded_and_the_same_at_any_thread_count() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("`n`"));
     let out = ebdm().args(["chaos", "lyapunov", "--dt", "-0.1"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("`dt`"));
+    let out = ebdm().args(["chaos", "lyapunov", "--sigma", "-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`sigma`"));
 }
 
 #[test]

@@ -65,7 +65,7 @@ pub fn chaos_resolvent(g: f64, gamma: f64) -> f64 {
 /// Largest Lyapunov exponents of random networks; see `ebdm.chaos.lyapunov`.
 #[pyfunction]
 #[pyo3(signature = (n, g, gamma = 0.0, networks = 4, seed = 0, dt = 0.05, transient = 200.0, time = 1000.0,
-                    twin = false, threads = None))]
+                    twin = false, sigma = 0.0, threads = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn chaos_lyapunov(
     py: Python<'_>,
@@ -78,9 +78,10 @@ pub fn chaos_lyapunov(
     transient: f64,
     time: f64,
     twin: bool,
+    sigma: f64,
     threads: Option<usize>,
 ) -> PyResult<Bound<'_, PyDict>> {
-    let opts = LyapunovOptions { dt, transient, time };
+    let opts = LyapunovOptions { dt, transient, time, sigma };
     let stop = StopFlag::new();
     let runs =
         run_released(py, threads, Some(&stop), || chaos::exponents(n, g, gamma, networks, seed, &opts, twin, &stop))?
@@ -90,7 +91,14 @@ pub fn chaos_lyapunov(
     d.set_item("lambda", vector(py, done.iter().map(|r| r.lambda).collect()))?;
     d.set_item("twin", twin.then(|| vector(py, done.iter().filter_map(|r| r.twin).collect())))?;
     d.set_item("mean_square", vector(py, done.iter().map(|r| r.mean_square).collect()))?;
-    d.set_item("convention", "ODE (RK4), tangent vector renormalised every step")?;
+    d.set_item(
+        "convention",
+        if sigma > 0.0 {
+            "SDE (Euler–Maruyama), tangent vector renormalised every step, conditional on the noise"
+        } else {
+            "ODE (RK4), tangent vector renormalised every step"
+        },
+    )?;
     Ok(d)
 }
 

@@ -166,7 +166,7 @@ impl OdeSystem for StateOnly<'_> {
     }
 }
 
-/// Settings of a Lyapunov run (RK4 on the ODE).
+/// Settings of a Lyapunov run: RK4 on the ODE, or Euler–Maruyama on the SDE when `sigma > 0`.
 #[derive(Clone, Debug)]
 pub struct LyapunovOptions {
     pub dt: f64,
@@ -174,11 +174,13 @@ pub struct LyapunovOptions {
     pub transient: f64,
     /// Time over which the exponent is averaged.
     pub time: f64,
+    /// White-noise strength σ, ⟨ξ_i(t)ξ_j(s)⟩ = σ²δ_ij δ(t−s) (0: the deterministic ODE).
+    pub sigma: f64,
 }
 
 impl Default for LyapunovOptions {
     fn default() -> Self {
-        Self { dt: 0.05, transient: 200.0, time: 1000.0 }
+        Self { dt: 0.05, transient: 200.0, time: 1000.0, sigma: 0.0 }
     }
 }
 
@@ -186,6 +188,9 @@ impl LyapunovOptions {
     fn check(&self) -> Result<(usize, usize)> {
         if !(self.dt.is_finite() && self.dt > 0.0) {
             return Err(Error::param("dt", format!("must be finite and > 0, got {}", self.dt)));
+        }
+        if !(self.sigma.is_finite() && self.sigma >= 0.0) {
+            return Err(Error::param("sigma", format!("must be finite and ≥ 0, got {}", self.sigma)));
         }
         if !(self.transient.is_finite() && self.transient >= 0.0 && self.time.is_finite() && self.time > 0.0) {
             return Err(Error::param("time", "the transient must be ≥ 0 and the measuring time > 0"));
@@ -219,8 +224,50 @@ impl Lyapunov {
     }
 }
 
-/// λ_max by one tangent vector renormalised after every RK4 step, from the state `x0` (the
-/// initial tangent vector is drawn from `rng`).
+/// One step of `y`: RK4 without noise; with noise σ the Euler–Maruyama step
+/// y ← y + dt·f(y), then x ← x + σ√dt·ξ on the first `noisy` entries (the state), with ξ drawn
+/// from `rng`. The tangent part of an Euler–Maruyama step is the linearisation of that same map
+/// along the noisy trajectory: the conditional exponent under the given noise.
+#[derive(Default)]
+struct Stepper {
+    rk: Rk4,
+    euler: Vec<f64>,
+}
+
+impl Stepper {
+    fn advance<S: OdeSystem>(
+        &mut self,
+        sys: &S,
+        t: f64,
+        y: &mut [f64],
+        opts: &LyapunovOptions,
+        noisy: usize,
+        rng: &mut Rng64,
+    ) -> Result<()> {
+        if opts.sigma == 0.0 {
+            self.rk.step(sys, t, y, opts.dt)?;
+            return Ok(());
+        }
+        let euler = &mut self.euler;
+        euler.resize(y.len(), 0.0);
+        sys.rhs(t, y, euler);
+        for (v, d) in y.iter_mut().zip(euler.iter()) {
+            *v += opts.dt * d;
+        }
+        let kick = opts.sigma * opts.dt.sqrt();
+        for v in &mut y[..noisy] {
+            *v += kick * rng.sample::<f64, _>(StandardNormal);
+        }
+        if y.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err(Error::Numerical(format!("the trajectory left the finite numbers (dt = {} too large?)", opts.dt)))
+        }
+    }
+}
+
+/// λ_max by one tangent vector renormalised after every step, from the state `x0`: the initial
+/// tangent vector and then the noise (when `opts.sigma > 0`) are drawn from `rng`.
 pub fn largest_exponent(
     net: &RandomNetwork,
     x0: &[f64],
@@ -235,13 +282,13 @@ pub fn largest_exponent(
     y.extend((0..n).map(|_| rng.sample::<f64, _>(StandardNormal)));
     normalise(&mut y[n..]);
     let sys = WithTangent::new(net);
-    let mut rk = Rk4::default();
+    let mut stepper = Stepper::default();
     let mut t = 0.0;
     for _ in 0..transient {
         if stop.is_raised() {
             return Ok(Lyapunov { lambda: f64::NAN, mean_square: f64::NAN, time: 0.0, interrupted: true });
         }
-        rk.step(&sys, t, &mut y, opts.dt)?;
+        stepper.advance(&sys, t, &mut y, opts, n, rng)?;
         t += opts.dt;
         normalise(&mut y[n..]);
     }
@@ -250,7 +297,7 @@ pub fn largest_exponent(
         if stop.is_raised() {
             break;
         }
-        rk.step(&sys, t, &mut y, opts.dt)?;
+        stepper.advance(&sys, t, &mut y, opts, n, rng)?;
         t += opts.dt;
         log_growth += normalise(&mut y[n..]).ln();
         square += y[..n].iter().map(|v| v * v).sum::<f64>() / n as f64;
@@ -263,7 +310,9 @@ pub fn largest_exponent(
 }
 
 /// λ_max from a twin trajectory started `d0` away and pulled back to distance `d0` every
-/// `renormalise` time units (the brute-force check of the tangent estimate).
+/// `renormalise` time units (the brute-force check of the tangent estimate). With noise, the
+/// twin receives the same noise increments as the trajectory (drawn from `rng` after the
+/// direction).
 pub fn twin_exponent(
     net: &RandomNetwork,
     x0: &[f64],
@@ -281,29 +330,35 @@ pub fn twin_exponent(
     let (transient, steps) = opts.check()?;
     let every = ((renormalise / opts.dt).round() as usize).max(1);
     let sys = StateOnly { net, phi: RefCell::new(vec![0.0; n]) };
-    let (mut rk, mut rk_twin) = (Rk4::default(), Rk4::default());
+    let (mut stepper, mut twin_stepper) = (Stepper::default(), Stepper::default());
     let mut x = x0.to_vec();
     let mut t = 0.0;
-    for _ in 0..transient {
-        rk.step(&sys, t, &mut x, opts.dt)?;
-        t += opts.dt;
-    }
     let mut dir: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
     normalise(&mut dir);
+    // The twin starts with the trajectory and is pulled back through the transient too (nothing
+    // accumulated), so that its offset has turned into the leading direction before measuring,
+    // as the tangent vector has. Both take the same noise: the twin replays the increments of
+    // the original, drawn from a copy of the generator taken before each step.
     let mut twin: Vec<f64> = x.iter().zip(&dir).map(|(a, d)| a + d0 * d).collect();
     let (mut log_growth, mut square, mut done) = (0.0, 0.0, 0usize);
-    for k in 1..=steps {
+    for k in 1..=transient + steps {
         if stop.is_raised() {
             break;
         }
-        rk.step(&sys, t, &mut x, opts.dt)?;
-        rk_twin.step(&sys, t, &mut twin, opts.dt)?;
+        let mut same_noise = rng.clone();
+        stepper.advance(&sys, t, &mut x, opts, n, rng)?;
+        twin_stepper.advance(&sys, t, &mut twin, opts, n, &mut same_noise)?;
         t += opts.dt;
-        square += x.iter().map(|v| v * v).sum::<f64>() / n as f64;
-        done += 1;
-        if k % every == 0 || k == steps {
+        let measuring = k > transient;
+        if measuring {
+            square += x.iter().map(|v| v * v).sum::<f64>() / n as f64;
+            done += 1;
+        }
+        if k % every == 0 || k == transient || k == transient + steps {
             let d: f64 = x.iter().zip(&twin).map(|(a, b)| (b - a).powi(2)).sum::<f64>().sqrt();
-            log_growth += (d / d0).ln();
+            if measuring {
+                log_growth += (d / d0).ln();
+            }
             for (tw, a) in twin.iter_mut().zip(&x) {
                 *tw = a + (*tw - a) * d0 / d;
             }
@@ -352,8 +407,14 @@ pub fn exponents(
         let x0: Vec<f64> = (0..n).map(|_| state.sample::<f64, _>(StandardNormal)).collect();
         let mut tangent = stream_path(seed, &[CHAOS_TANGENT, s as u64]);
         let r = largest_exponent(&net, &x0, opts, &mut tangent, stop)?;
-        let twin =
-            if twin { Some(twin_exponent(&net, &x0, opts, 1e-8, 1.0, &mut tangent, stop)?.lambda) } else { None };
+        // The twin starts along the tangent's initial vector and, with noise, sees the same
+        // noise increments: both estimate the exponent conditional on one noise realisation.
+        let twin = if twin {
+            let mut same = stream_path(seed, &[CHAOS_TANGENT, s as u64]);
+            Some(twin_exponent(&net, &x0, opts, 1e-8, 1.0, &mut same, stop)?.lambda)
+        } else {
+            None
+        };
         Ok(SeedExponent { network: s, lambda: r.lambda, twin, mean_square: r.mean_square })
     })
 }
@@ -429,7 +490,7 @@ mod tests {
         let net = RandomNetwork::elliptic(150, 0.6, 0.0, &mut stream(2, 0)).unwrap();
         let eig = net.couplings().eigenvalues().unwrap();
         let top = eig.iter().map(|z| z.re).fold(f64::NEG_INFINITY, f64::max) - 1.0;
-        let opts = LyapunovOptions { dt: 0.05, transient: 50.0, time: 400.0 };
+        let opts = LyapunovOptions { dt: 0.05, transient: 50.0, time: 400.0, sigma: 0.0 };
         let r = largest_exponent(&net, &start(150, 3), &opts, &mut stream(4, 0), &StopFlag::new()).unwrap();
         // The state decays to x = 0, where the tangent dynamics is v' = (J − I)v.
         assert!(r.mean_square < 1e-12, "{r:?}");
@@ -439,7 +500,7 @@ mod tests {
     #[test]
     fn tangent_and_twin_estimates_agree_in_the_chaotic_phase_and_runs_repeat_bit_for_bit() {
         let net = RandomNetwork::elliptic(200, 2.0, 0.0, &mut stream(5, 0)).unwrap();
-        let opts = LyapunovOptions { dt: 0.05, transient: 50.0, time: 300.0 };
+        let opts = LyapunovOptions { dt: 0.05, transient: 50.0, time: 300.0, sigma: 0.0 };
         let x0 = start(200, 6);
         let tangent = largest_exponent(&net, &x0, &opts, &mut stream(7, 0), &StopFlag::new()).unwrap();
         let twin = twin_exponent(&net, &x0, &opts, 1e-8, 1.0, &mut stream(7, 1), &StopFlag::new()).unwrap();
@@ -452,6 +513,29 @@ mod tests {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let one = pool.install(|| largest_exponent(&net, &x0, &opts, &mut stream(7, 0), &StopFlag::new()).unwrap());
         assert_eq!(one, tangent, "the same bits on one thread");
+    }
+
+    #[test]
+    fn with_noise_the_variance_is_the_noisy_dmft_one_and_twin_and_tangent_share_the_noise() {
+        // dx = (−x + J tanh x) dt + σ dW: the SCS theory with white noise gives c0 = ⟨x²⟩
+        // independently of the simulation (its own quadrature and root finding).
+        let (n, g, sigma) = (300, 1.5, 1.0);
+        let net = RandomNetwork::elliptic(n, g, 0.0, &mut stream(8, 0)).unwrap();
+        let opts = LyapunovOptions { dt: 0.01, transient: 30.0, time: 120.0, sigma };
+        let x0 = start(n, 9);
+        let tangent = largest_exponent(&net, &x0, &opts, &mut stream(10, 0), &StopFlag::new()).unwrap();
+        let c0 = crate::chaos::solve_scs(g, sigma, &crate::chaos::ScsOptions::default()).unwrap().c0;
+        assert!((tangent.mean_square / c0 - 1.0).abs() < 0.05, "⟨x²⟩ = {} vs c0 = {c0}", tangent.mean_square);
+        // Below the noise-shifted transition (g_c(σ = 1) ≈ 1.96) the conditional exponent is
+        // negative although the noiseless network at g = 1.5 is chaotic.
+        assert!(tangent.lambda < -0.05, "{tangent:?}");
+        // The twin draws its direction and then the same increments from the same stream.
+        let twin = twin_exponent(&net, &x0, &opts, 1e-8, 1.0, &mut stream(10, 0), &StopFlag::new()).unwrap();
+        assert!((twin.lambda - tangent.lambda).abs() < 0.01, "{twin:?} vs {tangent:?}");
+        assert_eq!(twin.mean_square, tangent.mean_square, "the same noisy trajectory");
+        let bad = LyapunovOptions { sigma: -1.0, ..opts };
+        let e = largest_exponent(&net, &x0, &bad, &mut stream(10, 0), &StopFlag::new()).unwrap_err();
+        assert!(e.to_string().contains("`sigma`"));
     }
 
     #[test]

@@ -695,7 +695,7 @@ mod tests {
         let x0 = start(n, 5);
         let opts = SpectrumOptions { k: 1, transient: 0.0, ons_warmup: 50.0, time: 150.0, ..quick(1, Convention::Ode) };
         let s = lyapunov_spectrum(&net, &x0, &opts, &mut stream(6, 0), &mut stream(6, 1), &StopFlag::new()).unwrap();
-        let single = LyapunovOptions { dt: 0.1, transient: 50.0, time: 150.0 };
+        let single = LyapunovOptions { dt: 0.1, transient: 50.0, time: 150.0, sigma: 0.0 };
         let one = largest_exponent(&net, &x0, &single, &mut stream(6, 0), &StopFlag::new()).unwrap();
         assert!(one.lambda > 0.05, "{one:?}");
         assert!((one.lambda - s.exponents[0]).abs() < 1e-9, "{} vs {}", one.lambda, s.exponents[0]);
