@@ -132,3 +132,36 @@ def test_with_noise_the_exponent_is_conditional_and_the_variance_follows_the_noi
     assert np.all(np.abs(r["lambda"] - r["twin"]) < 0.01) and np.all(r["lambda"] < 0.0)
     with pytest.raises(ValueError, match="`sigma`"):
         ch.lyapunov(10, 1.5, sigma=-1.0)
+
+
+def test_quasi_potential_matches_its_definition_and_its_gradient_the_differences():
+    rng = np.random.default_rng(5)
+    n = 30
+    j = 1.5 * rng.standard_normal((n, n)) / np.sqrt(n)
+    np.fill_diagonal(j, 0.0)
+    x = rng.standard_normal(n)
+    e, g = ch.quasi_potential(j, x, eta=0.1)
+    f = -x + j @ np.tanh(x)
+    assert e == pytest.approx(0.5 * f @ f + 0.1 * x @ x, rel=1e-12)
+    h = 1e-6
+    fd = np.array([(ch.quasi_potential(j, x + h * d, eta=0.1)[0] - ch.quasi_potential(j, x - h * d, eta=0.1)[0])
+                   / (2 * h) for d in np.eye(n)])
+    assert np.max(np.abs(fd - g)) < 1e-6 * (1 + np.max(np.abs(g)))
+    with pytest.raises(ValueError, match="entries"):
+        ch.quasi_potential(j, x[:5])
+
+
+def test_langevin_below_the_edge_gives_equipartition_and_matches_the_command_line():
+    runs = ch.langevin(150, 0.8, beta=100.0, time=300.0, anneal=50.0, window=200.0, chains=2, seed=4)
+    assert len(runs) == 1 and runs[0]["energy"].shape == (2,)
+    assert np.all(np.abs(runs[0]["energy"] * 2 * 100.0 - 1.0) < 0.05)
+    assert runs[0]["trace_energy"].shape == (len(runs[0]["trace_t"]), 2)
+    out = subprocess.run([str(cli_binary()), "-q", "--seed", "4", "chaos", "langevin", "--n", "150", "--g", "0.8",
+                          "--beta", "100", "--time", "300", "--anneal", "50", "--window", "200", "--chains", "2",
+                          "--json", "-"], check=True, capture_output=True, text=True).stdout
+    cli = json.loads(out)["networks"][0]["chains"]
+    assert [c["energy"] for c in cli] == runs[0]["energy"].tolist()
+    with pytest.raises(ValueError, match="`beta`"):
+        ch.langevin(10, 0.8, beta=0.0)
+    with pytest.raises(ValueError, match="diverges"):
+        ch.langevin(50, 1.0, dt=0.5)

@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use ebdm::chaos::{self, LyapunovOptions, ScsOptions, Spectrum, SpectrumOptions, StaticOptions};
+use ebdm::chaos::{
+    self, LangevinOptions, LyapunovOptions, NetworkLangevin, ScsOptions, Spectrum, SpectrumOptions, StaticOptions,
+};
 use ebdm::experiment::mean_se;
 use serde_json::json;
 
@@ -31,6 +33,56 @@ pub enum ChaosCommand {
     /// the entropy rate (sum of the positive exponents) and the participation-ratio dimension
     /// of the activity, per network.
     Spectrum(SpectrumArgs),
+    /// Overdamped Langevin dynamics dx = −∇E dt + √(2/β) dW on Qiu & Huang's quasi-potential
+    /// E = ½|−x + J tanh x|² (+ η|x|²), with β annealed linearly from `--beta-start` over
+    /// `--anneal`, then averaged over the last `--window`: E/N (equipartition is 1/(2β)), ⟨x²⟩,
+    /// ⟨φ²⟩ per chain. `--beta inf` is gradient descent.
+    Langevin(LangevinArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LangevinArgs {
+    /// Units N.
+    #[arg(long, default_value_t = 500)]
+    pub n: usize,
+    /// Gain g.
+    #[arg(long, default_value_t = 0.8, allow_hyphen_values = true)]
+    pub g: f64,
+    /// Coupling symmetry γ in [−1, 1].
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub gamma: f64,
+    /// L2 confinement η ≥ 0.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub eta: f64,
+    /// Target inverse temperature (`inf`: gradient descent).
+    #[arg(long, default_value_t = 100.0, allow_hyphen_values = true)]
+    pub beta: f64,
+    /// Euler–Maruyama step (must stay below 2/λ_max(∇²E(0)) ≈ 2/(1+2g)²).
+    #[arg(long, default_value_t = 0.02, allow_hyphen_values = true)]
+    pub dt: f64,
+    /// Total time.
+    #[arg(long, default_value_t = 600.0, allow_hyphen_values = true)]
+    pub time: f64,
+    /// Annealing time (β rises linearly from --beta-start to --beta); 0: none.
+    #[arg(long, default_value_t = 200.0, allow_hyphen_values = true)]
+    pub anneal: f64,
+    /// β at the start of the annealing.
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub beta_start: f64,
+    /// Averaging window at the end of the run.
+    #[arg(long, default_value_t = 300.0, allow_hyphen_values = true)]
+    pub window: f64,
+    /// Chains per network (columns of one matrix: two GEMMs per step for all of them).
+    #[arg(long, default_value_t = 4)]
+    pub chains: usize,
+    /// Chains start at scale·N(0, 1) per unit.
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub init_scale: f64,
+    /// Independent networks (network s seeded by (seed, s)).
+    #[arg(long, default_value_t = 1)]
+    pub networks: usize,
+    #[command(flatten)]
+    pub json: JsonOut,
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +205,7 @@ pub fn run(env: &Env, cmd: &ChaosCommand) -> Result<()> {
         ChaosCommand::Static(a) => static_fixed_points(env, a),
         ChaosCommand::Lyapunov(a) => lyapunov(env, a),
         ChaosCommand::Spectrum(a) => spectrum(env, a),
+        ChaosCommand::Langevin(a) => langevin(env, a),
     }
 }
 
@@ -353,6 +406,57 @@ fn spectrum(env: &Env, a: &SpectrumArgs) -> Result<()> {
             done.len(),
             a.networks
         );
+    }
+    Ok(())
+}
+
+fn langevin(env: &Env, a: &LangevinArgs) -> Result<()> {
+    let opts = LangevinOptions {
+        beta: a.beta,
+        dt: a.dt,
+        time: a.time,
+        anneal: a.anneal,
+        beta_start: a.beta_start,
+        window: a.window,
+    };
+    let setup =
+        NetworkLangevin { n: a.n, g: a.g, gamma: a.gamma, eta: a.eta, chains: a.chains, init_scale: a.init_scale };
+    if a.networks == 0 {
+        return Err(ebdm::Error::param("networks", "must be at least 1").into());
+    }
+    let runs =
+        ebdm::engine::replicas::run_indexed(a.networks, &env.stop, |s| setup.run(s, env.seed, &opts, &env.stop))?;
+    let text = a.json.prints_text(env);
+    if text {
+        println!(
+            "Langevin on the quasi-potential, N = {}, g = {}, γ = {}, η = {}, β = {} (annealed from {} over {}), dt = {}, \
+             time {}, averages over the last {}",
+            a.n, a.g, a.gamma, a.eta, a.beta, a.beta_start, a.anneal, a.dt, a.time, a.window
+        );
+        println!("{:>7} {:>5} {:>12} {:>12} {:>10} {:>10}", "network", "chain", "E/N", "1/(2β)", "⟨x²⟩", "⟨φ²⟩");
+    }
+    let mut rows = Vec::new();
+    for (s, r) in runs.iter().enumerate() {
+        let Some(r) = r else { continue };
+        if text {
+            for (c, ch) in r.chains.iter().enumerate() {
+                println!(
+                    "{s:>7} {c:>5} {:>12.4e} {:>12.4e} {:>10.4} {:>10.4}",
+                    ch.energy,
+                    0.5 / a.beta,
+                    ch.mean_square,
+                    ch.phi2
+                );
+            }
+        }
+        rows.push(json!({"network": s, "chains": r.chains, "time": r.time, "interrupted": r.interrupted,
+                         "trace": r.trace}));
+    }
+    let out = json!({"meta": metadata(env), "setup": setup, "options": opts, "equipartition": 0.5 / a.beta,
+                     "networks": rows});
+    a.json.emit(&out, false)?;
+    if env.stop.is_raised() {
+        anyhow::bail!("interrupted: the chains' averages so far are in the output");
     }
     Ok(())
 }

@@ -140,3 +140,31 @@ fn spectra_are_seeded_the_same_at_any_thread_count_and_keep_their_invariants() {
         );
     }
 }
+
+#[test]
+fn langevin_on_the_quasi_potential_is_seeded_and_refuses_bad_steps() {
+    let args = [
+        "chaos", "langevin", "--n", "60", "--g", "0.5", "--beta", "50", "--time", "40", "--anneal", "0", "--window",
+        "20", "--chains", "2", "--json", "-",
+    ];
+    let one = json_of(&[&["--threads", "1"][..], &args[..]].concat());
+    let two = json_of(&[&["--threads", "2"][..], &args[..]].concat());
+    assert_eq!(one["networks"], two["networks"]);
+    let chains = one["networks"][0]["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 2);
+    for (args, msg) in [
+        (&["chaos", "langevin", "--dt", "1"][..], "`dt`"),
+        (&["chaos", "langevin", "--beta", "0"], "`beta`"),
+        (&["chaos", "langevin", "--chains", "0"], "`chains`"),
+        (&["chaos", "langevin", "--eta", "-1"], "`eta`"),
+        (&["chaos", "langevin", "--g", "nan"], "`g`"),
+    ] {
+        let out = ebdm().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

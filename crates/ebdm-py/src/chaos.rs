@@ -1,6 +1,9 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
-use ebdm::chaos::{self, LyapunovOptions, RandomNetwork, ScsOptions, Spectrum, SpectrumOptions, StaticOptions};
+use ebdm::chaos::{
+    self, LangevinOptions, LyapunovOptions, NetworkLangevin, QuasiPotential, RandomNetwork, ScsOptions, Spectrum,
+    SpectrumOptions, StaticOptions,
+};
 use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -201,12 +204,7 @@ pub fn chaos_spectrum_of<'py>(
     use ebdm::engine::rng::stream_path;
     use ebdm::experiment::streams::{CHAOS_BOOTSTRAP, CHAOS_TANGENT};
     let opts = spectrum_options(k, mode, dt, transient, ons_warmup, time, t_ons, pca, bootstrap)?;
-    let j = real(couplings, "couplings", &[2])?;
-    let (rows, cols) = j.rows_cols();
-    if rows != cols {
-        return Err(crate::errors::shape(format!("couplings must be square, got {rows} × {cols}")));
-    }
-    let net = RandomNetwork::from_couplings(rows, &j.data).or_raise()?;
+    let net = couplings_of(couplings)?;
     let x0 = real_vector(x0, "x0")?;
     let stop = StopFlag::new();
     let s = run_released(py, threads, Some(&stop), || {
@@ -233,4 +231,83 @@ pub fn chaos_kaplan_yorke(exponents: &Bound<'_, PyAny>) -> PyResult<Option<f64>>
 #[pyfunction]
 pub fn chaos_entropy_rate(exponents: &Bound<'_, PyAny>) -> PyResult<f64> {
     Ok(chaos::entropy_rate(&real_vector(exponents, "exponents")?))
+}
+
+/// Reads square couplings as a network.
+fn couplings_of(couplings: &Bound<'_, PyAny>) -> PyResult<RandomNetwork> {
+    let j = real(couplings, "couplings", &[2])?;
+    let (rows, cols) = j.rows_cols();
+    if rows != cols {
+        return Err(crate::errors::shape(format!("couplings must be square, got {rows} × {cols}")));
+    }
+    RandomNetwork::from_couplings(rows, &j.data).or_raise()
+}
+
+/// The quasi-potential E(x) and its gradient for given couplings; see `ebdm.chaos.quasi_potential`.
+#[pyfunction]
+#[pyo3(signature = (couplings, x, eta = 0.0))]
+pub fn chaos_quasi_potential<'py>(
+    py: Python<'py>,
+    couplings: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    eta: f64,
+) -> PyResult<(f64, Bound<'py, numpy::PyArray1<f64>>)> {
+    let net = couplings_of(couplings)?;
+    let x = real_vector(x, "x")?;
+    if x.len() != net.n() {
+        return Err(crate::errors::shape(format!("x has {} entries, the couplings {} units", x.len(), net.n())));
+    }
+    let (e, g) = QuasiPotential::new(&net, eta).or_raise()?.energy_gradient(&x).or_raise()?;
+    Ok((e, vector(py, g)))
+}
+
+/// Langevin chains on the quasi-potential of random networks; see `ebdm.chaos.langevin`.
+#[pyfunction]
+#[pyo3(signature = (n, g, gamma = 0.0, beta = 100.0, dt = 0.02, time = 600.0, anneal = 200.0, beta_start = 1.0,
+                    window = 300.0, chains = 4, init_scale = 1.0, eta = 0.0, networks = 1, seed = 0, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaos_langevin<'py>(
+    py: Python<'py>,
+    n: usize,
+    g: f64,
+    gamma: f64,
+    beta: f64,
+    dt: f64,
+    time: f64,
+    anneal: f64,
+    beta_start: f64,
+    window: f64,
+    chains: usize,
+    init_scale: f64,
+    eta: f64,
+    networks: usize,
+    seed: u64,
+    threads: Option<usize>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    if networks == 0 {
+        return Err(pyo3::exceptions::PyValueError::new_err("invalid parameter `networks`: must be at least 1"));
+    }
+    let opts = LangevinOptions { beta, dt, time, anneal, beta_start, window };
+    let setup = NetworkLangevin { n, g, gamma, eta, chains, init_scale };
+    let stop = StopFlag::new();
+    let runs = run_released(py, threads, Some(&stop), || {
+        ebdm::engine::replicas::run_indexed(networks, &stop, |s| setup.run(s, seed, &opts, &stop))
+    })?
+    .or_raise()?;
+    let mut out = Vec::new();
+    for r in runs.into_iter().flatten() {
+        let d = PyDict::new(py);
+        d.set_item("energy", vector(py, r.chains.iter().map(|c| c.energy).collect()))?;
+        d.set_item("mean_square", vector(py, r.chains.iter().map(|c| c.mean_square).collect()))?;
+        d.set_item("phi2", vector(py, r.chains.iter().map(|c| c.phi2).collect()))?;
+        d.set_item("final_energy", vector(py, r.chains.iter().map(|c| c.final_energy).collect()))?;
+        d.set_item("trace_t", vector(py, r.trace.iter().map(|(t, _)| *t).collect()))?;
+        let rows = r.trace.len();
+        let flat: Vec<f64> = r.trace.into_iter().flat_map(|(_, e)| e).collect();
+        d.set_item("trace_energy", crate::convert::matrix(py, rows, chains, flat)?)?;
+        d.set_item("time", r.time)?;
+        d.set_item("interrupted", r.interrupted)?;
+        out.push(d);
+    }
+    Ok(out)
 }

@@ -87,6 +87,8 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chaos::chaos_spectrum_of, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_kaplan_yorke, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_entropy_rate, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_quasi_potential, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_langevin, m)?)?;
     m.add_class::<sweep::PySweep>()?;
     m.add_class::<sweep::PyShardFile>()?;
     m.add_function(wrap_pyfunction!(sweep::sweep_run_local, m)?)?;

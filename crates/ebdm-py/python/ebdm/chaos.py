@@ -17,6 +17,9 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
   dimension, the entropy rate and the participation-ratio dimension; :func:`spectrum_of` does
   the same for given couplings and initial state (numpy in);
 - :func:`kaplan_yorke` and :func:`entropy_rate` of any spectrum;
+- :func:`quasi_potential`: Qiu & Huang's speed energy E = ½|−x + J tanh x|² (+ η|x|²) and its
+  gradient for given couplings; :func:`langevin`: overdamped Langevin chains on it (β annealed
+  from ``beta_start``, averages over the final ``window``; ``beta=inf`` is gradient descent);
 - :func:`resolvent` and :func:`critical_gain`: the elliptic-law resolvent at z = 1 and the edge
   g_c = 1/(1+γ).
 
@@ -29,14 +32,17 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 from ._ebdm import chaos_dmft as dmft
 from ._ebdm import chaos_entropy_rate as entropy_rate
 from ._ebdm import chaos_kaplan_yorke as kaplan_yorke
+from ._ebdm import chaos_langevin as langevin
 from ._ebdm import chaos_lyapunov as lyapunov
 from ._ebdm import chaos_noise_transitions as noise_transitions
+from ._ebdm import chaos_quasi_potential as quasi_potential
 from ._ebdm import chaos_resolvent as resolvent
 from ._ebdm import chaos_spectrum as spectrum
 from ._ebdm import chaos_spectrum_of as spectrum_of
 from ._ebdm import chaos_static as static_fixed_points
 
-__all__ = ["dmft", "lyapunov", "spectrum", "spectrum_of", "kaplan_yorke", "entropy_rate", "noise_transitions",
+__all__ = ["dmft", "lyapunov", "spectrum", "spectrum_of", "kaplan_yorke", "entropy_rate", "quasi_potential",
+           "langevin", "noise_transitions",
            "static_fixed_points", "resolvent", "critical_gain"]
 
 

@@ -10,17 +10,21 @@
 //!   (tangent vector with fused passes over J, and a twin trajectory);
 //! - [`spectrum`]: the Lyapunov spectrum by QR re-orthonormalisation, for the ODE or its Euler
 //!   map, with the Kaplan–Yorke dimension, the entropy rate and bootstrap intervals;
+//! - [`quasi_potential`]: Qiu & Huang's speed energy E = ½|F|² with its gradient, and Langevin
+//!   sampling or gradient descent on it;
 //! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of the theories.
 
 pub mod experiments;
 pub mod network;
 pub mod quadrature;
+pub mod quasi_potential;
 pub mod scs;
 pub mod spectrum;
 pub mod static_dmft;
 
 pub use network::{exponents, largest_exponent, twin_exponent, Lyapunov, LyapunovOptions, RandomNetwork, SeedExponent};
 pub use quadrature::GaussHermite;
+pub use quasi_potential::{langevin, ChainAverages, Langevin, LangevinOptions, NetworkLangevin, QuasiPotential};
 pub use scs::{noise_transitions, solve_scs, ScsOptions, ScsSolution};
 pub use spectrum::{
     entropy_rate, kaplan_yorke, lyapunov_spectrum, network_spectrum, spectra, Convention, Spectrum, SpectrumOptions,
