@@ -168,3 +168,44 @@ fn langevin_on_the_quasi_potential_is_seeded_and_refuses_bad_steps() {
         );
     }
 }
+
+#[test]
+fn autocorrelation_is_seeded_and_refuses_lags_longer_than_the_run() {
+    let args = [
+        "chaos",
+        "autocorrelation",
+        "--n",
+        "120",
+        "--g",
+        "2",
+        "--transient",
+        "20",
+        "--time",
+        "60",
+        "--lag-max",
+        "5",
+        "--json",
+        "-",
+    ];
+    let one = json_of(&[&["--threads", "1"][..], &args[..]].concat());
+    let two = json_of(&[&["--threads", "2"][..], &args[..]].concat());
+    assert_eq!(one["networks"], two["networks"]);
+    let c = one["networks"][0]["c"].as_array().unwrap();
+    assert_eq!(c.len(), 51);
+    assert_eq!(c[0], one["networks"][0]["c0"]);
+    assert!((one["dmft"]["c0"].as_f64().unwrap() - 1.92481).abs() < 1e-4);
+    for (args, msg) in [
+        (&["chaos", "autocorrelation", "--time", "10", "--lag-max", "20"][..], "`lag_max`"),
+        (&["chaos", "autocorrelation", "--lag-step", "0"], "`lag_step`"),
+        (&["chaos", "autocorrelation", "--n", "0"], "`n`"),
+        (&["chaos", "autocorrelation", "--g", "-2"], "`g`"),
+    ] {
+        let out = ebdm().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
 use ebdm::chaos::{
-    self, LangevinOptions, LyapunovOptions, NetworkLangevin, QuasiPotential, RandomNetwork, ScsOptions, Spectrum,
-    SpectrumOptions, StaticOptions,
+    self, CorrelationOptions, LangevinOptions, LyapunovOptions, NetworkLangevin, QuasiPotential, RandomNetwork,
+    ScsOptions, Spectrum, SpectrumOptions, StaticOptions,
 };
 use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
@@ -103,6 +103,48 @@ pub fn chaos_lyapunov(
         },
     )?;
     Ok(d)
+}
+
+/// Autocorrelations of random networks, one per network; see `ebdm.chaos.autocorrelation`.
+#[pyfunction]
+#[pyo3(signature = (n, g, gamma = 0.0, networks = 2, seed = 0, dt = 0.05, transient = 200.0, time = 1000.0,
+                    lag_max = 20.0, lag_step = 0.1, sigma = 0.0, threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaos_autocorrelation<'py>(
+    py: Python<'py>,
+    n: usize,
+    g: f64,
+    gamma: f64,
+    networks: usize,
+    seed: u64,
+    dt: f64,
+    transient: f64,
+    time: f64,
+    lag_max: f64,
+    lag_step: f64,
+    sigma: f64,
+    threads: Option<usize>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let opts = CorrelationOptions { run: LyapunovOptions { dt, transient, time, sigma }, lag_max, lag_step };
+    let stop = StopFlag::new();
+    let runs = run_released(py, threads, Some(&stop), || {
+        chaos::network_autocorrelations(n, g, gamma, networks, seed, &opts, &stop)
+    })?
+    .or_raise()?;
+    runs.into_iter()
+        .flatten()
+        .map(|r| {
+            let d = PyDict::new(py);
+            d.set_item("c0", r.c0())?;
+            d.set_item("phi2", r.phi2)?;
+            d.set_item("tau_half", r.half_time())?;
+            d.set_item("tau", vector(py, r.lags))?;
+            d.set_item("c", vector(py, r.c))?;
+            d.set_item("time", r.time)?;
+            d.set_item("interrupted", r.interrupted)?;
+            Ok(d)
+        })
+        .collect()
 }
 
 /// Spectrum settings from the Python keywords (`k = None` asks for all exponents).

@@ -11,6 +11,8 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 - :func:`lyapunov`: the largest Lyapunov exponent of random networks with elliptic couplings
   (gain g, symmetry γ, zero diagonal), one value per network (tangent vector renormalised after
   every RK4 step; optionally a twin trajectory as a check);
+- :func:`autocorrelation`: the stationary autocorrelation c(τ) = (1/N) Σ_i ⟨x_i(t)x_i(t+τ)⟩ of
+  simulated networks (numpy ``tau`` and ``c``), with ⟨φ²⟩ and τ½, to set next to :func:`dmft`;
 - :func:`spectrum`: the Lyapunov spectrum (all N exponents or the leading k) of random networks
   by QR re-orthonormalisation, for the ODE (``mode="ode"``, RK4) or its Euler map
   (``mode="euler-map"``, Engelken's convention), with bootstrap intervals, the Kaplan–Yorke
@@ -29,6 +31,7 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 (1.92481, 0.1125)
 """
 
+from ._ebdm import chaos_autocorrelation as autocorrelation
 from ._ebdm import chaos_dmft as dmft
 from ._ebdm import chaos_entropy_rate as entropy_rate
 from ._ebdm import chaos_kaplan_yorke as kaplan_yorke
@@ -41,7 +44,7 @@ from ._ebdm import chaos_spectrum as spectrum
 from ._ebdm import chaos_spectrum_of as spectrum_of
 from ._ebdm import chaos_static as static_fixed_points
 
-__all__ = ["dmft", "lyapunov", "spectrum", "spectrum_of", "kaplan_yorke", "entropy_rate", "quasi_potential",
+__all__ = ["dmft", "lyapunov", "autocorrelation", "spectrum", "spectrum_of", "kaplan_yorke", "entropy_rate", "quasi_potential",
            "langevin", "noise_transitions",
            "static_fixed_points", "resolvent", "critical_gain"]
 

@@ -208,8 +208,16 @@ pub fn theory(ctx: &RunContext) -> Result<Outcome> {
         lambda.push((g, solve_scs(g, 0.0, &opts)?.lambda_max));
     }
     let mut autocorrelations = Vec::new();
-    for (i, g) in [1.5, 2.0, 3.0].into_iter().enumerate() {
+    for (i, &(g, reference, half)) in super::network_experiments::CORRELATION_TABLE.iter().enumerate() {
         let s = solve_scs(g, 0.0, &opts)?;
+        let got = [1.0, 2.0, 5.0].map(|t| s.autocorrelation(t) / s.c0);
+        checks.push(Check::new(
+            format!("g = {g}: c(τ)/c0 at τ = 1, 2, 5 (± 1e-3) and τ½ (± 0.01)"),
+            format!("{}, {}, {}; {half}", reference[0], reference[1], reference[2]),
+            format!("{:.4}, {:.4}, {:.4}; {:.3}", got[0], got[1], got[2], s.tau_half.unwrap_or(f64::NAN)),
+            got.iter().zip(&reference).all(|(a, b)| (a - b).abs() <= 1e-3)
+                && s.tau_half.is_some_and(|t| (t - half).abs() <= 0.01),
+        ));
         let pts = (0..=300).map(|k| 0.1 * k as f64).map(|t| (t, s.autocorrelation(t) / s.c0)).collect();
         autocorrelations.push(Series::line(format!("g = {g}"), pts).colored(i));
     }
@@ -630,6 +638,24 @@ pub fn e9(ctx: &RunContext) -> Result<Outcome> {
 /// The family's experiments.
 pub const ENTRIES: &[Entry] = &[
     Entry {
+        id: "chaos/E1",
+        title: "Edge of chaos at γ = 0: λ_max of networks (tangent and twin) against g − 1 and the DMFT, N up to 4000",
+        cost: "about 70 min on 2 cores (--quick: 15 s)",
+        run: super::network_experiments::e1,
+    },
+    Entry {
+        id: "chaos/E2",
+        title: "Edge at g(1+γ) = 1 for γ = −0.5, 0, 0.5: ordered exponent, sustained activity, λ ordered by γ",
+        cost: "about 20 min on 2 cores (--quick: 20 s)",
+        run: super::network_experiments::e2,
+    },
+    Entry {
+        id: "chaos/E3",
+        title: "Autocorrelation of networks (N = 2000) against the SCS DMFT: c0, ⟨φ²⟩, c(τ)/c0, τ½",
+        cost: "about 20 min on 2 cores (--quick: 80 s)",
+        run: super::network_experiments::e3,
+    },
+    Entry {
         id: "chaos/E5",
         title: "Qiu–Huang static DMFT: C and R_int against the reference table, R_int = R_ell below g_c",
         cost: "about 12 s (--quick: 3 s)",
@@ -691,6 +717,17 @@ mod tests {
         for c in out.checks.iter().filter(|c| c.name.contains("equipartition")) {
             assert!(c.pass, "{c:?}");
         }
+    }
+
+    #[test]
+    fn the_quick_edge_experiment_passes_for_the_three_symmetries() {
+        let harness = Harness::new(0);
+        let out = experiment::find("chaos/E2")
+            .unwrap()
+            .run(&RunContext { harness: &harness, quick: true, data: None })
+            .unwrap();
+        assert!(out.passed(), "{:?}", out.report);
+        assert_eq!(out.checks.len(), 16, "15 cells and the ordering at 2 g_c");
     }
 
     #[test]

@@ -14,14 +14,17 @@
 //!   sampling or gradient descent on it;
 //! - [`quadrature`]: Gauss–Hermite rules for the Gaussian averages of the theories.
 
+pub mod correlation;
 pub mod experiments;
 pub mod network;
+pub mod network_experiments;
 pub mod quadrature;
 pub mod quasi_potential;
 pub mod scs;
 pub mod spectrum;
 pub mod static_dmft;
 
+pub use correlation::{autocorrelation, network_autocorrelations, Autocorrelation, CorrelationOptions};
 pub use network::{exponents, largest_exponent, twin_exponent, Lyapunov, LyapunovOptions, RandomNetwork, SeedExponent};
 pub use quadrature::GaussHermite;
 pub use quasi_potential::{langevin, ChainAverages, Langevin, LangevinOptions, NetworkLangevin, QuasiPotential};

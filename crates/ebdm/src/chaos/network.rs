@@ -152,9 +152,15 @@ impl OdeSystem for WithTangent<'_> {
 }
 
 /// The state alone, with scratch for tanh(x).
-struct StateOnly<'a> {
+pub(super) struct StateOnly<'a> {
     net: &'a RandomNetwork,
     phi: RefCell<Vec<f64>>,
+}
+
+impl<'a> StateOnly<'a> {
+    pub(super) fn new(net: &'a RandomNetwork) -> Self {
+        Self { net, phi: RefCell::new(vec![0.0; net.n()]) }
+    }
 }
 
 impl OdeSystem for StateOnly<'_> {
@@ -185,7 +191,8 @@ impl Default for LyapunovOptions {
 }
 
 impl LyapunovOptions {
-    fn check(&self) -> Result<(usize, usize)> {
+    /// Validates the settings; returns the transient and measured step counts.
+    pub(super) fn check(&self) -> Result<(usize, usize)> {
         if !(self.dt.is_finite() && self.dt > 0.0) {
             return Err(Error::param("dt", format!("must be finite and > 0, got {}", self.dt)));
         }
@@ -229,13 +236,13 @@ impl Lyapunov {
 /// from `rng`. The tangent part of an Euler–Maruyama step is the linearisation of that same map
 /// along the noisy trajectory: the conditional exponent under the given noise.
 #[derive(Default)]
-struct Stepper {
+pub(super) struct Stepper {
     rk: Rk4,
     euler: Vec<f64>,
 }
 
 impl Stepper {
-    fn advance<S: OdeSystem>(
+    pub(super) fn advance<S: OdeSystem>(
         &mut self,
         sys: &S,
         t: f64,
