@@ -185,3 +185,21 @@ def test_autocorrelation_of_networks_is_seeded_matches_the_command_line_and_sits
     assert [net["c"] for net in cli] == [list(x["c"]) for x in runs]
     with pytest.raises(ValueError, match="`lag_max`"):
         ch.autocorrelation(50, 2.0, time=10.0, lag_max=20.0)
+
+
+def test_fixed_points_of_a_two_unit_network_are_the_roots_of_its_scalar_equation():
+    # x1 = 2 tanh x2, x2 = 1.5 tanh x1: x1 solves x1 = 2 tanh(1.5 tanh x1), three roots.
+    j = np.array([[0.0, 2.0], [1.5, 0.0]])
+    starts = np.random.default_rng(0).normal(scale=3.0, size=(30, 2))
+    r = ch.fixed_points(j, starts)
+    assert r["starts"] == 30 and r["unresolved"] == 0
+    xs = sorted(p["x"][0] for p in r["points"] if p["kind"] == "fixed")
+    assert len(xs) == 3 and abs(xs[1]) < 1e-12 and xs[0] == pytest.approx(-xs[2])
+    assert xs[2] == pytest.approx(2 * np.tanh(1.5 * np.tanh(xs[2])), abs=1e-12)
+    for p in r["points"]:
+        x = p["x"]
+        assert np.abs(-x + j @ np.tanh(x)).max() < 1e-9
+        jac = -np.eye(2) + j * (1 - np.tanh(x) ** 2)[None, :]
+        assert p["max_real"] == pytest.approx(np.linalg.eigvals(jac).real.max(), abs=1e-10)
+    with pytest.raises(ValueError, match="starts"):
+        ch.fixed_points(j, np.zeros((3, 5)))

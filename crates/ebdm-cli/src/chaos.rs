@@ -3,8 +3,8 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use ebdm::chaos::{
-    self, CorrelationOptions, LangevinOptions, LyapunovOptions, NetworkLangevin, ScsOptions, Spectrum, SpectrumOptions,
-    StaticOptions,
+    self, CorrelationOptions, FixedPointOptions, LangevinOptions, LyapunovOptions, NetworkFixedPoints, NetworkLangevin,
+    PointKind, ScsOptions, Spectrum, SpectrumOptions, Starts, StaticOptions,
 };
 use ebdm::experiment::mean_se;
 use serde_json::json;
@@ -43,6 +43,49 @@ pub enum ChaosCommand {
     /// (RK4, or Euler–Maruyama with noise σ), with ⟨φ²⟩ and the half-time τ½, next to the SCS
     /// DMFT (γ = 0): per network, c(τ)/c0 at τ = 1, 2, 5; the whole curve in the JSON output.
     Autocorrelation(AutocorrelationArgs),
+    /// Fixed and slow points of random networks as the minima of the quasi-potential
+    /// E = ½|−x + J tanh x|²: L-BFGS on E from each start, then Newton on F(x) = 0; distinct
+    /// points with E/N, ⟨x²⟩, ⟨φ²⟩, the largest real part of the Jacobian's eigenvalues and the
+    /// number of unstable directions. Starts from the network's own trajectory (default) or
+    /// random.
+    FixedPoints(FixedPointArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FixedPointArgs {
+    /// Units N.
+    #[arg(long, default_value_t = 200)]
+    pub n: usize,
+    /// Gain g.
+    #[arg(long, default_value_t = 2.0, allow_hyphen_values = true)]
+    pub g: f64,
+    /// Coupling symmetry γ in [−1, 1].
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub gamma: f64,
+    /// Starts per network.
+    #[arg(long, default_value_t = 20)]
+    pub starts: usize,
+    /// Where the starts come from: `trajectory` (states of the network's own trajectory,
+    /// every --spacing after --transient) or `random` (--scale · N(0, 1)).
+    #[arg(long, default_value = "trajectory")]
+    pub from: String,
+    #[arg(long, default_value_t = 100.0, allow_hyphen_values = true)]
+    pub transient: f64,
+    #[arg(long, default_value_t = 5.0, allow_hyphen_values = true)]
+    pub spacing: f64,
+    #[arg(long, default_value_t = 1.5, allow_hyphen_values = true)]
+    pub scale: f64,
+    /// A point is fixed when |F(x)|/√N is below this.
+    #[arg(long, default_value_t = 1e-10, allow_hyphen_values = true)]
+    pub tol: f64,
+    /// Independent networks (network s uses the streams (seed, s), as `chaos lyapunov` does).
+    #[arg(long, default_value_t = 1)]
+    pub networks: usize,
+    /// Also write the points' coordinates into the JSON output.
+    #[arg(long)]
+    pub coordinates: bool,
+    #[command(flatten)]
+    pub json: JsonOut,
 }
 
 #[derive(Args, Debug)]
@@ -246,6 +289,7 @@ pub fn run(env: &Env, cmd: &ChaosCommand) -> Result<()> {
         ChaosCommand::Static(a) => static_fixed_points(env, a),
         ChaosCommand::Lyapunov(a) => lyapunov(env, a),
         ChaosCommand::Autocorrelation(a) => autocorrelation(env, a),
+        ChaosCommand::FixedPoints(a) => fixed_points(env, a),
         ChaosCommand::Spectrum(a) => spectrum(env, a),
         ChaosCommand::Langevin(a) => langevin(env, a),
     }
@@ -571,6 +615,83 @@ fn autocorrelation(env: &Env, a: &AutocorrelationArgs) -> Result<()> {
     a.json.emit(&out, false)?;
     if env.stop.is_raised() {
         anyhow::bail!("interrupted: the correlations measured so far are in the output");
+    }
+    Ok(())
+}
+
+fn fixed_points(env: &Env, a: &FixedPointArgs) -> Result<()> {
+    let from = match a.from.as_str() {
+        "trajectory" => Starts::Trajectory { transient: a.transient, spacing: a.spacing },
+        "random" => Starts::Random { scale: a.scale },
+        other => {
+            return Err(
+                ebdm::Error::param("from", format!("unknown start `{other}` (expected trajectory or random)")).into()
+            )
+        }
+    };
+    if a.networks == 0 {
+        return Err(ebdm::Error::param("networks", "must be at least 1").into());
+    }
+    let setup = NetworkFixedPoints { n: a.n, g: a.g, gamma: a.gamma, starts: a.starts, from };
+    let opts = FixedPointOptions { tol: a.tol, ..FixedPointOptions::default() };
+    let text = a.json.prints_text(env);
+    if text {
+        println!(
+            "Fixed and slow points (minima of E = ½|F|²), N = {}, g = {}, γ = {}, {} starts per network ({})",
+            a.n, a.g, a.gamma, a.starts, a.from
+        );
+        println!(
+            "{:>7} {:>5} {:>12} {:>9} {:>9} {:>10} {:>9} {:>5}",
+            "network", "kind", "E/N", "⟨x²⟩", "⟨φ²⟩", "max Re λ", "unstable", "hits"
+        );
+    }
+    let mut rows = Vec::new();
+    for s in 0..a.networks {
+        if env.stop.is_raised() {
+            break;
+        }
+        let r = setup.run(s, env.seed, &opts, &env.stop)?;
+        if text {
+            for p in &r.points {
+                println!(
+                    "{s:>7} {:>5} {:>12.3e} {:>9.4} {:>9.4} {:>10.4} {:>9} {:>5}",
+                    match p.kind {
+                        PointKind::Fixed => "fixed",
+                        PointKind::Slow => "slow",
+                    },
+                    p.energy,
+                    p.mean_square,
+                    p.phi2,
+                    p.max_real,
+                    p.unstable,
+                    p.hits
+                );
+            }
+            if r.unresolved > 0 {
+                println!("{s:>7} {} of {} starts reached neither a root nor a minimum", r.unresolved, r.starts);
+            }
+        }
+        let points: Vec<_> = r
+            .points
+            .iter()
+            .map(|p| {
+                let mut v = serde_json::to_value(p).unwrap_or_default();
+                if !a.coordinates {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("x");
+                    }
+                }
+                v
+            })
+            .collect();
+        rows.push(json!({"network": s, "fixed": r.count(PointKind::Fixed), "slow": r.count(PointKind::Slow),
+                         "unresolved": r.unresolved, "starts": r.starts, "interrupted": r.interrupted,
+                         "points": points}));
+    }
+    let out = json!({"meta": metadata(env), "setup": setup, "options": opts, "networks": rows});
+    a.json.emit(&out, false)?;
+    if env.stop.is_raised() {
+        anyhow::bail!("interrupted: the points found so far are in the output");
     }
     Ok(())
 }

@@ -209,3 +209,36 @@ fn autocorrelation_is_seeded_and_refuses_lags_longer_than_the_run() {
         );
     }
 }
+
+#[test]
+fn fixed_points_are_roots_the_same_at_any_thread_count() {
+    let args = ["chaos", "fixed-points", "--n", "80", "--g", "2", "--starts", "8", "--coordinates", "--json", "-"];
+    let one = json_of(&[&["--threads", "1"][..], &args[..]].concat());
+    let two = json_of(&[&["--threads", "2"][..], &args[..]].concat());
+    assert_eq!(one["networks"], two["networks"]);
+    let net = &one["networks"][0];
+    assert_eq!(net["starts"], 8);
+    for p in net["points"].as_array().unwrap() {
+        let e = p["energy"].as_f64().unwrap();
+        match p["kind"].as_str().unwrap() {
+            "fixed" => assert!(e < 1e-18, "{p}"),
+            "slow" => assert!(e > 0.0, "{p}"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(p["x"].as_array().unwrap().len(), 80);
+    }
+    for (args, msg) in [
+        (&["chaos", "fixed-points", "--from", "grid"][..], "`from`"),
+        (&["chaos", "fixed-points", "--starts", "0"], "`starts`"),
+        (&["chaos", "fixed-points", "--tol", "0"], "`tol`"),
+        (&["chaos", "fixed-points", "--gamma", "1.5"], "`gamma`"),
+    ] {
+        let out = ebdm().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

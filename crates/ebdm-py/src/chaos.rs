@@ -1,8 +1,8 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
 use ebdm::chaos::{
-    self, CorrelationOptions, LangevinOptions, LyapunovOptions, NetworkLangevin, QuasiPotential, RandomNetwork,
-    ScsOptions, Spectrum, SpectrumOptions, StaticOptions,
+    self, CorrelationOptions, FixedPointOptions, LangevinOptions, LyapunovOptions, NetworkLangevin, PointKind,
+    QuasiPotential, RandomNetwork, ScsOptions, Spectrum, SpectrumOptions, StaticOptions,
 };
 use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
@@ -352,4 +352,52 @@ pub fn chaos_langevin<'py>(
         out.push(d);
     }
     Ok(out)
+}
+
+/// Fixed and slow points of dx/dt = −x + J tanh(x) from given starts; see
+/// `ebdm.chaos.fixed_points`.
+#[pyfunction]
+#[pyo3(signature = (couplings, starts, tol = 1e-10, max_iter = 2000, threads = None))]
+pub fn chaos_fixed_points<'py>(
+    py: Python<'py>,
+    couplings: &Bound<'py, PyAny>,
+    starts: &Bound<'py, PyAny>,
+    tol: f64,
+    max_iter: usize,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let net = couplings_of(couplings)?;
+    let s = real(starts, "starts", &[1, 2])?;
+    let (_, len) = s.rows_cols();
+    if len != net.n() {
+        return Err(crate::errors::shape(format!("starts have {len} entries, the couplings {} units", net.n())));
+    }
+    // One start per row, row-major: the same memory as the search's N × S column-major matrix.
+    let flat = s.data;
+    let opts = FixedPointOptions { tol, max_iter, ..FixedPointOptions::default() };
+    let stop = StopFlag::new();
+    let r =
+        run_released(py, threads, Some(&stop), || chaos::find_fixed_points(&net, &flat, &opts, &stop))?.or_raise()?;
+    let points = r
+        .points
+        .into_iter()
+        .map(|p| {
+            let d = PyDict::new(py);
+            d.set_item("kind", if p.kind == PointKind::Fixed { "fixed" } else { "slow" })?;
+            d.set_item("energy", p.energy)?;
+            d.set_item("mean_square", p.mean_square)?;
+            d.set_item("phi2", p.phi2)?;
+            d.set_item("max_real", p.max_real)?;
+            d.set_item("unstable", p.unstable)?;
+            d.set_item("hits", p.hits)?;
+            d.set_item("x", vector(py, p.x))?;
+            Ok(d)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let d = PyDict::new(py);
+    d.set_item("points", points)?;
+    d.set_item("starts", r.starts)?;
+    d.set_item("unresolved", r.unresolved)?;
+    d.set_item("interrupted", r.interrupted)?;
+    Ok(d)
 }

@@ -84,6 +84,7 @@ fn _ebdm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chaos::chaos_resolvent, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_lyapunov, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_autocorrelation, m)?)?;
+    m.add_function(wrap_pyfunction!(chaos::chaos_fixed_points, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_spectrum, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_spectrum_of, m)?)?;
     m.add_function(wrap_pyfunction!(chaos::chaos_kaplan_yorke, m)?)?;

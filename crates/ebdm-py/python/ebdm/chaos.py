@@ -22,6 +22,10 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 - :func:`quasi_potential`: Qiu & Huang's speed energy E = ½|−x + J tanh x|² (+ η|x|²) and its
   gradient for given couplings; :func:`langevin`: overdamped Langevin chains on it (β annealed
   from ``beta_start``, averages over the final ``window``; ``beta=inf`` is gradient descent);
+- :func:`fixed_points`: fixed points (F = 0) and slow points (local minima of E with E > 0)
+  of given couplings from given starts (one per row): L-BFGS on E, then Newton on F, each
+  distinct point with its energy, ⟨x²⟩, ⟨φ²⟩ and the Jacobian's largest real eigenvalue part and
+  unstable directions;
 - :func:`resolvent` and :func:`critical_gain`: the elliptic-law resolvent at z = 1 and the edge
   g_c = 1/(1+γ).
 
@@ -34,6 +38,7 @@ deterministically (Gauss–Hermite averages, no Monte Carlo).
 from ._ebdm import chaos_autocorrelation as autocorrelation
 from ._ebdm import chaos_dmft as dmft
 from ._ebdm import chaos_entropy_rate as entropy_rate
+from ._ebdm import chaos_fixed_points as fixed_points
 from ._ebdm import chaos_kaplan_yorke as kaplan_yorke
 from ._ebdm import chaos_langevin as langevin
 from ._ebdm import chaos_lyapunov as lyapunov
@@ -45,7 +50,7 @@ from ._ebdm import chaos_spectrum_of as spectrum_of
 from ._ebdm import chaos_static as static_fixed_points
 
 __all__ = ["dmft", "lyapunov", "autocorrelation", "spectrum", "spectrum_of", "kaplan_yorke", "entropy_rate", "quasi_potential",
-           "langevin", "noise_transitions",
+           "langevin", "fixed_points", "noise_transitions",
            "static_fixed_points", "resolvent", "critical_gain"]
 
 

@@ -16,6 +16,7 @@
 
 pub mod correlation;
 pub mod experiments;
+pub mod fixed_points;
 pub mod network;
 pub mod network_experiments;
 pub mod quadrature;
@@ -25,6 +26,10 @@ pub mod spectrum;
 pub mod static_dmft;
 
 pub use correlation::{autocorrelation, network_autocorrelations, Autocorrelation, CorrelationOptions};
+pub use fixed_points::{
+    find_fixed_points, trajectory_starts, CriticalPoint, FixedPointOptions, NetworkFixedPoints, PointKind, Search,
+    Starts,
+};
 pub use network::{exponents, largest_exponent, twin_exponent, Lyapunov, LyapunovOptions, RandomNetwork, SeedExponent};
 pub use quadrature::GaussHermite;
 pub use quasi_potential::{langevin, ChainAverages, Langevin, LangevinOptions, NetworkLangevin, QuasiPotential};
