@@ -30,7 +30,7 @@ def cli_binary():
 def test_lists_every_namespaced_id():
     items = ebdm.list_experiments()
     ids = [e["id"] for e in items]
-    assert len(ids) == 36 and len(set(ids)) == 36
+    assert len(ids) == 37 and len(set(ids)) == 37
     assert {"memory/E1", "memory/E10", "proximal/A15", "ising/E9", "boltzmann/X4", "chaos/E5"} <= set(ids)
     for e in items:
         assert e["family"] == e["id"].split("/")[0] and e["title"] and e["cost"]

@@ -668,6 +668,12 @@ pub const ENTRIES: &[Entry] = &[
         run: theory,
     },
     Entry {
+        id: "chaos/PD",
+        title: "Phase diagram in (g, γ): λ_max and sustained activity per cell against the edge g(1+γ) = 1",
+        cost: "about 5 min on 2 cores (--quick: 3 s)",
+        run: super::network_experiments::phase,
+    },
+    Entry {
         id: "chaos/E4",
         title: "Noise shifts the transition: conditional λ, ⟨x²⟩ against the noisy DMFT, g_c and local expansiveness",
         cost: "about 1 h on 2 cores (--quick: 10 s)",

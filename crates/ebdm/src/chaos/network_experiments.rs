@@ -1,6 +1,7 @@
 //! The edge-of-chaos experiments on simulated networks next to the mean-field theory: the
 //! largest exponent across the transition at γ = 0 (spec E1), the edge at g(1+γ) = 1 for three
-//! symmetries (spec E2), and the autocorrelation against the SCS theory (spec E3).
+//! symmetries (spec E2), the autocorrelation against the SCS theory (spec E3), and the
+//! (g, γ) phase diagram.
 
 use serde::Serialize;
 
@@ -443,5 +444,105 @@ pub fn e3(ctx: &RunContext) -> Result<Outcome> {
     out.figure(
         Chart::new("autocorrelation", format!("c(τ)/c0, networks (N = {n}) and DMFT"), "τ", "c/c0").series(curves),
     );
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct PhaseCell {
+    cell: usize,
+    g: f64,
+    gamma: f64,
+    /// g(1 + γ): above 1 the theory predicts sustained activity.
+    edge_ratio: f64,
+    networks: usize,
+    /// Networks whose time-averaged ⟨x²⟩ exceeds 1e-3.
+    active: usize,
+    lambda: [f64; 2],
+    mean_square: [f64; 2],
+}
+
+/// The phase diagram in (g, γ): a grid of cells, each with its own seed drawn from
+/// `(seed, [CHAOS_PHASE, cell])`, measuring λ_max and ⟨x²⟩ of its networks (RK4 dt = 0.05).
+/// Full: g = 0.2…2.0 × γ = −0.8…0.8 in steps of 0.2 (90 cells), N = 300, two networks, transient
+/// 200, T = 300; `--quick`: a 5 × 5 grid at N = 100, one network, T = 100. The check: away from the
+/// edge (|g(1+γ) − 1| > 0.2) every network is active (⟨x²⟩ > 1e-3) exactly where g(1+γ) > 1.
+/// λ > 0 is not asked of the active cells: reciprocity (γ > 0) suppresses chaos at these sizes
+/// (spec §1.8), while the activity itself follows the edge.
+pub fn phase(ctx: &RunContext) -> Result<Outcome> {
+    use crate::engine::rng::stream_path;
+    use crate::experiment::streams::CHAOS_PHASE;
+    use rand::RngCore;
+    let (gains, symmetries, n, networks, transient, time): (Vec<f64>, Vec<f64>, usize, usize, f64, f64) = if ctx.quick {
+        (vec![0.4, 0.8, 1.2, 1.6, 2.0], vec![-0.8, -0.4, 0.0, 0.4, 0.8], 100, 1, 50.0, 100.0)
+    } else {
+        ((1..=10).map(|k| 0.2 * k as f64).collect(), (-4..=4).map(|k| 0.2 * k as f64).collect(), 300, 2, 200.0, 300.0)
+    };
+    let opts = LyapunovOptions { dt: 0.05, transient, time, sigma: 0.0 };
+    let grid: Vec<(f64, f64)> = symmetries.iter().flat_map(|&gm| gains.iter().map(move |&g| (g, gm))).collect();
+    ctx.harness.begin("cells", grid.len() as u64);
+    let mut cells = Vec::new();
+    for (c, &(g, gamma)) in grid.iter().enumerate() {
+        if ctx.harness.interrupted() {
+            break;
+        }
+        let seed = stream_path(ctx.seed(), &[CHAOS_PHASE, c as u64]).next_u64();
+        let runs = exponents(n, g, gamma, networks, seed, &opts, false, &ctx.harness.stop)?;
+        ctx.harness.advance(1);
+        let done: Vec<_> = runs.into_iter().flatten().filter(|r| r.lambda.is_finite()).collect();
+        if done.is_empty() {
+            continue;
+        }
+        cells.push(PhaseCell {
+            cell: c,
+            g,
+            gamma,
+            edge_ratio: g * (1.0 + gamma),
+            networks: done.len(),
+            active: done.iter().filter(|r| r.mean_square > 1e-3).count(),
+            lambda: pair(mean_se(&done.iter().map(|r| r.lambda).collect::<Vec<_>>())),
+            mean_square: pair(mean_se(&done.iter().map(|r| r.mean_square).collect::<Vec<_>>())),
+        });
+    }
+    let clear: Vec<&PhaseCell> = cells.iter().filter(|c| (c.edge_ratio - 1.0).abs() > 0.2).collect();
+    let wrong: Vec<String> = clear
+        .iter()
+        .filter(|c| if c.edge_ratio > 1.0 { c.active < c.networks } else { c.active > 0 })
+        .map(|c| format!("(g = {:.1}, γ = {:.1})", c.g, c.gamma))
+        .collect();
+    let checks = vec![Check::new(
+        "away from the edge (|g(1+γ) − 1| > 0.2), sustained activity exactly where g(1+γ) > 1",
+        format!("all {} cells", clear.len()),
+        if wrong.is_empty() { format!("all {} cells", clear.len()) } else { format!("wrong in {}", wrong.join(", ")) },
+        wrong.is_empty(),
+    )];
+    let mut out = Outcome::from_checks(checks, ctx.harness.interrupted());
+    out.report.push(format!(
+        "{} cells, N = {n}, {networks} networks per cell (cell c seeded by (seed, c)), RK4 dt = 0.05, transient \
+         {transient}, T = {time}; active: ⟨x²⟩ > 1e-3.",
+        grid.len()
+    ));
+    let chaotic = cells.iter().filter(|c| c.lambda[0] > 0.0).count();
+    let active = cells.iter().filter(|c| c.active > 0).count();
+    out.report.push(format!("{active} cells active, {chaotic} with mean λ > 0, of {}", cells.len()));
+    out.table("cells", &cells)?;
+    let marks = |keep: &dyn Fn(&PhaseCell) -> bool| -> Vec<(f64, f64)> {
+        cells.iter().filter(|c| keep(c)).map(|c| (c.g, c.gamma)).collect()
+    };
+    let edge: Vec<(f64, f64)> =
+        (0..=60).map(|k| 0.5 + 0.025 * k as f64).map(|g| (g, 1.0 / g - 1.0)).filter(|p| p.1 >= -0.9).collect();
+    out.figure(Chart::new("phase_diagram", format!("Phase diagram, N = {n}"), "g", "γ").series([
+        Series::line("g(1+γ) = 1", edge),
+        Series::points("decays", marks(&|c| c.active == 0)).colored(1),
+        Series::points("active, λ ≤ 0", marks(&|c| c.active > 0 && c.lambda[0] <= 0.0)).colored(2),
+        Series::points("active, λ > 0 (chaotic)", marks(&|c| c.active > 0 && c.lambda[0] > 0.0)).colored(3),
+    ]));
+    let lambda_series = symmetries.iter().enumerate().map(|(i, &gm)| {
+        Series::line(
+            format!("γ = {gm:.1}"),
+            cells.iter().filter(|c| c.gamma == gm).map(|c| (c.g, c.lambda[0])).collect(),
+        )
+        .colored(i)
+    });
+    out.figure(Chart::new("lambda_g_gamma", format!("λ_max against g, N = {n}"), "g", "λ_max").series(lambda_series));
     Ok(out)
 }

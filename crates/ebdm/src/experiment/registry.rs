@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn ids_are_unique_and_namespaced() {
         let all = registry();
-        assert_eq!(all.len(), 36);
+        assert_eq!(all.len(), 37);
         for (i, a) in all.iter().enumerate() {
             assert!(
                 ["memory", "proximal", "ising", "boltzmann", "chaos"].contains(&a.family()),

@@ -68,6 +68,9 @@ pub const CHAOS_TANGENT: u64 = 503;
 pub const CHAOS_BOOTSTRAP: u64 = 504;
 /// Langevin chains on the quasi-potential of network `s`: their starts and noise.
 pub const CHAOS_LANGEVIN: u64 = 505;
+/// Cell `c` of the (g, γ) phase diagram runs its networks under the seed drawn from
+/// `stream_path(seed, [CHAOS_PHASE, c])`.
+pub const CHAOS_PHASE: u64 = 506;
 
 /// Every key with the half-open range of first path elements it owns.
 pub const TABLE: &[(&str, u64, u64)] = &[
@@ -91,7 +94,7 @@ pub const TABLE: &[(&str, u64, u64)] = &[
     ("ising/E4", ISING_E4, ISING_E4 + 1),
     ("retrieval of cue batches", RETRIEVE, RETRIEVE + 1),
     ("sweep task seeds", SWEEP, SWEEP + 1),
-    ("chaos networks, states, tangents, bootstraps and Langevin chains", CHAOS_NETWORK, CHAOS_LANGEVIN + 1),
+    ("chaos networks, states, tangents, bootstraps, Langevin chains, phase cells", CHAOS_NETWORK, CHAOS_PHASE + 1),
     ("sweep study memory/recall", SWEEP_RECALL, SWEEP_RECALL + 1),
     ("sweep study proximal/recovery", SWEEP_RECOVERY, SWEEP_RECOVERY + 1),
 ];
