@@ -9,6 +9,16 @@ fn ebdm() -> Command {
     c
 }
 
+/// Each command exits with 2 and names the parameter in its message.
+fn refused(cases: &[(&[&str], &str)]) {
+    for &(args, msg) in cases {
+        let out = ebdm().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+    }
+}
+
 fn json_of(args: &[&str]) -> serde_json::Value {
     let out = ebdm().args(args).output().unwrap();
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -32,16 +42,12 @@ fn dmft_and_static_theories_print_the_reference_values() {
 
 #[test]
 fn bad_parameters_exit_with_2() {
-    for (args, msg) in [
+    refused(&[
         (&["chaos", "dmft", "--g", "0"][..], "`g`"),
         (&["chaos", "dmft", "--sigma", "-1"], "`sigma`"),
         (&["chaos", "static", "--gamma", "-1.5"], "`gamma`"),
         (&["chaos", "static", "--response", "exact"], "unknown response"),
-    ] {
-        let out = ebdm().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(msg), "{args:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -75,14 +81,11 @@ fn lyapunov_exponents_are_seeded_and_the_same_at_any_thread_count() {
         (chaotic["lambda_mean"].as_f64().unwrap() - chaotic["twin_mean"].as_f64().unwrap()).abs() < 0.02,
         "{chaotic}"
     );
-    let out = ebdm().args(["chaos", "lyapunov", "--n", "0"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`n`"));
-    let out = ebdm().args(["chaos", "lyapunov", "--dt", "-0.1"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`dt`"));
-    let out = ebdm().args(["chaos", "lyapunov", "--sigma", "-1"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`sigma`"));
+    refused(&[
+        (&["chaos", "lyapunov", "--n", "0"], "`n`"),
+        (&["chaos", "lyapunov", "--dt", "-0.1"], "`dt`"),
+        (&["chaos", "lyapunov", "--sigma", "-1"], "`sigma`"),
+    ]);
 }
 
 #[test]
@@ -122,7 +125,7 @@ fn spectra_are_seeded_the_same_at_any_thread_count_and_keep_their_invariants() {
         json_of(&["chaos", "spectrum", "--n", "32", "--k", "4", "--mode", "euler-map", "--time", "20", "--json", "-"]);
     assert_eq!(map["mode"], "euler-map");
     assert_eq!(map["networks"][0]["spectrum"]["exponents"].as_array().unwrap().len(), 4);
-    for (args, msg) in [
+    refused(&[
         (&["chaos", "spectrum", "--k", "0"][..], "`k`"),
         (&["chaos", "spectrum", "--n", "8", "--k", "9"], "`k`"),
         (&["chaos", "spectrum", "--mode", "map"], "euler-map"),
@@ -130,15 +133,7 @@ fn spectra_are_seeded_the_same_at_any_thread_count_and_keep_their_invariants() {
         (&["chaos", "spectrum", "--n", "0"], "`n`"),
         (&["chaos", "spectrum", "--g", "-1"], "`g`"),
         (&["chaos", "spectrum", "--gamma", "2"], "`gamma`"),
-    ] {
-        let out = ebdm().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(msg),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    ]);
 }
 
 #[test]
@@ -152,21 +147,13 @@ fn langevin_on_the_quasi_potential_is_seeded_and_refuses_bad_steps() {
     assert_eq!(one["networks"], two["networks"]);
     let chains = one["networks"][0]["chains"].as_array().unwrap();
     assert_eq!(chains.len(), 2);
-    for (args, msg) in [
+    refused(&[
         (&["chaos", "langevin", "--dt", "1"][..], "`dt`"),
         (&["chaos", "langevin", "--beta", "0"], "`beta`"),
         (&["chaos", "langevin", "--chains", "0"], "`chains`"),
         (&["chaos", "langevin", "--eta", "-1"], "`eta`"),
         (&["chaos", "langevin", "--g", "nan"], "`g`"),
-    ] {
-        let out = ebdm().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(msg),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    ]);
 }
 
 #[test]
@@ -194,20 +181,12 @@ fn autocorrelation_is_seeded_and_refuses_lags_longer_than_the_run() {
     assert_eq!(c.len(), 51);
     assert_eq!(c[0], one["networks"][0]["c0"]);
     assert!((one["dmft"]["c0"].as_f64().unwrap() - 1.92481).abs() < 1e-4);
-    for (args, msg) in [
+    refused(&[
         (&["chaos", "autocorrelation", "--time", "10", "--lag-max", "20"][..], "`lag_max`"),
         (&["chaos", "autocorrelation", "--lag-step", "0"], "`lag_step`"),
         (&["chaos", "autocorrelation", "--n", "0"], "`n`"),
         (&["chaos", "autocorrelation", "--g", "-2"], "`g`"),
-    ] {
-        let out = ebdm().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(msg),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    ]);
 }
 
 #[test]
@@ -227,18 +206,10 @@ fn fixed_points_are_roots_the_same_at_any_thread_count() {
         }
         assert_eq!(p["x"].as_array().unwrap().len(), 80);
     }
-    for (args, msg) in [
+    refused(&[
         (&["chaos", "fixed-points", "--from", "grid"][..], "`from`"),
         (&["chaos", "fixed-points", "--starts", "0"], "`starts`"),
         (&["chaos", "fixed-points", "--tol", "0"], "`tol`"),
         (&["chaos", "fixed-points", "--gamma", "1.5"], "`gamma`"),
-    ] {
-        let out = ebdm().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(msg),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    ]);
 }

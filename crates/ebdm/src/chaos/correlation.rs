@@ -7,12 +7,9 @@
 //! noise) and sampled every `lag_step`; the last `lag_max/lag_step + 1` samples are kept in a
 //! ring, so memory is N × lags and nothing else of the trajectory is stored.
 
-use rand::Rng;
-use rand_distr::StandardNormal;
 use serde::Serialize;
 
-use super::network::{check_start, LyapunovOptions, RandomNetwork, StateOnly, Stepper};
-use super::static_dmft::check_gain_symmetry;
+use super::network::{check_networks, check_start, seeded_network, LyapunovOptions, RandomNetwork, StateOnly, Stepper};
 use crate::engine::rng::{stream_path, Rng64};
 use crate::engine::run::StopFlag;
 use crate::error::{Error, Result};
@@ -185,17 +182,11 @@ pub fn network_autocorrelations(
     opts: &CorrelationOptions,
     stop: &StopFlag,
 ) -> Result<Vec<Option<Autocorrelation>>> {
-    use crate::experiment::streams::{CHAOS_NETWORK, CHAOS_STATE, CHAOS_TANGENT};
-    check_gain_symmetry(g, gamma)?;
+    use crate::experiment::streams::CHAOS_TANGENT;
     opts.check()?;
-    if networks == 0 {
-        return Err(Error::param("networks", "must be at least 1"));
-    }
-    check_memory("n", format!("{networks} networks of {n} units"), bytes(&[n, n, networks.min(2)], 8))?;
+    check_networks(n, g, gamma, networks)?;
     crate::engine::replicas::run_indexed(networks, stop, |s| {
-        let net = RandomNetwork::elliptic(n, g, gamma, &mut stream_path(seed, &[CHAOS_NETWORK, s as u64]))?;
-        let mut state = stream_path(seed, &[CHAOS_STATE, s as u64]);
-        let x0: Vec<f64> = (0..n).map(|_| state.sample::<f64, _>(StandardNormal)).collect();
+        let (net, x0) = seeded_network(n, g, gamma, seed, s)?;
         autocorrelation(&net, &x0, opts, &mut stream_path(seed, &[CHAOS_TANGENT, s as u64]), stop)
     })
 }
@@ -204,6 +195,8 @@ pub fn network_autocorrelations(
 mod tests {
     use super::*;
     use crate::engine::rng::stream;
+    use rand::Rng;
+    use rand_distr::StandardNormal;
 
     #[test]
     fn the_ring_gives_the_lag_products_of_the_stored_trajectory() {

@@ -378,17 +378,13 @@ pub struct NetworkFixedPoints {
 impl NetworkFixedPoints {
     pub fn run(&self, s: usize, seed: u64, opts: &FixedPointOptions, stop: &StopFlag) -> Result<Search> {
         use crate::engine::rng::stream_path;
-        use crate::experiment::streams::{CHAOS_LANGEVIN, CHAOS_NETWORK, CHAOS_STATE};
-        let net =
-            RandomNetwork::elliptic(self.n, self.g, self.gamma, &mut stream_path(seed, &[CHAOS_NETWORK, s as u64]))?;
+        use crate::experiment::streams::CHAOS_LANGEVIN;
+        let (net, x0) = super::network::seeded_network(self.n, self.g, self.gamma, seed, s)?;
         let draw = |rng: &mut Rng64, len: usize, scale: f64| -> Vec<f64> {
             (0..len).map(|_| scale * rng.sample::<f64, _>(StandardNormal)).collect()
         };
         let starts = match self.from {
-            Starts::Trajectory { transient, spacing } => {
-                let x0 = draw(&mut stream_path(seed, &[CHAOS_STATE, s as u64]), self.n, 1.0);
-                trajectory_starts(&net, &x0, self.starts, transient, spacing)?
-            }
+            Starts::Trajectory { transient, spacing } => trajectory_starts(&net, &x0, self.starts, transient, spacing)?,
             Starts::Random { scale } => {
                 if !(scale.is_finite() && scale >= 0.0) {
                     return Err(Error::param("scale", format!("must be finite and ≥ 0, got {scale}")));

@@ -401,17 +401,11 @@ pub fn exponents(
     stop: &StopFlag,
 ) -> Result<Vec<Option<SeedExponent>>> {
     use crate::engine::rng::stream_path;
-    use crate::experiment::streams::{CHAOS_NETWORK, CHAOS_STATE, CHAOS_TANGENT};
-    check_gain_symmetry(g, gamma)?;
+    use crate::experiment::streams::CHAOS_TANGENT;
     opts.check()?;
-    if networks == 0 {
-        return Err(Error::param("networks", "must be at least 1"));
-    }
-    check_memory("n", format!("{networks} networks of {n} units"), bytes(&[n, n, networks.min(2)], 8))?;
+    check_networks(n, g, gamma, networks)?;
     crate::engine::replicas::run_indexed(networks, stop, |s| {
-        let net = RandomNetwork::elliptic(n, g, gamma, &mut stream_path(seed, &[CHAOS_NETWORK, s as u64]))?;
-        let mut state = stream_path(seed, &[CHAOS_STATE, s as u64]);
-        let x0: Vec<f64> = (0..n).map(|_| state.sample::<f64, _>(StandardNormal)).collect();
+        let (net, x0) = seeded_network(n, g, gamma, seed, s)?;
         let mut tangent = stream_path(seed, &[CHAOS_TANGENT, s as u64]);
         let r = largest_exponent(&net, &x0, opts, &mut tangent, stop)?;
         // The twin starts along the tangent's initial vector and, with noise, sees the same
@@ -424,6 +418,25 @@ pub fn exponents(
         };
         Ok(SeedExponent { network: s, lambda: r.lambda, twin, mean_square: r.mean_square })
     })
+}
+
+/// Checks (g, γ) and the memory of `networks` networks of `n` units run two at a time.
+pub(super) fn check_networks(n: usize, g: f64, gamma: f64, networks: usize) -> Result<()> {
+    check_gain_symmetry(g, gamma)?;
+    if networks == 0 {
+        return Err(Error::param("networks", "must be at least 1"));
+    }
+    check_memory("n", format!("{networks} networks of {n} units"), bytes(&[n, n, networks.min(2)], 8))
+}
+
+/// Network `s` of a seed and its standard normal initial state, from the streams
+/// `(seed, [CHAOS_NETWORK, s])` and `(seed, [CHAOS_STATE, s])`.
+pub(super) fn seeded_network(n: usize, g: f64, gamma: f64, seed: u64, s: usize) -> Result<(RandomNetwork, Vec<f64>)> {
+    use crate::engine::rng::stream_path;
+    use crate::experiment::streams::{CHAOS_NETWORK, CHAOS_STATE};
+    let net = RandomNetwork::elliptic(n, g, gamma, &mut stream_path(seed, &[CHAOS_NETWORK, s as u64]))?;
+    let mut state = stream_path(seed, &[CHAOS_STATE, s as u64]);
+    Ok((net, (0..n).map(|_| state.sample::<f64, _>(StandardNormal)).collect()))
 }
 
 pub(super) fn check_start(net: &RandomNetwork, x0: &[f64]) -> Result<()> {
