@@ -655,10 +655,7 @@ fn fixed_points(env: &Env, a: &FixedPointArgs) -> Result<()> {
             for p in &r.points {
                 println!(
                     "{s:>7} {:>5} {:>12.3e} {:>9.4} {:>9.4} {:>10.4} {:>9} {:>5}",
-                    match p.kind {
-                        PointKind::Fixed => "fixed",
-                        PointKind::Slow => "slow",
-                    },
+                    p.kind.name(),
                     p.energy,
                     p.mean_square,
                     p.phi2,

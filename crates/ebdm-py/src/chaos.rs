@@ -1,8 +1,8 @@
 //! `ebdm.chaos`: the mean-field theories of random recurrent networks, numpy out.
 
 use ebdm::chaos::{
-    self, CorrelationOptions, FixedPointOptions, LangevinOptions, LyapunovOptions, NetworkLangevin, PointKind,
-    QuasiPotential, RandomNetwork, ScsOptions, Spectrum, SpectrumOptions, StaticOptions,
+    self, CorrelationOptions, FixedPointOptions, LangevinOptions, LyapunovOptions, NetworkLangevin, QuasiPotential,
+    RandomNetwork, ScsOptions, Spectrum, SpectrumOptions, StaticOptions,
 };
 use ebdm::engine::StopFlag;
 use pyo3::prelude::*;
@@ -383,7 +383,7 @@ pub fn chaos_fixed_points<'py>(
         .into_iter()
         .map(|p| {
             let d = PyDict::new(py);
-            d.set_item("kind", if p.kind == PointKind::Fixed { "fixed" } else { "slow" })?;
+            d.set_item("kind", p.kind.name())?;
             d.set_item("energy", p.energy)?;
             d.set_item("mean_square", p.mean_square)?;
             d.set_item("phi2", p.phi2)?;

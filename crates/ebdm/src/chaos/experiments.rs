@@ -695,15 +695,17 @@ pub const ENTRIES: &[Entry] = &[
 
 #[cfg(test)]
 mod tests {
-    use crate::experiment::{self, Harness, RunContext};
+    use crate::experiment::{self, Harness, Outcome, RunContext};
+
+    /// The `--quick` run of an experiment at seed 0.
+    fn quick(id: &str) -> Outcome {
+        let harness = Harness::new(0);
+        experiment::find(id).unwrap().run(&RunContext { harness: &harness, quick: true, data: None }).unwrap()
+    }
 
     #[test]
     fn the_quick_spectrum_experiment_passes_and_reports_both_conventions() {
-        let harness = Harness::new(0);
-        let out = experiment::find("chaos/E9")
-            .unwrap()
-            .run(&RunContext { harness: &harness, quick: true, data: None })
-            .unwrap();
+        let out = quick("chaos/E9");
         assert!(out.passed(), "{:?}", out.report);
         let summary = out.tables.iter().find(|t| t.name == "summary").unwrap().records();
         let modes: Vec<_> = summary.iter().map(|r| r["mode"].as_str().unwrap().to_string()).collect();
@@ -712,11 +714,7 @@ mod tests {
 
     #[test]
     fn the_quick_langevin_experiment_passes_below_the_edge() {
-        let harness = Harness::new(0);
-        let out = experiment::find("chaos/E8")
-            .unwrap()
-            .run(&RunContext { harness: &harness, quick: true, data: None })
-            .unwrap();
+        let out = quick("chaos/E8");
         assert_eq!(out.checks.len(), 4, "E/N and ⟨x²⟩ at two β, g = 0.8");
         // Equipartition holds at any N; ⟨x²⟩ = χ/β carries a finite-N bias of several per cent at
         // N = 500 (the exact finite-N value is checked in the quasi_potential tests).
@@ -727,22 +725,14 @@ mod tests {
 
     #[test]
     fn the_quick_edge_experiment_passes_for_the_three_symmetries() {
-        let harness = Harness::new(0);
-        let out = experiment::find("chaos/E2")
-            .unwrap()
-            .run(&RunContext { harness: &harness, quick: true, data: None })
-            .unwrap();
+        let out = quick("chaos/E2");
         assert!(out.passed(), "{:?}", out.report);
         assert_eq!(out.checks.len(), 16, "15 cells and the ordering at 2 g_c");
     }
 
     #[test]
     fn the_quick_noise_experiment_passes_and_reports_the_two_couplings() {
-        let harness = Harness::new(0);
-        let out = experiment::find("chaos/E4")
-            .unwrap()
-            .run(&RunContext { harness: &harness, quick: true, data: None })
-            .unwrap();
+        let out = quick("chaos/E4");
         assert!(out.passed(), "{:?}", out.report);
         let chaos = out.values["g_chaos"].as_f64().unwrap();
         let expansive = out.values["g_locally_expansive"].as_f64().unwrap();

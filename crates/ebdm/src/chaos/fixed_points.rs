@@ -74,6 +74,16 @@ pub enum PointKind {
     Slow,
 }
 
+impl PointKind {
+    /// `fixed` or `slow`, as in the JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fixed => "fixed",
+            Self::Slow => "slow",
+        }
+    }
+}
+
 /// One distinct point.
 #[derive(Clone, Debug, Serialize)]
 pub struct CriticalPoint {
@@ -237,10 +247,9 @@ fn relax(qp: &QuasiPotential, x0: &[f64], opts: &FixedPointOptions, stop: &StopF
     if let Some(root) = newton(qp.net, &x, opts)? {
         return Ok(Outcome::Point(PointKind::Fixed, root));
     }
-    let flow_small = (2.0 * e / n as f64).sqrt() < opts.tol;
-    Ok(if flow_small {
-        Outcome::Point(PointKind::Fixed, x)
-    } else if settled && norm_per_unit(&g) < opts.gradient_tol * 10.0 {
+    // Newton returns the start itself when it is already a root, so what is left is a slow
+    // point or nothing.
+    Ok(if settled && norm_per_unit(&g) < opts.gradient_tol * 10.0 {
         Outcome::Point(PointKind::Slow, x)
     } else {
         Outcome::Unresolved
